@@ -1,0 +1,276 @@
+//! Administration from the command line: accounts, API tokens, the audit chain
+//! and key rotation. The operator is trusted (they hold the database and its key
+//! file), so these run as the system, and every change is audited as `cli`.
+
+use anyhow::{bail, Context};
+use clap::Subcommand;
+use std::io::BufRead;
+use wangge_core::auth::Role;
+use wangge_store::accounts::{self, NewUser};
+use wangge_store::{organisations, Ctx, Scope, Store, StoreOptions};
+
+#[derive(Subcommand)]
+pub enum UserCmd {
+    /// Create an account; the password is read from standard input.
+    Add {
+        name: String,
+        #[arg(long)]
+        role: String,
+        /// Unit code of the user's scope (required for street, community and grid roles).
+        #[arg(long)]
+        scope: Option<String>,
+        /// The user's organisation, by id or exact name (required for dept_handler).
+        #[arg(long)]
+        org: Option<String>,
+        #[arg(long)]
+        display_name: Option<String>,
+        /// Read the password from the first line of standard input.
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+    /// List accounts.
+    List,
+    /// Disable an account (its sessions and tokens end at once).
+    Disable { name: String },
+    /// Enable a disabled account.
+    Enable { name: String },
+    /// Set a new password, read from standard input; ends the user's sessions.
+    ResetPassword {
+        name: String,
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum TokenCmd {
+    /// Issue an API token for a user and print it (once).
+    Create {
+        username: String,
+        #[arg(long, default_value = "cli")]
+        name: String,
+    },
+    /// List tokens (never their values).
+    List { username: Option<String> },
+    /// Revoke a token by id.
+    Revoke { id: i64 },
+}
+
+#[derive(Subcommand)]
+pub enum AuditCmd {
+    /// Walk the hash chain and name the first entry that was changed, deleted or reordered.
+    Verify,
+}
+
+#[derive(Subcommand)]
+pub enum KeysCmd {
+    /// Re-encrypt every personal value under a new key (resumes if interrupted).
+    Rotate {
+        /// After a finished rotation, remove the older keys from the key file.
+        /// Backups taken before the rotation then need the old key file.
+        #[arg(long)]
+        drop_old: bool,
+    },
+}
+
+fn system(store: &Store) -> Ctx {
+    store.ctx("cli", Scope::All, time::OffsetDateTime::now_utc())
+}
+
+fn read_password() -> anyhow::Result<String> {
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .context("cannot read the password from standard input")?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_string())
+}
+
+async fn hash(password: String, username: &str) -> anyhow::Result<String> {
+    accounts::check_new_password(&password, username)?;
+    Ok(tokio::task::spawn_blocking(move || accounts::hash_password(&password)).await??)
+}
+
+pub async fn user(store: &Store, cmd: UserCmd) -> anyhow::Result<()> {
+    let ctx = system(store);
+    match cmd {
+        UserCmd::Add {
+            name,
+            role,
+            scope,
+            org,
+            display_name,
+            password_stdin: _,
+        } => {
+            let role = Role::parse(&role)?;
+            let password_hash = hash(read_password()?, &name).await?;
+            let org_id = match org {
+                None => None,
+                Some(o) => {
+                    let c2 = ctx.clone();
+                    Some(match o.parse::<i64>() {
+                        Ok(id) => id,
+                        Err(_) => {
+                            store
+                                .db
+                                .read(move |c| organisations::id_by_name(c, &c2, &o))
+                                .await?
+                        }
+                    })
+                }
+            };
+            let new = NewUser {
+                username: name,
+                display_name,
+                role,
+                scope_unit: scope,
+                scope_org: org_id,
+            };
+            let u = store
+                .db
+                .write(move |c| accounts::create_user(c, &ctx, new, &password_hash))
+                .await?;
+            println!(
+                "已创建用户 / created user {} ({}), scope {}",
+                u.username,
+                u.role.as_str(),
+                u.scope_unit.as_deref().unwrap_or("the whole tree")
+            );
+        }
+        UserCmd::List => {
+            for u in store
+                .db
+                .read(move |c| accounts::list_users(c, &ctx))
+                .await?
+            {
+                println!(
+                    "{}\t{}\t{}\t{}{}",
+                    u.username,
+                    u.role.as_str(),
+                    u.scope_unit.as_deref().unwrap_or("*"),
+                    u.scope_org.map(|o| format!("org {o}")).unwrap_or_default(),
+                    if u.disabled { "\tdisabled" } else { "" }
+                );
+            }
+        }
+        UserCmd::Disable { name } => {
+            store
+                .db
+                .write(move |c| accounts::set_disabled(c, &ctx, &name, true))
+                .await?;
+            println!("已停用 / disabled");
+        }
+        UserCmd::Enable { name } => {
+            store
+                .db
+                .write(move |c| accounts::set_disabled(c, &ctx, &name, false))
+                .await?;
+            println!("已启用 / enabled");
+        }
+        UserCmd::ResetPassword {
+            name,
+            password_stdin: _,
+        } => {
+            let password_hash = hash(read_password()?, &name).await?;
+            store
+                .db
+                .write(move |c| accounts::set_password(c, &ctx, &name, &password_hash))
+                .await?;
+            println!("密码已重置 / password reset; the user's sessions were ended");
+        }
+    }
+    Ok(())
+}
+
+pub async fn token(store: &Store, cmd: TokenCmd) -> anyhow::Result<()> {
+    let ctx = system(store);
+    match cmd {
+        TokenCmd::Create { username, name } => {
+            let (info, token) = store
+                .db
+                .write(move |c| accounts::create_token(c, &ctx, &username, &name))
+                .await?;
+            eprintln!(
+                "令牌只显示这一次,请妥善保存 / the token is shown only this once (id {})",
+                info.id
+            );
+            println!("{token}");
+        }
+        TokenCmd::List { username } => {
+            let list = store
+                .db
+                .read(move |c| accounts::list_tokens(c, &ctx, username.as_deref()))
+                .await?;
+            for t in list {
+                println!(
+                    "{}\t{}\t{}\tlast used {}{}",
+                    t.id,
+                    t.username,
+                    t.name,
+                    t.last_used.map_or("never".to_string(), |d| d.to_string()),
+                    if t.revoked { "\trevoked" } else { "" }
+                );
+            }
+        }
+        TokenCmd::Revoke { id } => {
+            store
+                .db
+                .write(move |c| accounts::revoke_token(c, &ctx, id))
+                .await?;
+            println!("已吊销 / revoked");
+        }
+    }
+    Ok(())
+}
+
+/// Returns whether the chain is intact.
+pub async fn audit(store: &Store, cmd: AuditCmd) -> anyhow::Result<bool> {
+    match cmd {
+        AuditCmd::Verify => {
+            let v = store.db.read(wangge_store::audit::verify).await?;
+            match v.first_bad {
+                None => {
+                    println!(
+                        "审计日志完整 / the audit chain is intact ({} entries)",
+                        v.entries
+                    );
+                    Ok(true)
+                }
+                Some((seq, why)) => {
+                    println!("审计日志在第{seq}条出现问题 / the audit chain breaks at entry {seq}: {why}");
+                    Ok(false)
+                }
+            }
+        }
+    }
+}
+
+pub async fn keys(store: &Store, opts: &StoreOptions, cmd: KeysCmd) -> anyhow::Result<()> {
+    match cmd {
+        KeysCmd::Rotate { drop_old } => {
+            let r = wangge_store::keys::rotate(store, opts, 1000, |last| {
+                eprintln!("  … re-encrypted up to row {last}");
+            })
+            .await?;
+            println!(
+                "{} key {}: {} rows re-encrypted",
+                if r.resumed {
+                    "resumed rotation to"
+                } else {
+                    "rotated to"
+                },
+                r.key_id,
+                r.rows_resealed
+            );
+            if drop_old {
+                let stale = wangge_store::keys::stale_values(store).await?;
+                if stale > 0 {
+                    bail!("{stale} values are still under an older key; older keys kept");
+                }
+                let n = wangge_store::crypto::drop_old_keys(&opts.key_path())?;
+                println!("removed {n} older keys from {}", opts.key_path().display());
+            }
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,387 @@
+//! `wangge`: one binary for the server and its administration.
+
+mod admin;
+mod demo_accounts;
+mod settings;
+mod transfer;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use settings::FileSettings;
+use std::path::PathBuf;
+use wangge_store::{Store, StoreOptions};
+
+#[derive(Parser)]
+#[command(
+    name = "wangge",
+    version,
+    about = "网格 Wangge — grassroots-governance platform"
+)]
+struct Cli {
+    /// TOML settings file (flags and WANGGE_* variables override it).
+    #[arg(long, global = true, env = "WANGGE_CONFIG")]
+    config: Option<PathBuf>,
+    /// Log format: text or json.
+    #[arg(long, global = true, env = "WANGGE_LOG_FORMAT")]
+    log_format: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Clone)]
+struct DbArgs {
+    /// sqlite:FILE (default sqlite:wangge.db) or postgres://USER@HOST/DB.
+    #[arg(long, env = "WANGGE_DATABASE_URL", global = true)]
+    database_url: Option<String>,
+    /// The key file that protects personal data (default: beside the SQLite file).
+    #[arg(long, env = "WANGGE_KEY_FILE", global = true)]
+    key_file: Option<PathBuf>,
+}
+
+#[derive(Args, Clone)]
+struct ListenArgs {
+    /// Address to listen on (default 127.0.0.1:8080).
+    #[arg(long, env = "WANGGE_LISTEN")]
+    listen: Option<String>,
+    /// A file of holiday notices for years after the built-in 2020–2026.
+    #[arg(long, env = "WANGGE_CALENDAR_FILE")]
+    calendar_file: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the web UI and API.
+    Serve {
+        #[command(flatten)]
+        db: DbArgs,
+        #[command(flatten)]
+        listen: ListenArgs,
+    },
+    /// Bring the database schema up to date and exit.
+    Migrate {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Create (or reuse) a demo database of 菏泽开发区 and serve it.
+    Demo {
+        #[command(flatten)]
+        db: DbArgs,
+        #[command(flatten)]
+        listen: ListenArgs,
+        /// How many synthetic residents to generate.
+        #[arg(long, default_value_t = 5000)]
+        people: usize,
+        /// Seed for the generator: the same seed gives the same data.
+        #[arg(long, default_value_t = 2020)]
+        seed: u64,
+        /// Generate the data and exit without serving.
+        #[arg(long)]
+        no_serve: bool,
+    },
+    /// Manage accounts.
+    User {
+        #[command(flatten)]
+        db: DbArgs,
+        #[command(subcommand)]
+        cmd: admin::UserCmd,
+    },
+    /// Manage API tokens for machine clients.
+    Token {
+        #[command(flatten)]
+        db: DbArgs,
+        #[command(subcommand)]
+        cmd: admin::TokenCmd,
+    },
+    /// Check the audit log.
+    Audit {
+        #[command(flatten)]
+        db: DbArgs,
+        #[command(subcommand)]
+        cmd: admin::AuditCmd,
+    },
+    /// Manage the keys that protect personal data.
+    Keys {
+        #[command(flatten)]
+        db: DbArgs,
+        #[command(subcommand)]
+        cmd: admin::KeysCmd,
+    },
+    /// Import people, households, organisations, positions or units from .xlsx or .csv.
+    Import {
+        #[command(flatten)]
+        db: DbArgs,
+        #[command(flatten)]
+        args: transfer::ImportArgs,
+    },
+    /// Export a registry list to .xlsx or .csv (personal data masked unless --unmask).
+    Export {
+        #[command(flatten)]
+        db: DbArgs,
+        #[command(flatten)]
+        args: transfer::ExportArgs,
+    },
+    /// Write the import template of a kind (.xlsx, with notes and an example row).
+    Template {
+        #[command(flatten)]
+        args: transfer::TemplateArgs,
+    },
+    /// Write a consistent copy of a running SQLite database to a new file.
+    Backup {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The file to write; it must not exist yet.
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+struct Resolved {
+    opts: StoreOptions,
+    listen: String,
+    calendar_file: Option<PathBuf>,
+}
+
+fn resolve(
+    file: &FileSettings,
+    db: &DbArgs,
+    listen: Option<&ListenArgs>,
+    default_db: &str,
+) -> Resolved {
+    let url = db
+        .database_url
+        .clone()
+        .or_else(|| file.database_url.clone())
+        .unwrap_or_else(|| default_db.to_string());
+    let mut opts = StoreOptions::new(url);
+    opts.key_file = db.key_file.clone().or_else(|| file.key_file.clone());
+    Resolved {
+        opts,
+        listen: listen
+            .and_then(|l| l.listen.clone())
+            .or_else(|| file.listen.clone())
+            .unwrap_or_else(|| settings::DEFAULT_LISTEN.to_string()),
+        calendar_file: listen
+            .and_then(|l| l.calendar_file.clone())
+            .or_else(|| file.calendar_file.clone()),
+    }
+}
+
+fn init_logs(format: &str) {
+    // The PostgreSQL driver logs query parameters (tokens, names) below info, so it
+    // stays at info whatever level the operator asks for.
+    let wanted = std::env::var("WANGGE_LOG").unwrap_or_else(|_| "info".into());
+    let filter = tracing_subscriber::EnvFilter::try_new(format!(
+        "{wanted},tokio_postgres=info,postgres=info"
+    ))
+    .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+/// Opens the store and makes sure the standard case categories exist (adding
+/// only the missing ones, so an edited category is left as it is).
+async fn open(r: &Resolved) -> anyhow::Result<Store> {
+    let store = Store::open(&r.opts).with_context(|| {
+        format!(
+            "cannot open the database {}",
+            settings::redact(&r.opts.db.url)
+        )
+    })?;
+    let ctx = store.ctx(
+        "system",
+        wangge_store::Scope::All,
+        time::OffsetDateTime::now_utc(),
+    );
+    store
+        .db
+        .write(move |c| wangge_store::cases::seed_categories(c, &ctx))
+        .await
+        .context("cannot add the standard case categories")?;
+    Ok(store)
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let file = FileSettings::load(cli.config.as_deref())?;
+    let log_format = cli
+        .log_format
+        .clone()
+        .or_else(|| file.log_format.clone())
+        .unwrap_or_else(|| "text".into());
+    init_logs(&log_format);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    rt.block_on(run(cli.command, file))
+}
+
+async fn run(command: Command, file: FileSettings) -> anyhow::Result<()> {
+    match command {
+        Command::Serve { db, listen } => {
+            let r = resolve(&file, &db, Some(&listen), settings::DEFAULT_DATABASE);
+            let store = open(&r).await?;
+            serve(store, &r, None).await
+        }
+        Command::Migrate { db } => {
+            let r = resolve(&file, &db, None, settings::DEFAULT_DATABASE);
+            let applied = wangge_store::Db::exclusive(&r.opts.db, wangge_store::migrate::migrate)
+                .with_context(|| {
+                format!("cannot migrate {}", settings::redact(&r.opts.db.url))
+            })?;
+            if applied.is_empty() {
+                println!(
+                    "数据库已是最新 / the schema is up to date (version {})",
+                    wangge_store::migrate::latest()
+                );
+            } else {
+                println!(
+                    "已升级 / applied migrations {applied:?}; now at version {}",
+                    wangge_store::migrate::latest()
+                );
+            }
+            Ok(())
+        }
+        Command::Demo {
+            db,
+            listen,
+            people,
+            seed,
+            no_serve,
+        } => {
+            let r = resolve(&file, &db, Some(&listen), settings::DEFAULT_DEMO_DATABASE);
+            let store = open(&r).await?;
+            let started = std::time::Instant::now();
+            let summary =
+                wangge_store::demo::seed(&store, &wangge_store::demo::DemoConfig { people, seed })
+                    .await
+                    .context("cannot create the demo data")?;
+            println!("{summary}");
+            println!("({:.1} s)", started.elapsed().as_secs_f64());
+            let accounts = demo_accounts::ensure(&store).await?;
+            if !accounts.is_empty() {
+                println!(
+                    "演示账号(密码均为 {}) / demo accounts (password {} for all; demo data only):",
+                    demo_accounts::PASSWORD,
+                    demo_accounts::PASSWORD
+                );
+                accounts.iter().for_each(|l| println!("{l}"));
+            }
+            if no_serve {
+                return Ok(());
+            }
+            serve(store, &r, Some("Wangge 演示 / demo")).await
+        }
+        Command::User { db, cmd } => {
+            let r = resolve(&file, &db, None, settings::DEFAULT_DATABASE);
+            admin::user(&open(&r).await?, cmd).await
+        }
+        Command::Token { db, cmd } => {
+            let r = resolve(&file, &db, None, settings::DEFAULT_DATABASE);
+            admin::token(&open(&r).await?, cmd).await
+        }
+        Command::Audit { db, cmd } => {
+            let r = resolve(&file, &db, None, settings::DEFAULT_DATABASE);
+            if admin::audit(&open(&r).await?, cmd).await? {
+                Ok(())
+            } else {
+                std::process::exit(2)
+            }
+        }
+        Command::Keys { db, cmd } => {
+            let r = resolve(&file, &db, None, settings::DEFAULT_DATABASE);
+            admin::keys(&open(&r).await?, &r.opts, cmd).await
+        }
+        Command::Import { db, args } => {
+            let r = resolve(&file, &db, None, settings::DEFAULT_DATABASE);
+            if transfer::import(&open(&r).await?, args).await? {
+                Ok(())
+            } else {
+                std::process::exit(1)
+            }
+        }
+        Command::Export { db, args } => {
+            let r = resolve(&file, &db, None, settings::DEFAULT_DATABASE);
+            transfer::export(&open(&r).await?, args).await
+        }
+        Command::Template { args } => transfer::template(args),
+        Command::Backup { db, out } => {
+            let r = resolve(&file, &db, None, settings::DEFAULT_DATABASE);
+            wangge_store::db::sqlite_backup(&r.opts.db, &out)
+                .with_context(|| format!("cannot back up to {}", out.display()))?;
+            println!("备份完成 / backup written to {}", out.display());
+            println!(
+                "注意:读取备份中的个人信息需要密钥文件 {} ,请另行妥善备份。\n\
+                 Note: the key file {} is needed to read personal data in the backup; back it up separately.",
+                r.opts.key_path().display(),
+                r.opts.key_path().display()
+            );
+            Ok(())
+        }
+    }
+}
+
+async fn serve(store: Store, r: &Resolved, banner: Option<&str>) -> anyhow::Result<()> {
+    let (opts, listen) = (&r.opts, r.listen.as_str());
+    // Uploaded photos and documents live beside the SQLite file (or ./wangge-files).
+    let files_dir = wangge_store::attachments::default_dir(opts);
+    // Deadlines need the holiday notices of every year they run into; later
+    // years come from a file, and a bad file stops the start with its line.
+    let mut cases = wangge_store::cases::Config::default();
+    if let Some(path) = &r.calendar_file {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the calendar file {}", path.display()))?;
+        cases.calendar = wangge_core::calendar::Calendar::with_extra(&text)
+            .with_context(|| format!("the calendar file {} is not valid", path.display()))?;
+    }
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    let addr = listener.local_addr().context("no local address")?;
+    let url = format!("http://{addr}/");
+    match banner {
+        Some(b) => println!("{b}: {url}"),
+        None => println!("Wangge: {url}"),
+    }
+    tracing::info!(%addr, backend = ?store.backend(), "serving");
+    wangge_server::serve(
+        listener,
+        wangge_server::AppState::new(store)
+            .with_files(wangge_store::attachments::AttachmentStore::new(files_dir))
+            .with_cases(cases),
+        shutdown_signal(),
+    )
+    .await
+    .context("server failed")?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Completes on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down; finishing requests in flight");
+}

@@ -1,0 +1,61 @@
+//! Settings: defaults, then an optional TOML file, then `WANGGE_*` environment
+//! variables, then command-line flags; each later source wins.
+
+use anyhow::Context;
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+/// What may be set in the TOML file (`--config FILE` / `WANGGE_CONFIG`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileSettings {
+    pub listen: Option<String>,
+    pub database_url: Option<String>,
+    pub key_file: Option<PathBuf>,
+    pub log_format: Option<String>,
+    /// Holiday notices for years after the built-in ones (see `docs/CALENDAR.md`).
+    pub calendar_file: Option<PathBuf>,
+}
+
+impl FileSettings {
+    pub fn load(path: Option<&Path>) -> anyhow::Result<FileSettings> {
+        let Some(path) = path else {
+            return Ok(FileSettings::default());
+        };
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read settings file {}", path.display()))?;
+        toml::from_str(&text)
+            .with_context(|| format!("settings file {} is not valid", path.display()))
+    }
+}
+
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+pub const DEFAULT_DATABASE: &str = "sqlite:wangge.db";
+pub const DEFAULT_DEMO_DATABASE: &str = "sqlite:wangge-demo.db";
+
+/// A database URL that hides any password, for messages and logs.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let userinfo = &url[s + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(
+            super::redact("postgres://u:secret@h/db"),
+            "postgres://u:***@h/db"
+        );
+        assert_eq!(super::redact("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(super::redact("sqlite:wangge.db"), "sqlite:wangge.db");
+    }
+}

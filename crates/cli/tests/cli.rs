@@ -1,0 +1,559 @@
+//! The `wangge` binary as an operator uses it: help, migrate, backup, serve and
+//! graceful shutdown. Everything runs on 127.0.0.1 and in temporary directories.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_wangge"));
+    for (k, _) in std::env::vars() {
+        if k.starts_with("WANGGE_") {
+            c.env_remove(k);
+        }
+    }
+    c
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("wangge-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn db_url(dir: &Path) -> String {
+    format!("sqlite:{}", dir.join("w.db").display())
+}
+
+/// Creates a zone administrator with `wangge user add` and answers an API token
+/// made by `wangge token create`.
+fn admin_token(url: &str) -> String {
+    let mut child = bin()
+        .args([
+            "user",
+            "add",
+            "admin",
+            "--role",
+            "zone_admin",
+            "--password-stdin",
+            "--database-url",
+            url,
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"Wangge-zone-2026\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = bin()
+        .args(["token", "create", "admin", "--database-url", url])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+#[test]
+fn every_subcommand_has_help() {
+    for sub in ["serve", "migrate", "demo", "backup"] {
+        let out = bin().args([sub, "--help"]).output().unwrap();
+        assert!(out.status.success(), "{sub} --help failed");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains("--database-url"), "{sub} --help: {text}");
+    }
+    let out = bin().arg("--help").output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    for sub in ["serve", "migrate", "demo", "backup"] {
+        assert!(text.contains(sub));
+    }
+}
+
+#[test]
+fn migrate_creates_the_schema_and_refuses_a_newer_database() {
+    let dir = temp_dir("migrate");
+    let out = bin()
+        .args(["migrate", "--database-url", &db_url(&dir)])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = bin()
+        .args(["migrate", "--database-url", &db_url(&dir)])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("up to date"));
+
+    let conn = rusqlite::Connection::open(dir.join("w.db")).unwrap();
+    conn.execute(
+        "INSERT INTO schema_migrations VALUES (999, 'future', 0)",
+        [],
+    )
+    .unwrap();
+    drop(conn);
+    let out = bin()
+        .args(["migrate", "--database-url", &db_url(&dir)])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("newer than this binary"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A running server, killed if a test fails half way.
+struct Server {
+    child: Child,
+    addr: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(args: &[&str], envs: &[(&str, &str)]) -> Server {
+    let child = bin()
+        .args(args)
+        .envs(envs.iter().copied())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Owned by the guard at once, so a failing test still kills the server.
+    let mut server = Server {
+        child,
+        addr: String::new(),
+    };
+    let stdout = server.child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while Instant::now() < deadline {
+        let line = lines
+            .next()
+            .expect("server exited before printing its URL")
+            .unwrap();
+        if let Some(pos) = line.find("http://") {
+            server.addr = line[pos + 7..].trim_end_matches('/').to_string();
+            std::thread::spawn(move || lines.for_each(drop));
+            return server;
+        }
+    }
+    panic!("server did not print its URL in time");
+}
+
+fn http(addr: &str, request: &str) -> String {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    s.write_all(request.as_bytes()).unwrap();
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    out
+}
+
+fn get(addr: &str, path: &str) -> String {
+    http(
+        addr,
+        &format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+    )
+}
+
+#[test]
+fn settings_come_from_file_env_and_flags_in_that_order() {
+    let dir = temp_dir("settings");
+    let cfg = dir.join("wangge.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "listen = \"127.0.0.1:1\"\ndatabase_url = \"{}\"\n",
+            db_url(&dir)
+        ),
+    )
+    .unwrap();
+    // The file says port 1 (unusable); the environment overrides it with port 0.
+    let s = start(
+        &["serve", "--config", cfg.to_str().unwrap()],
+        &[("WANGGE_LISTEN", "127.0.0.1:0")],
+    );
+    assert!(get(&s.addr, "/readyz").starts_with("HTTP/1.1 200"));
+    drop(s);
+    // A flag beats the environment.
+    let s = start(
+        &[
+            "serve",
+            "--config",
+            cfg.to_str().unwrap(),
+            "--listen",
+            "127.0.0.1:0",
+        ],
+        &[("WANGGE_LISTEN", "127.0.0.1:1")],
+    );
+    assert!(get(&s.addr, "/healthz").starts_with("HTTP/1.1 200"));
+    drop(s);
+    assert!(
+        dir.join("w.db").exists(),
+        "the file's database_url was used"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn sigterm_lets_a_request_in_flight_finish() {
+    let dir = temp_dir("shutdown");
+    let url = db_url(&dir);
+    let token = admin_token(&url);
+    let mut s = start(
+        &["serve", "--database-url", &url, "--listen", "127.0.0.1:0"],
+        &[],
+    );
+    // Send the headers of a POST but hold back its body, so the request is in flight.
+    let mut stream = TcpStream::connect(&s.addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let body = r#"{"kind":"zone","name":"菏泽开发区","code":"371799"}"#;
+    write!(
+        stream,
+        "POST /api/v1/units HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )
+    .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let pid = s.child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    std::thread::sleep(Duration::from_millis(300));
+    stream.write_all(body.as_bytes()).unwrap();
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
+    let status = s.child.wait().unwrap();
+    assert!(status.success(), "exit status {status}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn backup_copies_a_database_in_use_and_names_the_key_file() {
+    let dir = temp_dir("backup");
+    let url = db_url(&dir);
+    let token = admin_token(&url);
+    let s = start(
+        &["serve", "--database-url", &url, "--listen", "127.0.0.1:0"],
+        &[],
+    );
+    let body = r#"{"kind":"zone","name":"菏泽开发区","code":"371799"}"#;
+    let answer = http(
+        &s.addr,
+        &format!(
+            "POST /api/v1/units HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    );
+    assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
+    let out_file = dir.join("copy.db");
+    let out = bin()
+        .args([
+            "backup",
+            "--database-url",
+            &url,
+            "--out",
+            out_file.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("w.db.key"));
+    let copy = rusqlite::Connection::open(&out_file).unwrap();
+    let name: String = copy
+        .query_row("SELECT name FROM units WHERE code = '371799'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(name, "菏泽开发区");
+    // A second backup to the same file is refused rather than overwriting it.
+    let again = bin()
+        .args([
+            "backup",
+            "--database-url",
+            &url,
+            "--out",
+            out_file.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(!again.status.success());
+    drop(s);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_database_without_its_key_file_is_refused() {
+    let dir = temp_dir("nokey");
+    let url = db_url(&dir);
+    let out = bin()
+        .args([
+            "demo",
+            "--database-url",
+            &url,
+            "--people",
+            "20",
+            "--no-serve",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let printed = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        printed.contains("admin") && printed.contains("zone_admin"),
+        "demo accounts: {printed}"
+    );
+    std::fs::remove_file(dir.join("w.db.key")).unwrap();
+    let out = bin()
+        .args(["demo", "--database-url", &url, "--no-serve"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("key file"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A valid ID number in region 371799, born `birth` (YYYYMMDD), sequence `seq`.
+fn valid_id(birth: &str, seq: u32) -> String {
+    let first17 = format!("371799{birth}{seq:03}");
+    let check = wangge_core::ids::id_check_char(first17.as_bytes());
+    format!("{first17}{check}")
+}
+
+fn run(args: &[&str]) -> (bool, String, String) {
+    let out = bin().args(args).output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn import_export_and_template_from_the_command_line() {
+    let dir = temp_dir("transfer");
+    let url = db_url(&dir);
+    let file = |name: &str| dir.join(name).display().to_string();
+
+    let (ok, out, err) = run(&["template", "people", "--out", &file("tpl.xlsx")]);
+    assert!(ok, "{err}");
+    assert!(out.contains("people"));
+    assert!(std::fs::read(dir.join("tpl.xlsx"))
+        .unwrap()
+        .starts_with(b"PK"));
+
+    // The org tree itself comes in by import: parents named by the rows above.
+    std::fs::write(
+        dir.join("units.csv"),
+        "单元代码,单元名称,单元类型,上级单元\n\
+         371799,菏泽开发区,区,\n\
+         ,丹阳街道,街道,菏泽开发区\n\
+         ,广州路社区,社区,丹阳街道\n\
+         ,华英小区,小区,广州路社区\n\
+         ,1号楼,楼栋,华英小区\n",
+    )
+    .unwrap();
+    let (ok, out, err) = run(&[
+        "import",
+        "units",
+        &file("units.csv"),
+        "--database-url",
+        &url,
+    ]);
+    assert!(ok, "{out}{err}");
+    assert!(out.contains("新增 created 5"), "{out}");
+
+    let good = valid_id("19800101", 11);
+    let csv = format!(
+        "姓名,身份证号,所属社区,所属小区,楼栋\n王五,{good},广州路社区,华英小区,1号楼\n李娜,3.71799E+17,广州路社区,华英小区,1号楼\n"
+    );
+    std::fs::write(dir.join("people.csv"), csv).unwrap();
+    let (ok, out, _) = run(&[
+        "import",
+        "people",
+        &file("people.csv"),
+        "--database-url",
+        &url,
+    ]);
+    assert!(
+        !ok,
+        "rows were rejected and nothing imported: the exit status says so"
+    );
+    assert!(
+        out.contains("未导入任何数据") && out.contains("nothing was imported"),
+        "{out}"
+    );
+    assert!(out.contains("第3行") && out.contains("B 身份证号"), "{out}");
+    assert!(dir.join("people-errors.xlsx").exists(), "{out}");
+
+    let (ok, out, err) = run(&[
+        "import",
+        "people",
+        &file("people.csv"),
+        "--skip-invalid",
+        "--report",
+        &file("report.xlsx"),
+        "--database-url",
+        &url,
+    ]);
+    assert!(ok, "{out}{err}");
+    assert!(
+        out.contains("新增 created 1") && out.contains("拒绝 rejected 1"),
+        "{out}"
+    );
+    assert!(dir.join("report.xlsx").exists());
+    let (ok, out, _) = run(&[
+        "import",
+        "people",
+        &file("people.csv"),
+        "--skip-invalid",
+        "--database-url",
+        &url,
+    ]);
+    assert!(ok);
+    assert!(
+        out.contains("新增 created 0") && out.contains("未变 unchanged 1"),
+        "{out}"
+    );
+
+    let (ok, out, err) = run(&[
+        "export",
+        "people",
+        "--out",
+        &file("p.xlsx"),
+        "--database-url",
+        &url,
+    ]);
+    assert!(ok, "{err}");
+    assert!(out.contains("已导出 1 行"), "{out}");
+    assert!(std::fs::read(dir.join("p.xlsx"))
+        .unwrap()
+        .starts_with(b"PK"));
+    let (ok, _, err) = run(&[
+        "export",
+        "people",
+        "--out",
+        &file("p.pdf"),
+        "--database-url",
+        &url,
+    ]);
+    assert!(!ok && err.contains(".xlsx"), "{err}");
+    let (ok, out, err) = run(&[
+        "export",
+        "people",
+        "--out",
+        &file("full.csv"),
+        "--unmask",
+        "--reason",
+        "核对",
+        "--database-url",
+        &url,
+    ]);
+    assert!(ok, "{err}");
+    assert!(out.contains("audited"), "{out}");
+    assert!(std::fs::read_to_string(dir.join("full.csv"))
+        .unwrap()
+        .contains(&good));
+
+    std::fs::write(dir.join("empty.csv"), "").unwrap();
+    let (ok, _, err) = run(&[
+        "import",
+        "people",
+        &file("empty.csv"),
+        "--database-url",
+        &url,
+    ]);
+    assert!(!ok && err.contains("文件是空的"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_calendar_file_extends_the_years_and_a_bad_one_stops_the_start() {
+    let dir = temp_dir("calendar");
+    let url = db_url(&dir);
+    let bad = dir.join("bad.txt");
+    std::fs::write(
+        &bad,
+        "year 2027 https://www.gov.cn/x\nholiday spring_festival 2027-02-30\n",
+    )
+    .unwrap();
+    let out = bin()
+        .args([
+            "serve",
+            "--database-url",
+            &url,
+            "--listen",
+            "127.0.0.1:0",
+            "--calendar-file",
+            bad.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("calendar file") && err.contains('2'),
+        "names the file and the line: {err}"
+    );
+
+    let good = dir.join("good.txt");
+    std::fs::write(
+        &good,
+        "year 2027 https://www.gov.cn/x\nholiday new_year 2027-01-01\nholiday spring_festival 2027-02-05..2027-02-11\nworkday spring_festival 2027-02-14\n",
+    )
+    .unwrap();
+    let s = start(
+        &[
+            "serve",
+            "--database-url",
+            &url,
+            "--listen",
+            "127.0.0.1:0",
+            "--calendar-file",
+            good.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert!(get(&s.addr, "/readyz").starts_with("HTTP/1.1 200"));
+    drop(s);
+    let _ = std::fs::remove_dir_all(&dir);
+}

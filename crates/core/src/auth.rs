@@ -1,0 +1,232 @@
+//! Roles and what each may do, as one table; and the password policy.
+
+use crate::error::{Error, Result};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// 管委会: the whole zone.
+    ZoneAdmin,
+    /// 街道办/镇 staff.
+    StreetStaff,
+    /// 社区干部.
+    CommunityCadre,
+    /// 网格员.
+    GridWorker,
+    /// 职能部门 handler: works on what is dispatched to their organisation.
+    DeptHandler,
+    /// Reads the audit log; sees the registry masked.
+    Auditor,
+    /// 群众 with an account.
+    Resident,
+}
+
+/// Something a role may be allowed to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Permission {
+    /// Read units, organisations, people, households and positions (masked).
+    RegistryRead,
+    /// Create and change organisations, people, households and positions.
+    RegistryWrite,
+    /// Create, rename, move and delete units of the org tree.
+    TreeWrite,
+    /// See personal values in full, giving a reason (audited).
+    RevealPersonal,
+    /// See who reported a confidential tip.
+    TipsRead,
+    /// Export lists (audited).
+    Export,
+    /// Browse the audit log.
+    AuditRead,
+    /// Manage accounts and API tokens of others.
+    UsersManage,
+}
+
+use Permission::*;
+
+/// The one table of who may do what. Scope (which part of the tree, which
+/// organisation) narrows it further, in the store.
+const TABLE: &[(Role, &[Permission])] = &[
+    (
+        Role::ZoneAdmin,
+        &[
+            RegistryRead,
+            RegistryWrite,
+            TreeWrite,
+            RevealPersonal,
+            TipsRead,
+            Export,
+            AuditRead,
+            UsersManage,
+        ],
+    ),
+    (
+        Role::StreetStaff,
+        &[
+            RegistryRead,
+            RegistryWrite,
+            TreeWrite,
+            RevealPersonal,
+            TipsRead,
+            Export,
+        ],
+    ),
+    (
+        Role::CommunityCadre,
+        &[RegistryRead, RegistryWrite, RevealPersonal, Export],
+    ),
+    (
+        Role::GridWorker,
+        &[RegistryRead, RegistryWrite, RevealPersonal],
+    ),
+    (Role::DeptHandler, &[]),
+    (Role::Auditor, &[RegistryRead, AuditRead]),
+    (Role::Resident, &[]),
+];
+
+impl Role {
+    pub const ALL: [Role; 7] = [
+        Role::ZoneAdmin,
+        Role::StreetStaff,
+        Role::CommunityCadre,
+        Role::GridWorker,
+        Role::DeptHandler,
+        Role::Auditor,
+        Role::Resident,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::ZoneAdmin => "zone_admin",
+            Role::StreetStaff => "street_staff",
+            Role::CommunityCadre => "community_cadre",
+            Role::GridWorker => "grid_worker",
+            Role::DeptHandler => "dept_handler",
+            Role::Auditor => "auditor",
+            Role::Resident => "resident",
+        }
+    }
+
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Role::ZoneAdmin => "区管理员",
+            Role::StreetStaff => "街道工作人员",
+            Role::CommunityCadre => "社区干部",
+            Role::GridWorker => "网格员",
+            Role::DeptHandler => "部门处置人员",
+            Role::Auditor => "审计员",
+            Role::Resident => "居民",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Role> {
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| {
+                let all: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
+                Error::invalid(
+                    "role",
+                    "role",
+                    format!("未知的角色“{s}”,可选:{}", all.join("、")),
+                    format!("unknown role '{s}'; one of {}", all.join(", ")),
+                )
+            })
+    }
+
+    pub fn permissions(self) -> &'static [Permission] {
+        TABLE
+            .iter()
+            .find(|(r, _)| *r == self)
+            .map_or(&[], |(_, p)| p)
+    }
+
+    pub fn can(self, p: Permission) -> bool {
+        self.permissions().contains(&p)
+    }
+
+    /// Whether this role's scope is a part of the org tree (rather than an organisation).
+    pub fn needs_unit_scope(self) -> bool {
+        matches!(
+            self,
+            Role::StreetStaff | Role::CommunityCadre | Role::GridWorker
+        )
+    }
+}
+
+/// Checks a new password: at least 10 characters, not all of one kind, and not
+/// containing the user name. Long passphrases of any script are welcome.
+pub fn check_password(password: &str, username: &str) -> Result<()> {
+    let n = password.chars().count();
+    let weak = |zh: &str, en: &str| Err(Error::invalid("password", "password_weak", zh, en));
+    if n < 10 {
+        return weak(
+            "密码至少需要10个字符",
+            "a password needs at least 10 characters",
+        );
+    }
+    if n > 256 {
+        return weak(
+            "密码不能超过256个字符",
+            "a password may have at most 256 characters",
+        );
+    }
+    let classes = [
+        password.chars().any(|c| c.is_ascii_lowercase()),
+        password.chars().any(|c| c.is_ascii_uppercase()),
+        password.chars().any(|c| c.is_ascii_digit()),
+        password.chars().any(|c| !c.is_ascii_alphanumeric()),
+    ];
+    if classes.iter().filter(|&&c| c).count() < 2 {
+        return weak(
+            "密码至少要包含两类字符(小写、大写、数字、符号或汉字)",
+            "a password needs characters of at least two kinds (lower case, upper case, digits, symbols or CJK)",
+        );
+    }
+    if !username.is_empty() && password.to_lowercase().contains(&username.to_lowercase()) {
+        return weak(
+            "密码不能包含用户名",
+            "a password must not contain the user name",
+        );
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_gives_each_role_its_permissions() {
+        assert!(Role::ZoneAdmin.can(UsersManage));
+        assert!(!Role::StreetStaff.can(UsersManage));
+        assert!(Role::Auditor.can(AuditRead));
+        assert!(!Role::Auditor.can(RevealPersonal));
+        assert!(!Role::Auditor.can(RegistryWrite));
+        assert!(Role::DeptHandler.permissions().is_empty());
+        for r in Role::ALL {
+            assert_eq!(Role::parse(r.as_str()).unwrap(), r);
+        }
+        assert_eq!(Role::parse("root").unwrap_err().code(), "role");
+    }
+
+    #[test]
+    fn password_policy() {
+        assert!(check_password("correct horse 9", "li").is_ok());
+        assert!(check_password("网格管理员密码2026", "admin").is_ok());
+        for bad in [
+            "short1A",
+            "aaaaaaaaaaaaaa",
+            "1234567890123",
+            "admin-2026-ok!",
+        ] {
+            assert_eq!(
+                check_password(bad, "admin").unwrap_err().code(),
+                "password_weak",
+                "{bad}"
+            );
+        }
+    }
+}

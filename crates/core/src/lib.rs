@@ -1,0 +1,17 @@
+//! Wangge's pure core: the types, validation and rules that every layer shares.
+//!
+//! Nothing here performs I/O or reads the clock: "today" is a parameter, so that
+//! rules that depend on it (birth dates not in the future) are testable.
+
+pub mod auth;
+pub mod calendar;
+pub mod cases;
+pub mod error;
+pub mod ids;
+pub mod mask;
+pub mod organisations;
+pub mod people;
+pub mod positions;
+pub mod units;
+
+pub use error::{Error, Result};

@@ -1,0 +1,472 @@
+//! Who is calling: a session cookie (browsers) or a bearer token (machine
+//! clients). Sessions, logins with throttling, logout, password change, tokens.
+//!
+//! State-changing API requests made with a session cookie must carry the
+//! session's CSRF token in `X-CSRF-Token` (web forms carry it in a field, checked
+//! by the page handlers); bearer-token requests cannot be forged by another site
+//! and need none.
+
+use crate::error::ApiError;
+use crate::extract::{id, Json};
+use crate::{ApiResult, AppState};
+use axum::extract::{ConnectInfo, FromRequestParts, Path, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use axum::Router;
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use wangge_store::accounts::{self, SessionPolicy, TokenInfo, User};
+use wangge_store::{Ctx, Error as StoreError};
+
+pub const SESSION_COOKIE: &str = "wangge_session";
+
+/// How sessions behave; part of the application state.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AuthConfig {
+    pub session: SessionPolicy,
+    /// Mark cookies `Secure` (set when served over HTTPS).
+    pub secure_cookies: bool,
+}
+
+/// The authenticated caller, as a store context with their role and scope.
+pub struct Caller(pub Ctx);
+
+/// The caller with the session they came with, for session endpoints.
+pub struct Authenticated {
+    pub ctx: Ctx,
+    pub user: User,
+    /// `Some` for a cookie session (its token and CSRF token); `None` for a bearer token.
+    pub session: Option<(String, String)>,
+}
+
+/// The client's address as the socket saw it.
+pub fn client_addr(parts: &Parts) -> String {
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or_else(|| "unknown".to_string(), |c| c.0.ip().to_string())
+}
+
+/// The value of one cookie from the request's `Cookie` headers.
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
+fn bearer(headers: &HeaderMap) -> Option<String> {
+    let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = v.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_string())
+}
+
+fn is_safe(m: &Method) -> bool {
+    matches!(*m, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+/// Compares secrets in constant time.
+pub fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+impl FromRequestParts<AppState> for Authenticated {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let now = state.clock.now();
+        let now_ms = (now.unix_timestamp_nanos() / 1_000_000) as i64;
+        let addr = client_addr(parts);
+        let base = state.store.ctx("anonymous", wangge_store::Scope::All, now);
+        if let Some(token) = bearer(&parts.headers) {
+            let t = token.clone();
+            let found = state
+                .store
+                .db
+                .read(move |c| accounts::token_user(c, &t, now_ms))
+                .await?;
+            let Some((user, token_id, stale)) = found else {
+                return Err(StoreError::Unauthenticated.into());
+            };
+            if stale {
+                state
+                    .store
+                    .db
+                    .write(move |c| accounts::touch_token(c, token_id, now_ms))
+                    .await?;
+            }
+            return Ok(Authenticated {
+                ctx: user.ctx(&base, Some(addr)),
+                user,
+                session: None,
+            });
+        }
+        let Some(token) = cookie(&parts.headers, SESSION_COOKIE) else {
+            return Err(StoreError::Unauthenticated.into());
+        };
+        let policy = state.auth.session;
+        let t = token.clone();
+        let found = state
+            .store
+            .db
+            .read(move |c| accounts::session(c, &t, now_ms, policy))
+            .await?;
+        let Some((user, csrf, stale)) = found else {
+            return Err(StoreError::Unauthenticated.into());
+        };
+        if !is_safe(&parts.method) {
+            let sent = parts
+                .headers
+                .get("x-csrf-token")
+                .and_then(|v| v.to_str().ok());
+            if !sent.is_some_and(|s| same(s, &csrf)) {
+                return Err(ApiError::Csrf);
+            }
+        }
+        if stale {
+            let t = token.clone();
+            state
+                .store
+                .db
+                .write(move |c| accounts::touch_session(c, &t, now_ms))
+                .await?;
+        }
+        Ok(Authenticated {
+            ctx: user.ctx(&base, Some(addr)),
+            user,
+            session: Some((token, csrf)),
+        })
+    }
+}
+
+/// The client's address, for handlers (never fails; "unknown" in tests without a socket).
+pub struct ClientAddr(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddr(client_addr(parts)))
+    }
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        Authenticated::from_request_parts(parts, state)
+            .await
+            .map(|a| Caller(a.ctx))
+    }
+}
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/session", get(current).post(login).delete(logout))
+        .route("/session/password", post(change_password))
+        .route("/tokens", get(list_tokens).post(create_token))
+        .route("/tokens/{id}", delete(revoke_token))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Login {
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SessionInfo {
+    pub user: User,
+    /// Send back as `X-CSRF-Token` on every state-changing request made with the cookie.
+    pub csrf_token: String,
+}
+
+pub fn session_cookie(cfg: &AuthConfig, token: &str, max_age_s: i64) -> HeaderValue {
+    let secure = if cfg.secure_cookies { "; Secure" } else { "" };
+    HeaderValue::from_str(&format!(
+        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_s}{secure}"
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+/// Checks a user name and password, with throttling and an audit entry either
+/// way; opens a new session. Unknown users and wrong passwords get the same
+/// answer after the same work.
+pub async fn authenticate(
+    state: &AppState,
+    username: String,
+    password: String,
+    addr: String,
+) -> ApiResult<(User, String, String)> {
+    let now = state.clock.now();
+    let now_ms = (now.unix_timestamp_nanos() / 1_000_000) as i64;
+    let throttle = std::sync::Arc::new(accounts::Throttle::new(&username, &addr));
+    let th = throttle.clone();
+    if let Some(wait) = state.store.db.read(move |c| th.wait(c, now_ms)).await? {
+        return Err(StoreError::Throttled { retry_after: wait }.into());
+    }
+    let name = username.clone();
+    let found = state
+        .store
+        .db
+        .read(move |c| accounts::for_login(c, &name))
+        .await?;
+    let (user, hash) = match found {
+        Some((u, h)) if !u.disabled => (Some(u), h),
+        _ => (None, accounts::decoy_hash().to_string()),
+    };
+    let ok = tokio::task::spawn_blocking(move || accounts::verify_password(&hash, &password))
+        .await
+        .unwrap_or(false);
+    let mut ctx = state.store.ctx("anonymous", wangge_store::Scope::All, now);
+    ctx.client_addr = Some(addr.clone());
+    // An unknown name is not recorded: it is often a password typed into the wrong box.
+    let known = user.as_ref().map(|u| (u.id, u.username.clone()));
+    match (ok, user) {
+        (true, Some(user)) => {
+            let uctx = user.ctx(&ctx, Some(addr));
+            let u = user.clone();
+            let th = throttle.clone();
+            let (token, csrf) = state
+                .store
+                .db
+                .write(move |c| {
+                    th.succeeded(c)?;
+                    accounts::create_session(c, &uctx, &u)
+                })
+                .await?;
+            Ok((user, token, csrf))
+        }
+        _ => {
+            let th = throttle.clone();
+            state
+                .store
+                .db
+                .write(move |c| {
+                    th.failed(c, now_ms)?;
+                    let (id, detail) = match known {
+                        Some((id, name)) => (id, serde_json::json!({"username": name})),
+                        None => (
+                            0,
+                            serde_json::json!({"username": null, "unknown_user": true}),
+                        ),
+                    };
+                    wangge_store::audit::record(c, &ctx, "user", id, "login_failed", detail)
+                })
+                .await?;
+            Err(ApiError::BadLogin)
+        }
+    }
+}
+
+#[utoipa::path(post, path = "/api/v1/session", tag = "session", request_body = Login,
+    responses((status = 200, body = SessionInfo), (status = 401, body = crate::error::Problem),
+        (status = 429, body = crate::error::Problem, description = "too many failed attempts; see Retry-After")))]
+pub async fn login(
+    State(state): State<AppState>,
+    ClientAddr(addr): ClientAddr,
+    Json(l): Json<Login>,
+) -> ApiResult<Response> {
+    let (user, token, csrf) = authenticate(&state, l.username, l.password, addr).await?;
+    let cookie = session_cookie(&state.auth, &token, state.auth.session.absolute_ms / 1000);
+    let mut res = axum::Json(SessionInfo {
+        user,
+        csrf_token: csrf,
+    })
+    .into_response();
+    res.headers_mut().insert(header::SET_COOKIE, cookie);
+    Ok(res)
+}
+
+#[utoipa::path(get, path = "/api/v1/session", tag = "session",
+    responses((status = 200, body = SessionInfo), (status = 401, body = crate::error::Problem)))]
+pub async fn current(a: Authenticated) -> ApiResult<axum::Json<SessionInfo>> {
+    let csrf = a.session.map(|(_, c)| c).unwrap_or_default();
+    Ok(axum::Json(SessionInfo {
+        user: a.user,
+        csrf_token: csrf,
+    }))
+}
+
+#[utoipa::path(delete, path = "/api/v1/session", tag = "session",
+    responses((status = 204), (status = 401, body = crate::error::Problem)))]
+pub async fn logout(State(state): State<AppState>, a: Authenticated) -> ApiResult<Response> {
+    if let Some((token, _)) = a.session {
+        let ctx = a.ctx;
+        state
+            .store
+            .db
+            .write(move |c| accounts::end_session(c, &ctx, &token))
+            .await?;
+    }
+    let mut res = StatusCode::NO_CONTENT.into_response();
+    res.headers_mut()
+        .insert(header::SET_COOKIE, session_cookie(&state.auth, "", 0));
+    Ok(res)
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChange {
+    pub old_password: String,
+    pub new_password: String,
+}
+
+/// Changes one's own password: the old one is required; every session ends,
+/// so the client logs in again.
+#[utoipa::path(post, path = "/api/v1/session/password", tag = "session", request_body = PasswordChange,
+    responses((status = 204), (status = 401, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+pub async fn change_password(
+    State(state): State<AppState>,
+    a: Authenticated,
+    Json(p): Json<PasswordChange>,
+) -> ApiResult<StatusCode> {
+    change_own_password(
+        &state,
+        &a.ctx,
+        &a.user.username,
+        p.old_password,
+        p.new_password,
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Checks the old password and the new one's strength, then stores the new hash
+/// and ends every session of the user.
+pub async fn change_own_password(
+    state: &AppState,
+    ctx: &Ctx,
+    username: &str,
+    old: String,
+    new: String,
+) -> ApiResult<()> {
+    // The policy names its field `password`; here the input is `new_password`.
+    accounts::check_new_password(&new, username).map_err(|e| match e {
+        StoreError::Domain(d) => StoreError::Domain(d.in_field("new_password")),
+        other => other,
+    })?;
+    // Guessing the old password through a session is throttled like logging in.
+    let addr = ctx.client_addr.as_deref().unwrap_or("unknown");
+    let throttle = std::sync::Arc::new(accounts::Throttle::new(username, addr));
+    let now_ms = ctx.now_ms();
+    let th = throttle.clone();
+    if let Some(wait) = state.store.db.read(move |c| th.wait(c, now_ms)).await? {
+        return Err(StoreError::Throttled { retry_after: wait }.into());
+    }
+    let name = username.to_string();
+    let found = state
+        .store
+        .db
+        .read(move |c| accounts::for_login(c, &name))
+        .await?;
+    let (_, hash) = found.ok_or(ApiError::BadLogin)?;
+    let new_hash = tokio::task::spawn_blocking(move || {
+        if accounts::verify_password(&hash, &old) {
+            accounts::hash_password(&new).map(Some)
+        } else {
+            Ok(None)
+        }
+    })
+    .await
+    .map_err(|e| StoreError::Db(e.to_string()))??;
+    let Some(new_hash) = new_hash else {
+        let th = throttle.clone();
+        state.store.db.write(move |c| th.failed(c, now_ms)).await?;
+        return Err(wangge_core::Error::invalid(
+            "old_password",
+            "old_password_wrong",
+            "原密码不正确",
+            "the old password is not correct",
+        )
+        .into());
+    };
+    let (ctx, username) = (ctx.clone(), username.to_string());
+    state
+        .store
+        .db
+        .write(move |c| {
+            throttle.succeeded(c)?;
+            accounts::set_password(c, &ctx, &username, &new_hash)
+        })
+        .await?;
+    Ok(())
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewToken {
+    pub name: String,
+    /// Whose token; by default the caller's own. Others' need the users permission.
+    pub username: Option<String>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct IssuedToken {
+    #[serde(flatten)]
+    pub info: TokenInfo,
+    /// Shown only now: send as `Authorization: Bearer TOKEN`.
+    pub token: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/tokens", tag = "session", request_body = NewToken,
+    responses((status = 201, body = IssuedToken), (status = 401, body = crate::error::Problem), (status = 403, body = crate::error::Problem)))]
+pub async fn create_token(
+    State(state): State<AppState>,
+    Caller(ctx): Caller,
+    Json(n): Json<NewToken>,
+) -> ApiResult<(StatusCode, axum::Json<IssuedToken>)> {
+    let username = n.username.unwrap_or_else(|| ctx.actor.clone());
+    let (info, token) = state
+        .store
+        .db
+        .write(move |c| accounts::create_token(c, &ctx, &username, &n.name))
+        .await?;
+    Ok((StatusCode::CREATED, axum::Json(IssuedToken { info, token })))
+}
+
+#[utoipa::path(get, path = "/api/v1/tokens", tag = "session",
+    responses((status = 200, body = Vec<TokenInfo>), (status = 401, body = crate::error::Problem)))]
+pub async fn list_tokens(
+    State(state): State<AppState>,
+    Caller(ctx): Caller,
+) -> ApiResult<axum::Json<Vec<TokenInfo>>> {
+    let me = ctx.actor.clone();
+    Ok(axum::Json(
+        state
+            .store
+            .db
+            .read(move |c| accounts::list_tokens(c, &ctx, Some(&me)))
+            .await?,
+    ))
+}
+
+#[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "session",
+    params(("id" = i64, Path, description = "token id")),
+    responses((status = 204), (status = 404, body = crate::error::Problem)))]
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    Caller(ctx): Caller,
+    Path(tid): Path<String>,
+) -> ApiResult<StatusCode> {
+    let tid = id(&tid)?;
+    state
+        .store
+        .db
+        .write(move |c| accounts::revoke_token(c, &ctx, tid))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

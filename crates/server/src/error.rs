@@ -1,0 +1,257 @@
+//! The one place where errors become HTTP answers: RFC 7807 problem+json with a
+//! stable machine code and the message in Chinese and English. A 5xx logs its
+//! cause and shows only a generic message with the request id.
+
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use wangge_core::Error as CoreError;
+use wangge_store::Error as StoreError;
+
+/// The server's one error type.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The body is not JSON at all (400).
+    #[error("malformed JSON: {0}")]
+    Malformed(String),
+    /// The body exceeds the size limit (413).
+    #[error("body too large")]
+    TooLarge { limit: usize },
+    /// The request's content type is not JSON (415).
+    #[error("unsupported media type")]
+    MediaType,
+    /// A query parameter could not be read (400).
+    #[error("bad query: {0}")]
+    Query(String),
+    /// No such route or resource (404).
+    #[error("not found")]
+    NotFound,
+    /// A state-changing request with a session cookie lacked the session's CSRF token (403).
+    #[error("CSRF token missing or wrong")]
+    Csrf,
+    /// Wrong user name or password; the same answer whichever it was (401).
+    #[error("wrong user name or password")]
+    BadLogin,
+    /// The route exists but not with this method (405).
+    #[error("method not allowed")]
+    MethodNotAllowed,
+}
+
+impl From<CoreError> for ApiError {
+    fn from(e: CoreError) -> Self {
+        ApiError::Store(StoreError::Domain(e))
+    }
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    /// A URN naming the problem kind.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: &'static str,
+    pub status: u16,
+    /// The English message.
+    pub detail: String,
+    /// Stable machine-readable code, e.g. `id_number_checksum`.
+    pub code: String,
+    /// The input field at fault, where there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// The message in Chinese, for display.
+    pub message_zh: String,
+    /// The message in English.
+    pub message_en: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+}
+
+struct Parts {
+    status: StatusCode,
+    code: String,
+    field: Option<String>,
+    zh: String,
+    en: String,
+}
+
+fn parts(e: &ApiError) -> Parts {
+    let p = |status, code: &str, zh: &str, en: &str| Parts {
+        status,
+        code: code.to_string(),
+        field: None,
+        zh: zh.to_string(),
+        en: en.to_string(),
+    };
+    match e {
+        ApiError::Store(StoreError::Domain(CoreError::Invalid {
+            field,
+            code,
+            zh,
+            en,
+        })) => Parts {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            code: code.to_string(),
+            field: Some(field.clone()),
+            zh: zh.clone(),
+            en: en.clone(),
+        },
+        ApiError::Store(StoreError::Domain(CoreError::Conflict { code, zh, en })) => {
+            p(StatusCode::CONFLICT, code, zh, en)
+        }
+        ApiError::Store(StoreError::NotFound { what }) => Parts {
+            status: StatusCode::NOT_FOUND,
+            code: "not_found".into(),
+            field: None,
+            zh: format!("未找到该{}", what_zh(what)),
+            en: format!("no such {what}"),
+        },
+        ApiError::Store(StoreError::Unique(_) | StoreError::Constraint(_)) => p(
+            StatusCode::CONFLICT,
+            "conflict",
+            "与现有数据冲突",
+            "the change conflicts with existing data",
+        ),
+        ApiError::Store(StoreError::Forbidden) => p(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "您的角色无权进行此操作",
+            "your role does not allow this",
+        ),
+        ApiError::Store(StoreError::Unauthenticated) => p(
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            "请先登录(或会话已过期)",
+            "log in first (or the session has expired)",
+        ),
+        ApiError::Store(StoreError::Throttled { retry_after }) => Parts {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            code: "throttled".into(),
+            field: None,
+            zh: format!("尝试次数过多,请{retry_after}秒后再试"),
+            en: format!("too many attempts; try again in {retry_after} seconds"),
+        },
+        ApiError::Store(StoreError::Unavailable) => p(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "服务暂时不可用,请稍后重试",
+            "the service is temporarily unavailable; try again shortly",
+        ),
+        ApiError::Store(_) => p(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "服务器内部错误,请把请求编号告知管理员",
+            "internal error; give the request id to the administrator",
+        ),
+        ApiError::Malformed(detail) => Parts {
+            status: StatusCode::BAD_REQUEST,
+            code: "malformed_json".into(),
+            field: None,
+            zh: format!("请求内容不是有效的JSON:{detail}"),
+            en: format!("the request body is not valid JSON: {detail}"),
+        },
+        ApiError::TooLarge { limit } => Parts {
+            status: StatusCode::PAYLOAD_TOO_LARGE,
+            code: "too_large".into(),
+            field: None,
+            zh: format!("请求内容过大(上限{limit}字节)"),
+            en: format!("the request body is too large (limit {limit} bytes)"),
+        },
+        ApiError::MediaType => p(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "请求内容类型应为 application/json",
+            "the request body must be application/json",
+        ),
+        ApiError::Query(detail) => Parts {
+            status: StatusCode::BAD_REQUEST,
+            code: "bad_query".into(),
+            field: None,
+            zh: format!("查询参数有误:{detail}"),
+            en: format!("a query parameter is wrong: {detail}"),
+        },
+        ApiError::Csrf => p(
+            StatusCode::FORBIDDEN,
+            "csrf",
+            "页面已过期或请求来源不明,请刷新页面后重试",
+            "the CSRF token is missing or wrong; reload the page and try again",
+        ),
+        ApiError::BadLogin => p(
+            StatusCode::UNAUTHORIZED,
+            "bad_login",
+            "用户名或密码错误",
+            "wrong user name or password",
+        ),
+        ApiError::NotFound => p(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "未找到该资源",
+            "no such resource",
+        ),
+        ApiError::MethodNotAllowed => p(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "该资源不支持此请求方法",
+            "this resource does not support the request method",
+        ),
+    }
+}
+
+fn what_zh(what: &str) -> &'static str {
+    match what {
+        "unit" => "单元",
+        "person" => "人员",
+        "household" => "户",
+        "organisation" => "组织",
+        "position" => "职务",
+        "user" => "用户",
+        "token" => "令牌",
+        _ => "记录",
+    }
+}
+
+impl ApiError {
+    pub fn status(&self) -> StatusCode {
+        parts(self).status
+    }
+
+    /// The problem document for this error.
+    pub fn problem(&self, request_id: Option<String>) -> Problem {
+        let p = parts(self);
+        Problem {
+            kind: format!("urn:wangge:problem:{}", p.code),
+            title: p.status.canonical_reason().unwrap_or("Error"),
+            status: p.status.as_u16(),
+            detail: p.en.clone(),
+            code: p.code,
+            field: p.field,
+            message_zh: p.zh,
+            message_en: p.en,
+            request_id,
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        if status.is_server_error() {
+            tracing::error!(error = %self, "request failed");
+        }
+        let body =
+            serde_json::to_vec(&self.problem(crate::request_id::current())).unwrap_or_default();
+        let mut res = (
+            status,
+            [(header::CONTENT_TYPE, "application/problem+json")],
+            body,
+        )
+            .into_response();
+        if let ApiError::Store(StoreError::Throttled { retry_after }) = self {
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, retry_after.into());
+        }
+        res
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

@@ -1,0 +1,234 @@
+//! Wangge's HTTP server: the JSON API under `/api/v1` with its OpenAPI document,
+//! health checks, request ids, and graceful shutdown.
+
+pub mod attachments;
+pub mod audit;
+pub mod auth;
+pub mod cases;
+pub mod error;
+pub mod extract;
+pub mod households;
+pub mod open311;
+pub mod openapi;
+pub mod organisations;
+pub mod people;
+pub mod positions;
+pub mod public;
+pub mod request_id;
+pub mod transfer;
+pub mod units;
+pub mod users;
+pub mod web;
+
+use axum::extract::State;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::Router;
+use std::future::Future;
+use std::sync::Arc;
+use time::OffsetDateTime;
+use wangge_store::Store;
+
+pub use auth::{AuthConfig, Caller};
+pub use error::{ApiError, ApiResult};
+
+/// Where the server reads the time, so tests can fix it.
+pub trait Clock: Send + Sync {
+    fn now(&self) -> OffsetDateTime;
+}
+
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> OffsetDateTime {
+        OffsetDateTime::now_utc()
+    }
+}
+
+/// A clock that always answers the same time.
+pub struct FixedClock(pub OffsetDateTime);
+
+impl Clock for FixedClock {
+    fn now(&self) -> OffsetDateTime {
+        self.0
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub clock: Arc<dyn Clock>,
+    pub auth: AuthConfig,
+    /// Calendar, office hours and rules of the case engine.
+    pub cases: Arc<wangge_store::cases::Config>,
+    /// Reports from residents without an account, per client address.
+    pub public_limit: Arc<public::RateLimit>,
+    /// Where uploaded photos and documents are kept.
+    pub files: Arc<wangge_store::attachments::AttachmentStore>,
+    /// Open311: anonymous posts, the default unit, the discovery contact.
+    pub open311: Arc<open311::Config>,
+}
+
+impl AppState {
+    pub fn new(store: Store) -> Self {
+        AppState {
+            store,
+            clock: Arc::new(SystemClock),
+            auth: AuthConfig::default(),
+            cases: Arc::new(wangge_store::cases::Config::default()),
+            public_limit: Arc::new(public::RateLimit::default()),
+            // Tests and embedders that do not say where get a private temporary folder.
+            files: Arc::new(wangge_store::attachments::AttachmentStore::new(
+                std::env::temp_dir().join(format!("wangge-files-{}", std::process::id())),
+            )),
+            open311: Arc::new(open311::Config::from_env()),
+        }
+    }
+
+    /// The same state with these case-engine settings (calendar, office hours, rules).
+    pub fn with_cases(mut self, cases: wangge_store::cases::Config) -> Self {
+        self.cases = Arc::new(cases);
+        self
+    }
+
+    /// The same state keeping uploads in `files`.
+    pub fn with_files(mut self, files: wangge_store::attachments::AttachmentStore) -> Self {
+        self.files = Arc::new(files);
+        self
+    }
+
+    /// The same state with a fixed clock (tests).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+}
+
+/// The whole application.
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .merge(units::routes())
+        .merge(organisations::routes())
+        .merge(people::routes())
+        .merge(households::routes())
+        .merge(positions::routes())
+        .merge(auth::routes())
+        .merge(users::routes())
+        .merge(audit::routes())
+        .merge(cases::routes())
+        .merge(public::routes())
+        .merge(attachments::routes())
+        .merge(transfer::routes())
+        .route("/openapi.json", get(openapi::document))
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+        .fallback(|| async { ApiError::NotFound });
+    Router::new()
+        .nest("/api/v1", api)
+        .nest("/open311/v2", open311::routes())
+        .merge(web::routes())
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(ready))
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+        .fallback(not_found)
+        .layer(axum::middleware::from_fn(web::i18n::layer))
+        .layer(axum::middleware::from_fn(request_id::layer))
+        .layer(axum::middleware::map_response(security_headers))
+        .with_state(state)
+}
+
+/// Browsers get a page, API clients problem+json.
+async fn not_found(t: web::i18n::T, headers: axum::http::HeaderMap) -> axum::response::Response {
+    let wants_html = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/html"));
+    if wants_html {
+        web::not_found_page(t)
+    } else {
+        ApiError::NotFound.into_response()
+    }
+}
+
+async fn security_headers(mut res: axum::response::Response) -> axum::response::Response {
+    let h = res.headers_mut();
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+             form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+        ),
+    );
+    res
+}
+
+/// Ready when the database answers.
+async fn ready(State(state): State<AppState>) -> impl IntoResponse {
+    match state
+        .store
+        .db
+        .read(|c| c.query_one("SELECT 1", &[]).map(|_| ()))
+        .await
+    {
+        Ok(()) => (StatusCode::OK, "ready").into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "not ready");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+        }
+    }
+}
+
+/// Serves until `shutdown` completes, then lets in-flight requests finish. The
+/// deadline sweep runs every minute meanwhile.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let (stop_sweep, mut stopped) = tokio::sync::watch::channel(false);
+    let sweeper = tokio::spawn(sweep_loop(state.clone(), async move {
+        let _ = stopped.changed().await;
+    }));
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let served = axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await;
+    let _ = stop_sweep.send(true);
+    let _ = sweeper.await;
+    served
+}
+
+/// Warns before deadlines, marks overdue cases and escalates them to
+/// supervision. Any node may run it: each pass is one transaction and a second
+/// pass over the same cases finds nothing to do.
+async fn sweep_loop(state: AppState, stop: impl Future<Output = ()>) {
+    tokio::pin!(stop);
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+    loop {
+        tokio::select! {
+            () = &mut stop => return,
+            _ = tick.tick() => {}
+        }
+        let ctx = state
+            .store
+            .ctx("system", wangge_store::Scope::All, state.clock.now());
+        let cfg = state.cases.clone();
+        match state
+            .store
+            .db
+            .write(move |c| wangge_store::cases::sweep(c, &ctx, &cfg))
+            .await
+        {
+            Ok(report) => tracing::debug!(?report, "deadline sweep"),
+            Err(e) => tracing::warn!(error = %e, "deadline sweep failed"),
+        }
+    }
+}

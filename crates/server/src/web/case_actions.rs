@@ -1,0 +1,367 @@
+//! The step forms on a case's page, and their one handler. Every form posts
+//! `multipart/form-data` (the handling step carries evidence photos). A refused
+//! step shows its message next to the field and keeps what was typed; a step
+//! posted after the session expired goes to the login page and comes back to
+//! the same form with the typed text in the address.
+
+use super::cases::{dispatch_targets, event_rows, load, summary_of, CasePage};
+use super::formdata::FormData;
+use super::i18n::T;
+use super::session::PageSession;
+use super::{not_found_page, render, to_login};
+use crate::error::ApiError;
+use crate::AppState;
+use axum::extract::{Multipart, Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::{Deserialize, Serialize};
+use wangge_core::cases::{Action, CloseKind, Command};
+use wangge_store::Error as StoreError;
+
+/// What a user typed into one step form (also carried through the login page).
+#[derive(Debug, Default, Clone, Deserialize, Serialize)]
+pub struct Draft {
+    #[serde(default)]
+    pub action: String,
+    #[serde(default)]
+    pub reason: String,
+    #[serde(default)]
+    pub note: String,
+    #[serde(default)]
+    pub lead_org: String,
+    #[serde(default)]
+    pub close_kind: String,
+    /// Organisation ids for the joint meeting, comma-separated.
+    #[serde(default)]
+    pub orgs: String,
+    #[serde(default, skip_serializing)]
+    pub done: String,
+}
+
+impl Draft {
+    fn from_form(d: &FormData) -> Draft {
+        Draft {
+            action: d.get("action"),
+            reason: d.get("reason"),
+            note: d.get("note"),
+            lead_org: d.get("lead_org"),
+            close_kind: d.get("close_kind"),
+            orgs: d.all("orgs").join(","),
+            done: String::new(),
+        }
+    }
+
+    fn orgs(&self) -> Vec<String> {
+        self.orgs
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect()
+    }
+}
+
+/// Messages shown next to the fields of one form.
+#[derive(Debug, Default, Clone)]
+pub struct FieldErrors {
+    pub form: Option<String>,
+    pub reason: Option<String>,
+    pub note: Option<String>,
+    pub org: Option<String>,
+    pub orgs: Option<String>,
+    pub evidence: Option<String>,
+    pub close: Option<String>,
+}
+
+impl FieldErrors {
+    fn any(&self) -> bool {
+        self.form.is_some()
+            || self.reason.is_some()
+            || self.note.is_some()
+            || self.org.is_some()
+            || self.orgs.is_some()
+            || self.evidence.is_some()
+            || self.close.is_some()
+    }
+
+    /// Puts a store message next to the field it names.
+    fn place(&mut self, field: &str, msg: String) {
+        let slot = match field {
+            "reason" | "close_kind.reason" | "comment" => &mut self.reason,
+            "note" => &mut self.note,
+            "lead_org" | "co_handlers" | "close_kind.reassign_to" => &mut self.org,
+            "orgs" => &mut self.orgs,
+            "evidence" | "file" => &mut self.evidence,
+            "close_kind" | "close_kind.of" => &mut self.close,
+            _ => &mut self.form,
+        };
+        slot.get_or_insert(msg);
+    }
+}
+
+/// One step's form, with the fields that step takes.
+pub struct ActionForm {
+    pub action: &'static str,
+    pub label_key: String,
+    pub reason: bool,
+    pub note: bool,
+    pub org: bool,
+    pub orgs: bool,
+    pub evidence: bool,
+    pub close: bool,
+    pub draft: Draft,
+    pub chosen_orgs: Vec<String>,
+    pub errors: FieldErrors,
+    /// Shown open: it holds a draft or an error.
+    pub open: bool,
+}
+
+impl ActionForm {
+    pub fn is_lead(&self, id: &i64) -> bool {
+        self.draft.lead_org.trim() == id.to_string()
+    }
+    pub fn has_org(&self, id: &i64) -> bool {
+        self.chosen_orgs.iter().any(|o| o.trim() == id.to_string())
+    }
+}
+
+/// The steps staff take on this page; a reporter's own steps are on the
+/// resident's tracking page.
+fn staff_step(a: Action) -> bool {
+    !matches!(
+        a,
+        Action::Report | Action::Withdraw | Action::Rate | Action::Reopen
+    )
+}
+
+/// A form for each step this user may take now, in the order the rules give.
+pub fn forms(_t: T, next: &[Action], draft: &Draft, errors: &FieldErrors) -> Vec<ActionForm> {
+    next.iter()
+        .copied()
+        .filter(|a| staff_step(*a))
+        .map(|a| {
+            let mine = draft.action == a.as_str();
+            let reason = matches!(
+                a,
+                Action::Reject
+                    | Action::Return
+                    | Action::SendBack
+                    | Action::Reassign
+                    | Action::RequestSuspension
+                    | Action::Suspend
+                    | Action::DenySuspension
+                    | Action::Supervise
+                    | Action::ToJointMeeting
+                    | Action::Close
+            );
+            ActionForm {
+                action: a.as_str(),
+                label_key: format!("action.{}", a.as_str()),
+                reason,
+                note: matches!(
+                    a,
+                    Action::Accept
+                        | Action::Dispatch
+                        | Action::Start
+                        | Action::Handle
+                        | Action::Verify
+                        | Action::Resume
+                        | Action::Close
+                ),
+                org: matches!(a, Action::Dispatch | Action::Reassign),
+                orgs: a == Action::ToJointMeeting,
+                evidence: a == Action::Handle,
+                close: a == Action::Close,
+                draft: if mine {
+                    draft.clone()
+                } else {
+                    Draft::default()
+                },
+                chosen_orgs: if mine { draft.orgs() } else { Vec::new() },
+                errors: if mine {
+                    errors.clone()
+                } else {
+                    FieldErrors::default()
+                },
+                open: mine,
+            }
+        })
+        .collect()
+}
+
+fn see_other(to: &str) -> Response {
+    let mut r = Redirect::to(to).into_response();
+    *r.status_mut() = StatusCode::SEE_OTHER;
+    r
+}
+
+fn bilingual(t: T, e: &wangge_core::Error) -> String {
+    match e {
+        wangge_core::Error::Invalid { zh, en, .. }
+        | wangge_core::Error::Conflict { zh, en, .. } => t.pick(zh, en).to_string(),
+    }
+}
+
+/// Builds the command from the form; a value that is not even a number is
+/// refused here, everything else by the core's rules.
+fn command(t: T, action: Action, d: &Draft, errors: &mut FieldErrors) -> Command {
+    let mut cmd = Command::new(action);
+    let text = |v: &str| Some(v.trim().to_string()).filter(|v| !v.is_empty());
+    cmd.note = text(&d.note);
+    match d.lead_org.trim() {
+        "" => {}
+        v => match v.parse::<i64>() {
+            Ok(n) => cmd.lead_org = Some(n),
+            Err(_) => errors.org = Some(t.t("case.pick_org").to_string()),
+        },
+    }
+    for o in d.orgs() {
+        match o.parse::<i64>() {
+            Ok(n) => cmd.orgs.push(n),
+            Err(_) => errors.orgs = Some(t.t("case.pick_org").to_string()),
+        }
+    }
+    if action == Action::Close {
+        cmd.close_kind = match d.close_kind.as_str() {
+            "fixed" => Some(CloseKind::Fixed),
+            "cannot_fix" => Some(CloseKind::CannotFix {
+                reason: text(&d.reason),
+            }),
+            "not_responsible" => Some(CloseKind::NotResponsible { reassign_to: None }),
+            "" => None,
+            _ => {
+                errors.close = Some(t.t("case.pick_close").to_string());
+                None
+            }
+        };
+        if !matches!(cmd.close_kind, Some(CloseKind::CannotFix { .. })) {
+            cmd.reason = text(&d.reason);
+        }
+    } else {
+        cmd.reason = text(&d.reason);
+    }
+    cmd
+}
+
+pub async fn act(
+    State(s): State<AppState>,
+    t: T,
+    session: Option<PageSession>,
+    Path(id): Path<String>,
+    mp: Multipart,
+) -> Response {
+    let data = FormData::read(mp, s.files.max_bytes).await;
+    let draft = Draft::from_form(&data);
+    let Some(session) = session else {
+        let q = serde_urlencoded::to_string(&draft).unwrap_or_default();
+        return to_login(&format!("/cases/{id}?{q}#act-{}", draft.action));
+    };
+    if !crate::auth::same(&session.csrf, &data.get("csrf")) {
+        return ApiError::Csrf.into_response();
+    }
+    let (view, _, next) = match load(&s, &session.ctx, &id).await {
+        Ok(v) => v,
+        Err(StoreError::NotFound { .. }) | Err(StoreError::Forbidden) => return not_found_page(t),
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    let mut errors = FieldErrors::default();
+    let action = Action::parse(&draft.action).filter(|a| staff_step(*a));
+    let version = data.get("version").parse::<i64>().ok();
+    if data.broken {
+        errors.form = Some(t.t("case.form_broken").to_string());
+    }
+    if let Some(name) = &data.too_large {
+        let limit = (s.files.max_bytes / 1024 / 1024).to_string();
+        errors.evidence = Some(
+            t.t("portal.photo_too_large")
+                .replace("{name}", name)
+                .replace("{mb}", &limit),
+        );
+    }
+    let mut cmd = None;
+    match action {
+        Some(a) if next.contains(&a) => cmd = Some(command(t, a, &draft, &mut errors)),
+        _ => errors.form = Some(t.t("case.not_now").to_string()),
+    }
+    // Evidence is stored only when everything else is in order, and before the
+    // step: a wrong file stops the step with the message next to the field.
+    if let (Some(c), false) = (cmd.as_mut(), errors.any()) {
+        for f in data.files.iter().filter(|f| f.field == "evidence") {
+            match crate::attachments::store_upload(
+                &s,
+                session.ctx.clone(),
+                f.bytes.clone(),
+                f.name.clone(),
+                f.content_type.clone(),
+            )
+            .await
+            {
+                Ok(info) => c.evidence.push(info.id),
+                Err(ApiError::Store(StoreError::Domain(e))) => {
+                    errors.evidence = Some(format!("{}:{}", f.name, bilingual(t, &e)));
+                    break;
+                }
+                Err(e) => return e.into_response(),
+            }
+        }
+    }
+    if let (Some(cmd), false) = (cmd, errors.any()) {
+        let (ctx, cfg, cid) = (session.ctx.clone(), s.cases.clone(), view.id);
+        let result = s
+            .store
+            .db
+            .write(move |c| {
+                let evidence = cmd.evidence.clone();
+                let v = wangge_store::cases::transition(c, &ctx, &cfg, cid, version, cmd)?;
+                if !evidence.is_empty() {
+                    let owner = wangge_store::attachments::Owner::case(cid);
+                    wangge_store::attachments::link(c, &ctx, &evidence, &owner)?;
+                }
+                Ok(v)
+            })
+            .await;
+        match result {
+            Ok(_) => return see_other(&format!("/cases/{cid}?done=1")),
+            Err(StoreError::Domain(e @ wangge_core::Error::Invalid { .. })) => {
+                let field = match &e {
+                    wangge_core::Error::Invalid { field, .. } => field.clone(),
+                    _ => String::new(),
+                };
+                errors.place(&field, bilingual(t, &e));
+            }
+            Err(StoreError::Domain(e)) => errors.form = Some(bilingual(t, &e)),
+            Err(StoreError::NotFound { .. }) | Err(StoreError::Forbidden) => {
+                return not_found_page(t)
+            }
+            Err(e) => return ApiError::from(e).into_response(),
+        }
+    }
+    // Shown again with the messages; the case as it is now (a stale form's
+    // version error says why nothing happened).
+    let (view, events, next) = match load(&s, &session.ctx, &id).await {
+        Ok(v) => v,
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    let mut forms = forms(t, &next, &draft, &errors);
+    if !forms.iter().any(|f| f.open) {
+        if let (Some(first), Some(msg)) = (forms.first_mut(), errors.form.clone()) {
+            first.errors.form = Some(msg);
+            first.open = true;
+        }
+    }
+    let orgs = if forms.iter().any(|f| f.org || f.orgs) {
+        dispatch_targets(&s).await
+    } else {
+        Vec::new()
+    };
+    let page = CasePage {
+        t,
+        c: summary_of(&s, t, &view, session.ctx.now),
+        events: event_rows(t, &events),
+        forms,
+        orgs,
+        user: session.user,
+        csrf: session.csrf,
+        notice: None,
+    };
+    render(StatusCode::UNPROCESSABLE_ENTITY, &page)
+}

@@ -1,0 +1,204 @@
+//! UI text from message catalogues (`messages/zh.toml`, `messages/en.toml`),
+//! compiled into the binary. Chinese is the default; `?lang=en` or `?lang=zh`
+//! switches, and the choice is remembered in a cookie.
+
+use axum::extract::{FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderValue};
+use axum::middleware::Next;
+use axum::response::Response;
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+pub const LANG_COOKIE: &str = "wangge_lang";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    #[default]
+    Zh,
+    En,
+}
+
+impl Lang {
+    pub fn parse(s: &str) -> Option<Lang> {
+        match s {
+            "zh" | "zh-CN" => Some(Lang::Zh),
+            "en" => Some(Lang::En),
+            _ => None,
+        }
+    }
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Zh => "zh",
+            Lang::En => "en",
+        }
+    }
+}
+
+type Catalog = HashMap<String, String>;
+
+fn flatten(prefix: &str, table: &toml::Table, out: &mut Catalog) {
+    for (k, v) in table {
+        let key = if prefix.is_empty() {
+            k.clone()
+        } else {
+            format!("{prefix}.{k}")
+        };
+        match v {
+            toml::Value::Table(t) => flatten(&key, t, out),
+            toml::Value::String(s) => {
+                out.insert(key, s.clone());
+            }
+            _ => {}
+        }
+    }
+}
+
+fn parse(text: &str) -> Catalog {
+    let mut out = Catalog::new();
+    // The catalogues ship inside the binary and a unit test parses them, so a
+    // broken one cannot reach a running server; an empty catalogue would show keys.
+    if let Ok(table) = text.parse::<toml::Table>() {
+        flatten("", &table, &mut out);
+    }
+    out
+}
+
+pub fn catalog(lang: Lang) -> &'static Catalog {
+    static ZH: OnceLock<Catalog> = OnceLock::new();
+    static EN: OnceLock<Catalog> = OnceLock::new();
+    match lang {
+        Lang::Zh => ZH.get_or_init(|| parse(include_str!("../../messages/zh.toml"))),
+        Lang::En => EN.get_or_init(|| parse(include_str!("../../messages/en.toml"))),
+    }
+}
+
+/// The translator handed to every template.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct T {
+    pub lang: Lang,
+}
+
+impl T {
+    /// The text for `key`; the key itself when missing, so a gap shows on screen
+    /// (and in the catalogue tests) instead of hiding.
+    pub fn t<'a>(&self, key: &'a str) -> &'a str {
+        match catalog(self.lang).get(key) {
+            Some(s) => s.as_str(),
+            None => {
+                tracing::warn!(key, lang = self.lang.code(), "missing UI text");
+                key
+            }
+        }
+    }
+    pub fn lang_tag(&self) -> &'static str {
+        match self.lang {
+            Lang::Zh => "zh-CN",
+            Lang::En => "en",
+        }
+    }
+    pub fn other_lang(&self) -> &'static str {
+        match self.lang {
+            Lang::Zh => "en",
+            Lang::En => "zh",
+        }
+    }
+    /// Picks the message of a bilingual error.
+    pub fn pick<'a>(&self, zh: &'a str, en: &'a str) -> &'a str {
+        match self.lang {
+            Lang::Zh => zh,
+            Lang::En => en,
+        }
+    }
+}
+
+fn query_lang(query: Option<&str>) -> Option<Lang> {
+    query?
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .find(|(k, _)| *k == "lang")
+        .and_then(|(_, v)| Lang::parse(v))
+}
+
+/// Middleware: settles the request's language and remembers a switch.
+pub async fn layer(mut req: Request, next: Next) -> Response {
+    let asked = query_lang(req.uri().query());
+    let lang = asked
+        .or_else(|| crate::auth::cookie(req.headers(), LANG_COOKIE).and_then(|v| Lang::parse(&v)))
+        .unwrap_or_default();
+    req.extensions_mut().insert(T { lang });
+    let mut res = next.run(req).await;
+    if let Some(l) = asked {
+        let cookie = format!(
+            "{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax",
+            l.code()
+        );
+        if let Ok(v) = HeaderValue::from_str(&cookie) {
+            res.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    res
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for T {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(parts.extensions.get::<T>().copied().unwrap_or_default())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_catalogues_have_the_same_keys() {
+        let zh = catalog(Lang::Zh);
+        let en = catalog(Lang::En);
+        assert!(zh.len() > 20, "the Chinese catalogue parsed");
+        let mut missing: Vec<_> = zh.keys().filter(|k| !en.contains_key(*k)).collect();
+        missing.extend(en.keys().filter(|k| !zh.contains_key(*k)));
+        assert!(
+            missing.is_empty(),
+            "keys in one catalogue only: {missing:?}"
+        );
+    }
+
+    #[test]
+    fn every_key_used_in_templates_exists() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/templates");
+        let mut used = Vec::new();
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+            for part in text.split("t.t(\"").skip(1) {
+                used.push(part.split('"').next().unwrap().to_string());
+            }
+        }
+        assert!(!used.is_empty());
+        for key in used {
+            for lang in [Lang::Zh, Lang::En] {
+                assert!(
+                    catalog(lang).contains_key(&key),
+                    "{key} missing in {lang:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn chinese_text_is_chinese_and_english_is_english() {
+        let cjk = |s: &str| s.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
+        for (k, v) in catalog(Lang::En) {
+            // The language switch names the other language in its own script.
+            if k != "app.lang_switch" && k != "app.footer" {
+                assert!(!cjk(v), "English text {k} has CJK: {v}");
+            }
+        }
+        for (k, v) in catalog(Lang::Zh) {
+            if k != "app.lang_switch" {
+                assert!(cjk(v), "Chinese text {k} has no CJK: {v}");
+            }
+        }
+    }
+}

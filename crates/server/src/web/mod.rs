@@ -1,0 +1,383 @@
+//! The server-rendered web UI: askama templates compiled into the binary, text
+//! from message catalogues, one embedded stylesheet, no scripts.
+
+mod admin;
+mod audit;
+mod case_actions;
+mod cases;
+mod charts;
+mod dashboard;
+mod formdata;
+pub mod i18n;
+mod imports;
+mod portal;
+mod registry;
+mod session;
+
+use crate::auth::{self, ClientAddr};
+use crate::error::ApiError;
+use crate::AppState;
+use askama::Template;
+use axum::extract::{FromRequest, Query, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use i18n::T;
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use session::PageSession;
+use wangge_store::accounts::{self, User};
+use wangge_store::Error as StoreError;
+
+pub use session::page_session;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/login", get(login_page).post(login_submit))
+        .route("/logout", post(logout))
+        .route(
+            "/account/password",
+            get(password_page).post(password_submit),
+        )
+        .route("/static/app.css", get(stylesheet))
+        .merge(registry::routes())
+        .merge(admin::routes())
+        .merge(audit::routes())
+        .merge(imports::routes())
+        .merge(cases::routes())
+        .merge(dashboard::routes())
+        .merge(portal::routes())
+}
+
+/// Renders a template into a response, or a plain error if rendering fails.
+pub fn render(status: StatusCode, page: &impl Template) -> Response {
+    match page.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "template failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "template error").into_response()
+        }
+    }
+}
+
+async fn stylesheet() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../static/app.css"),
+    )
+        .into_response()
+}
+
+/// A URL-encoded form body (64 KiB at most).
+pub struct Form<F>(pub F);
+
+impl<S: Send + Sync, F: DeserializeOwned> FromRequest<S> for Form<F> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, _: &S) -> Result<Self, ApiError> {
+        let bytes = axum::body::to_bytes(req.into_body(), 64 * 1024)
+            .await
+            .map_err(|_| ApiError::TooLarge { limit: 64 * 1024 })?;
+        serde_urlencoded::from_bytes(&bytes)
+            .map(Form)
+            .map_err(|e| ApiError::Malformed(e.to_string()))
+    }
+}
+
+/// Only local paths are followed after login, never another site.
+fn safe_next(next: &str) -> &str {
+    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
+        next
+    } else {
+        "/"
+    }
+}
+
+/// Sends a visitor without a session to the login page, to come back afterwards.
+pub fn to_login(next: &str) -> Response {
+    let target = format!("/login?next={}", urlencode(next));
+    Redirect::to(&target).into_response()
+}
+
+fn urlencode(s: &str) -> String {
+    serde_urlencoded::to_string([("", s)])
+        .map(|e| e.trim_start_matches('=').to_string())
+        .unwrap_or_default()
+}
+
+const LOGIN_CSRF_COOKIE: &str = "wangge_login_csrf";
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    t: T,
+    csrf: String,
+    next: String,
+    username: String,
+    error: Option<&'static str>,
+}
+
+#[derive(Deserialize)]
+struct NextQuery {
+    next: Option<String>,
+}
+
+/// The login form carries a token that must match a cookie set with it, so another
+/// site cannot log a browser in under an account of its choosing.
+async fn login_page(t: T, headers: HeaderMap, Query(q): Query<NextQuery>) -> Response {
+    let (csrf, fresh) = match auth::cookie(&headers, LOGIN_CSRF_COOKIE) {
+        Some(c) if c.len() >= 32 => (c, false),
+        _ => (accounts::new_token("").unwrap_or_default(), true),
+    };
+    let page = LoginPage {
+        t,
+        csrf: csrf.clone(),
+        next: safe_next(q.next.as_deref().unwrap_or("/")).to_string(),
+        username: String::new(),
+        error: None,
+    };
+    let mut res = render(StatusCode::OK, &page);
+    if fresh {
+        let cookie = format!("{LOGIN_CSRF_COOKIE}={csrf}; Path=/login; HttpOnly; SameSite=Strict");
+        if let Ok(v) = HeaderValue::from_str(&cookie) {
+            res.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    res
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    csrf: String,
+    #[serde(default)]
+    next: String,
+    username: String,
+    password: String,
+}
+
+async fn login_submit(
+    State(state): State<AppState>,
+    t: T,
+    headers: HeaderMap,
+    ClientAddr(addr): ClientAddr,
+    Form(f): Form<LoginForm>,
+) -> Response {
+    let next = safe_next(&f.next).to_string();
+    let again = |status, error| {
+        let page = LoginPage {
+            t,
+            csrf: f.csrf.clone(),
+            next: next.clone(),
+            username: f.username.clone(),
+            error: Some(error),
+        };
+        render(status, &page)
+    };
+    let expected = auth::cookie(&headers, LOGIN_CSRF_COOKIE).unwrap_or_default();
+    if expected.is_empty() || !auth::same(&expected, &f.csrf) {
+        return again(StatusCode::FORBIDDEN, "login.expired");
+    }
+    match auth::authenticate(&state, f.username.clone(), f.password.clone(), addr).await {
+        Ok((_, token, _)) => {
+            let cookie =
+                auth::session_cookie(&state.auth, &token, state.auth.session.absolute_ms / 1000);
+            let mut res = Redirect::to(&next).into_response();
+            *res.status_mut() = StatusCode::SEE_OTHER;
+            res.headers_mut().insert(header::SET_COOKIE, cookie);
+            res
+        }
+        Err(ApiError::Store(StoreError::Throttled { retry_after })) => {
+            let mut res = again(StatusCode::TOO_MANY_REQUESTS, "login.throttled");
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, retry_after.into());
+            res
+        }
+        Err(ApiError::BadLogin) => again(StatusCode::UNAUTHORIZED, "login.bad"),
+        Err(e) => e.into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+struct CsrfForm {
+    csrf: String,
+}
+
+async fn logout(
+    State(state): State<AppState>,
+    s: Option<PageSession>,
+    Form(f): Form<CsrfForm>,
+) -> Response {
+    if let Some(s) = s {
+        if !auth::same(&s.csrf, &f.csrf) {
+            return ApiError::Csrf.into_response();
+        }
+        let (ctx, token) = (s.ctx, s.token);
+        if let Err(e) = state
+            .store
+            .db
+            .write(move |c| accounts::end_session(c, &ctx, &token))
+            .await
+        {
+            return ApiError::from(e).into_response();
+        }
+    }
+    let mut res = Redirect::to("/login").into_response();
+    *res.status_mut() = StatusCode::SEE_OTHER;
+    res.headers_mut()
+        .insert(header::SET_COOKIE, auth::session_cookie(&state.auth, "", 0));
+    res
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    t: T,
+    user: User,
+    csrf: String,
+    role_key: String,
+    scope_name: Option<String>,
+    can_manage: bool,
+    can_audit: bool,
+    can_import: bool,
+    inbox: cases::Inbox,
+}
+
+async fn home(State(state): State<AppState>, t: T, s: Option<PageSession>) -> Response {
+    let Some(s) = s else { return to_login("/") };
+    let scope_name = match &s.user.scope_unit {
+        Some(code) => {
+            let ctx = state
+                .store
+                .ctx("system", wangge_store::Scope::All, state.clock.now());
+            let code = code.clone();
+            state
+                .store
+                .db
+                .read(move |c| wangge_store::units::get(c, &ctx, &code))
+                .await
+                .ok()
+                .map(|u| u.name)
+        }
+        None => None,
+    };
+    let inbox = cases::inbox(&state, t, &s.ctx).await;
+    let page = HomePage {
+        t,
+        inbox,
+        role_key: format!("role.{}", s.user.role.as_str()),
+        can_manage: s.ctx.can(wangge_core::auth::Permission::UsersManage),
+        can_audit: s.ctx.can(wangge_core::auth::Permission::AuditRead),
+        can_import: s.ctx.can(wangge_core::auth::Permission::RegistryWrite),
+        user: s.user,
+        csrf: s.csrf,
+        scope_name,
+    };
+    render(StatusCode::OK, &page)
+}
+
+#[derive(Default)]
+struct PasswordErrors {
+    old: Option<String>,
+    new: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "password.html")]
+struct PasswordPage {
+    t: T,
+    user: User,
+    csrf: String,
+    errors: PasswordErrors,
+}
+
+async fn password_page(t: T, s: Option<PageSession>) -> Response {
+    let Some(s) = s else {
+        return to_login("/account/password");
+    };
+    render(
+        StatusCode::OK,
+        &PasswordPage {
+            t,
+            user: s.user,
+            csrf: s.csrf,
+            errors: PasswordErrors::default(),
+        },
+    )
+}
+
+#[derive(Deserialize)]
+struct PasswordForm {
+    csrf: String,
+    old_password: String,
+    new_password: String,
+    confirm: String,
+}
+
+async fn password_submit(
+    State(state): State<AppState>,
+    t: T,
+    s: Option<PageSession>,
+    Form(f): Form<PasswordForm>,
+) -> Response {
+    let Some(s) = s else {
+        return to_login("/account/password");
+    };
+    if !auth::same(&s.csrf, &f.csrf) {
+        return ApiError::Csrf.into_response();
+    }
+    let mut errors = PasswordErrors::default();
+    if f.new_password != f.confirm {
+        errors.new = Some(t.t("password.mismatch").to_string());
+    } else if let Err(StoreError::Domain(wangge_core::Error::Invalid { zh, en, .. })) =
+        accounts::check_new_password(&f.new_password, &s.user.username)
+    {
+        errors.new = Some(t.pick(&zh, &en).to_string());
+    }
+    if errors.new.is_none() {
+        match auth::change_own_password(
+            &state,
+            &s.ctx,
+            &s.user.username,
+            f.old_password,
+            f.new_password,
+        )
+        .await
+        {
+            Ok(()) => return to_login("/"),
+            Err(ApiError::Store(StoreError::Domain(wangge_core::Error::Invalid {
+                zh,
+                en,
+                ..
+            }))) => {
+                errors.old = Some(t.pick(&zh, &en).to_string());
+            }
+            Err(e) => return e.into_response(),
+        }
+    }
+    render(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        &PasswordPage {
+            t,
+            user: s.user,
+            csrf: s.csrf,
+            errors,
+        },
+    )
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    t: T,
+    message: String,
+}
+
+pub fn not_found_page(t: T) -> Response {
+    let message = t.t("error.not_found").to_string();
+    render(StatusCode::NOT_FOUND, &ErrorPage { t, message })
+}

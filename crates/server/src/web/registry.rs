@@ -1,0 +1,377 @@
+//! Registry pages: the org tree browser, a unit's page, people lists and a
+//! person's page with the explicit, audited "show in full" flow.
+
+use super::i18n::T;
+use super::session::PageSession;
+use super::{not_found_page, render, Form};
+use crate::error::ApiError;
+use crate::AppState;
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use serde::Deserialize;
+use wangge_core::auth::Permission;
+use wangge_store::organisations::{self, Organisation};
+use wangge_store::people::{self, Person};
+use wangge_store::units::{self, Unit};
+use wangge_store::Error as StoreError;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/units", get(units_page))
+        .route("/units/{code}", get(unit_page))
+        .route("/people", get(people_page))
+        .route("/people/{id}", get(person_page))
+        .route("/people/{id}/reveal", axum::routing::post(reveal))
+}
+
+/// Store errors as pages: what is out of scope or absent is simply not found.
+fn page_error(t: T, e: StoreError) -> Response {
+    match e {
+        StoreError::NotFound { .. } => not_found_page(t),
+        other => ApiError::from(other).into_response(),
+    }
+}
+
+struct UnitRow {
+    code: String,
+    name: String,
+    kind_key: String,
+}
+
+impl From<&Unit> for UnitRow {
+    fn from(u: &Unit) -> Self {
+        UnitRow {
+            code: u.code.clone(),
+            name: u.name.clone(),
+            kind_key: format!("kind.{}", u.kind.as_str()),
+        }
+    }
+}
+
+struct PersonRow {
+    id: i64,
+    name: String,
+    sex_key: String,
+    birth_date: String,
+    id_number: String,
+    phone: String,
+    unit: String,
+    unit_name: String,
+    address: String,
+    relation_key: String,
+}
+
+impl From<&Person> for PersonRow {
+    fn from(p: &Person) -> Self {
+        PersonRow {
+            id: p.id,
+            name: p.name.clone(),
+            sex_key: format!("people.{}", p.sex.as_str()),
+            birth_date: p.birth_date.clone(),
+            id_number: p.id_number.clone(),
+            phone: p.phone.clone().unwrap_or_default(),
+            unit: p.unit.clone(),
+            unit_name: p.unit_name.clone(),
+            address: p.address_detail.clone().unwrap_or_default(),
+            relation_key: p
+                .relation
+                .map(|r| r.label_zh().to_string())
+                .unwrap_or_default(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct UnitsQuery {
+    q: Option<String>,
+    cursor: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "units.html")]
+struct UnitsPage {
+    t: T,
+    user: wangge_store::accounts::User,
+    csrf: String,
+    q: String,
+    units: Vec<UnitRow>,
+    next: Option<String>,
+}
+
+async fn units_page(
+    State(s): State<AppState>,
+    t: T,
+    session: PageSession,
+    Query(q): Query<UnitsQuery>,
+) -> Response {
+    let ctx = session.ctx.clone();
+    let text = q.q.clone().unwrap_or_default();
+    let filter = units::ListFilter {
+        q: q.q.clone().filter(|v| !v.trim().is_empty()),
+        ..Default::default()
+    };
+    let cursor = q.cursor.clone();
+    let page = s
+        .store
+        .db
+        .read(move |c| units::list(c, &ctx, &filter, cursor.as_deref(), Some(100)))
+        .await;
+    match page {
+        Ok(p) => render(
+            StatusCode::OK,
+            &UnitsPage {
+                t,
+                user: session.user,
+                csrf: session.csrf,
+                q: text,
+                units: p.items.iter().map(UnitRow::from).collect(),
+                next: p.next_cursor,
+            },
+        ),
+        Err(e) => page_error(t, e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "unit.html")]
+struct UnitPage {
+    t: T,
+    user: wangge_store::accounts::User,
+    csrf: String,
+    unit: UnitRow,
+    crumbs: Vec<UnitRow>,
+    children: Vec<UnitRow>,
+    orgs: Vec<OrgRow>,
+    people: Vec<PersonRow>,
+}
+
+struct OrgRow {
+    name: String,
+    kind: &'static str,
+}
+
+impl OrgRow {
+    fn new(o: &Organisation, t: T) -> Self {
+        OrgRow {
+            name: o.name.clone(),
+            kind: t.pick(o.kind.label_zh(), o.kind.as_str()),
+        }
+    }
+}
+
+async fn unit_page(
+    State(s): State<AppState>,
+    t: T,
+    session: PageSession,
+    Path(code): Path<String>,
+) -> Response {
+    let ctx = session.ctx.clone();
+    let loaded = s
+        .store
+        .db
+        .read(move |c| {
+            let unit = units::get(c, &ctx, &code)?;
+            let crumbs = units::ancestors(c, &ctx, &unit)?;
+            let f = units::ListFilter {
+                parent: Some(unit.code.clone()),
+                ..Default::default()
+            };
+            let children = units::list(c, &ctx, &f, None, Some(500))?.items;
+            let of = organisations::ListFilter {
+                unit: Some(unit.code.clone()),
+                ..Default::default()
+            };
+            let orgs = organisations::list(c, &ctx, &of, None, Some(50))?.items;
+            let people = people::list(c, &ctx, Some(&unit.code), None, Some(20))?.items;
+            Ok((unit, crumbs, children, orgs, people))
+        })
+        .await;
+    match loaded {
+        Ok((unit, crumbs, children, orgs, people)) => render(
+            StatusCode::OK,
+            &UnitPage {
+                t,
+                user: session.user,
+                csrf: session.csrf,
+                unit: UnitRow::from(&unit),
+                crumbs: crumbs.iter().map(UnitRow::from).collect(),
+                children: children.iter().map(UnitRow::from).collect(),
+                orgs: orgs.iter().map(|o| OrgRow::new(o, t)).collect(),
+                people: people.iter().map(PersonRow::from).collect(),
+            },
+        ),
+        Err(e) => page_error(t, e),
+    }
+}
+
+#[derive(Deserialize)]
+struct PeopleQuery {
+    unit: Option<String>,
+    cursor: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "people.html")]
+struct PeoplePage {
+    t: T,
+    user: wangge_store::accounts::User,
+    csrf: String,
+    unit: String,
+    scope_name: Option<String>,
+    people: Vec<PersonRow>,
+    next: Option<String>,
+}
+
+async fn people_page(
+    State(s): State<AppState>,
+    t: T,
+    session: PageSession,
+    Query(q): Query<PeopleQuery>,
+) -> Response {
+    let ctx = session.ctx.clone();
+    let unit = q.unit.clone().filter(|u| !u.is_empty());
+    let cursor = q.cursor.clone();
+    let u2 = unit.clone();
+    let loaded = s
+        .store
+        .db
+        .read(move |c| {
+            let name = match &u2 {
+                Some(code) => Some(units::get(c, &ctx, code)?.name),
+                None => None,
+            };
+            let page = people::list(c, &ctx, u2.as_deref(), cursor.as_deref(), Some(50))?;
+            Ok((name, page))
+        })
+        .await;
+    match loaded {
+        Ok((scope_name, page)) => render(
+            StatusCode::OK,
+            &PeoplePage {
+                t,
+                user: session.user,
+                csrf: session.csrf,
+                unit: unit.unwrap_or_default(),
+                scope_name,
+                people: page.items.iter().map(PersonRow::from).collect(),
+                next: page.next_cursor,
+            },
+        ),
+        Err(e) => page_error(t, e),
+    }
+}
+
+struct RevealedRow {
+    id_number: String,
+    phone: String,
+    address: String,
+}
+
+#[derive(Template)]
+#[template(path = "person.html")]
+struct PersonPage {
+    t: T,
+    user: wangge_store::accounts::User,
+    csrf: String,
+    p: PersonRow,
+    can_reveal: bool,
+    revealed: Option<RevealedRow>,
+    reason: String,
+    reason_error: Option<String>,
+}
+
+async fn load_person(s: &AppState, session: &PageSession, id: &str) -> Result<Person, StoreError> {
+    let id: i64 = id.parse().map_err(|_| StoreError::not_found("person"))?;
+    let ctx = session.ctx.clone();
+    s.store.db.read(move |c| people::get(c, &ctx, id)).await
+}
+
+async fn person_page(
+    State(s): State<AppState>,
+    t: T,
+    session: PageSession,
+    Path(id): Path<String>,
+) -> Response {
+    match load_person(&s, &session, &id).await {
+        Ok(p) => render(
+            StatusCode::OK,
+            &PersonPage {
+                t,
+                can_reveal: session.ctx.can(Permission::RevealPersonal),
+                user: session.user,
+                csrf: session.csrf,
+                p: PersonRow::from(&p),
+                revealed: None,
+                reason: String::new(),
+                reason_error: None,
+            },
+        ),
+        Err(e) => page_error(t, e),
+    }
+}
+
+#[derive(Deserialize)]
+struct RevealForm {
+    csrf: String,
+    reason: String,
+}
+
+/// Shows the full values once, in this answer only; the view and its reason go
+/// to the audit log. A missing reason is shown next to the field.
+async fn reveal(
+    State(s): State<AppState>,
+    t: T,
+    session: PageSession,
+    Path(id): Path<String>,
+    Form(f): Form<RevealForm>,
+) -> Response {
+    if !crate::auth::same(&session.csrf, &f.csrf) {
+        return ApiError::Csrf.into_response();
+    }
+    let person = match load_person(&s, &session, &id).await {
+        Ok(p) => p,
+        Err(e) => return page_error(t, e),
+    };
+    let ctx = session.ctx.clone();
+    let (pid, reason) = (person.id, f.reason.clone());
+    let result = s
+        .store
+        .db
+        .write(move |c| people::reveal(c, &ctx, pid, &reason))
+        .await;
+    let can_reveal = session.ctx.can(Permission::RevealPersonal);
+    let (revealed, reason_error, status) = match result {
+        Ok(r) => (
+            Some(RevealedRow {
+                id_number: r.id_number,
+                phone: r.phone.unwrap_or_default(),
+                address: r.address_detail.unwrap_or_default(),
+            }),
+            None,
+            StatusCode::OK,
+        ),
+        Err(StoreError::Domain(wangge_core::Error::Invalid { zh, en, .. })) => (
+            None,
+            Some(t.pick(&zh, &en).to_string()),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        Err(e) => return page_error(t, e),
+    };
+    render(
+        status,
+        &PersonPage {
+            t,
+            can_reveal,
+            user: session.user,
+            csrf: session.csrf,
+            p: PersonRow::from(&person),
+            revealed,
+            reason: f.reason,
+            reason_error,
+        },
+    )
+}

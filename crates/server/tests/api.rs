@@ -1,0 +1,29 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! The HTTP API end to end: every test drives the whole router in process (and one
+//! a real server on 127.0.0.1) over a fresh store, once on SQLite and once on
+//! PostgreSQL. Run with `WANGGE_REQUIRE_PG=1` so that a missing PostgreSQL fails
+//! rather than skips.
+
+mod api {
+    pub mod support;
+
+    mod audit_log;
+    mod bad_input;
+    mod browser;
+    mod browser_flow;
+    mod cases;
+    mod health;
+    mod injection;
+    mod logs;
+    mod open311;
+    mod organisations;
+    mod people;
+    mod roles;
+    mod sessions;
+    mod shutdown;
+    mod throttle;
+    mod transfer;
+    mod units;
+    mod web;
+    pub mod web_cases;
+}

@@ -1,0 +1,274 @@
+//! Real-browser tests: Debian's Chromium driven over WebDriver (chromedriver),
+//! against the real server on 127.0.0.1. They are skipped with a message where
+//! chromedriver is missing, unless `WANGGE_REQUIRE_BROWSER=1` (set by CI).
+//! Screenshots of every page visited go to `ci-artifacts/screenshots/`.
+
+use super::support::NOW;
+use fantoccini::{Client, ClientBuilder, Locator};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+use wangge_core::auth::Role;
+use wangge_server::{AppState, FixedClock};
+use wangge_store::accounts::{self, NewUser};
+use wangge_store::testing::temp_store;
+use wangge_store::{Backend, Scope};
+
+/// chromedriver, killed when the test ends.
+pub(super) struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// Starts chromedriver and a headless Chromium session, or explains why not.
+pub(super) async fn browser(width: u32) -> Option<(Driver, Client, PathBuf)> {
+    let driver_bin =
+        std::env::var("WANGGE_CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
+    let chromium = std::env::var("WANGGE_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    if !std::path::Path::new(&driver_bin).exists() || !std::path::Path::new(&chromium).exists() {
+        if std::env::var("WANGGE_REQUIRE_BROWSER").is_ok_and(|v| v == "1") {
+            panic!("browser tests are required but {driver_bin} or {chromium} is missing");
+        }
+        eprintln!("skipped: browser tests need {driver_bin} and {chromium} (apt-get install chromium chromium-driver)");
+        return None;
+    }
+    let port = free_port();
+    let child = Command::new(&driver_bin)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start chromedriver");
+    let driver = Driver(child);
+    let profile = wangge_store::testing::temp_dir();
+    // Headless Chromium will not make a window narrower than 500 px; a phone's
+    // width comes from device emulation instead.
+    let caps = serde_json::json!({
+        "goog:chromeOptions": {
+            "mobileEmulation": {"deviceMetrics": {"width": width, "height": 800, "pixelRatio": 1.0}},
+            "binary": chromium,
+            "args": [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--no-first-run", "--hide-scrollbars",
+                format!("--user-data-dir={}", profile.display()),
+                format!("--window-size={width},900"),
+            ]
+        }
+    });
+    let caps = match caps {
+        serde_json::Value::Object(m) => m,
+        _ => unreachable!(),
+    };
+    let url = format!("http://127.0.0.1:{port}");
+    for _ in 0..50 {
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        if let Ok(c) = ClientBuilder::new(connector)
+            .capabilities(caps.clone())
+            .connect(&url)
+            .await
+        {
+            return Some((driver, c, profile));
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("chromedriver did not accept a session");
+}
+
+fn shots_dir() -> PathBuf {
+    let dir = std::env::var("WANGGE_SCREENSHOTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| {
+            PathBuf::from(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../ci-artifacts/screenshots"
+            ))
+        });
+    let _ = std::fs::create_dir_all(&dir);
+    dir
+}
+
+pub(super) async fn shot(c: &Client, name: &str) {
+    let png = c.screenshot().await.expect("screenshot");
+    std::fs::write(shots_dir().join(format!("{name}.png")), png).expect("save screenshot");
+}
+
+/// The page must not be wider than the window: nothing overflows sideways.
+pub(super) async fn assert_no_overflow(c: &Client, page: &str) {
+    let v = c
+        .execute(
+            "return [document.documentElement.scrollWidth, window.innerWidth];",
+            vec![],
+        )
+        .await
+        .expect("measure");
+    let (scroll, inner) = (v[0].as_i64().unwrap_or(0), v[1].as_i64().unwrap_or(0));
+    assert!(
+        scroll <= inner,
+        "{page}: content is {scroll}px wide in a {inner}px window"
+    );
+}
+
+#[test]
+fn a_clerk_logs_in_at_phone_and_desktop_width() {
+    let Some(temp) = temp_store(Backend::Sqlite) else {
+        return;
+    };
+    let store = temp.store.clone();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async move {
+        let ctx = store.ctx("setup", Scope::All, NOW);
+        let hash = accounts::hash_password("Lantern-river-2026").unwrap();
+        let new = NewUser {
+            username: "clerk".into(),
+            display_name: Some("王小明".into()),
+            role: Role::ZoneAdmin,
+            scope_unit: None,
+            scope_org: None,
+        };
+        store
+            .db
+            .write(move |c| accounts::create_user(c, &ctx, new, &hash))
+            .await
+            .unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let state = AppState::new(store.clone()).with_clock(Arc::new(FixedClock(NOW)));
+        let server = tokio::spawn(wangge_server::serve(listener, state, async move {
+            let _ = stopped.await;
+        }));
+
+        for (width, label) in [(360, "phone"), (1280, "desktop")] {
+            let Some((_driver, c, profile)) = browser(width).await else {
+                break;
+            };
+            c.goto(&format!("{base}/login")).await.unwrap();
+            assert_eq!(
+                c.find(Locator::Css("h1"))
+                    .await
+                    .unwrap()
+                    .text()
+                    .await
+                    .unwrap(),
+                "工作人员登录"
+            );
+            assert_no_overflow(&c, "login").await;
+            shot(&c, &format!("login-{label}")).await;
+
+            c.find(Locator::Id("username"))
+                .await
+                .unwrap()
+                .send_keys("clerk")
+                .await
+                .unwrap();
+            c.find(Locator::Id("password"))
+                .await
+                .unwrap()
+                .send_keys("wrong-password-1")
+                .await
+                .unwrap();
+            c.find(Locator::Css("button[type=submit]"))
+                .await
+                .unwrap()
+                .click()
+                .await
+                .unwrap();
+            let alert = c
+                .wait()
+                .for_element(Locator::Css("[role=alert]"))
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            assert_eq!(alert, "用户名或密码错误");
+            let kept = c
+                .find(Locator::Id("username"))
+                .await
+                .unwrap()
+                .prop("value")
+                .await
+                .unwrap();
+            assert_eq!(kept.as_deref(), Some("clerk"), "the user name is kept");
+            shot(&c, &format!("login-error-{label}")).await;
+
+            c.find(Locator::Id("password"))
+                .await
+                .unwrap()
+                .send_keys("Lantern-river-2026")
+                .await
+                .unwrap();
+            c.find(Locator::Css("button[type=submit]"))
+                .await
+                .unwrap()
+                .click()
+                .await
+                .unwrap();
+            let h1 = c
+                .wait()
+                .for_element(Locator::Id("home-heading"))
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            assert!(h1.contains("王小明"), "{h1}");
+            assert_no_overflow(&c, "home").await;
+            shot(&c, &format!("home-{label}")).await;
+
+            c.find(Locator::LinkText("English"))
+                .await
+                .unwrap()
+                .click()
+                .await
+                .unwrap();
+            c.wait()
+                .for_element(Locator::Css("html[lang=en]"))
+                .await
+                .unwrap();
+            let h1 = c
+                .find(Locator::Css("h1"))
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            assert!(h1.starts_with("Welcome"), "{h1}");
+            shot(&c, &format!("home-en-{label}")).await;
+
+            c.find(Locator::Css("header form button"))
+                .await
+                .unwrap()
+                .click()
+                .await
+                .unwrap();
+            c.wait()
+                .for_element(Locator::Id("login-heading"))
+                .await
+                .unwrap();
+            assert!(c.current_url().await.unwrap().path().ends_with("/login"));
+            c.close().await.unwrap();
+            let _ = std::fs::remove_dir_all(profile);
+        }
+        let _ = stop.send(());
+        let _ = server.await;
+    });
+    drop(rt);
+    drop(temp);
+}

@@ -1,0 +1,244 @@
+//! The audit log: who did what, when, from where; never the personal values
+//! themselves, only which fields changed. Each entry is chained to the previous
+//! one by a SHA-256 hash, so a changed, deleted or reordered entry is detected by
+//! [`verify`].
+
+use crate::ctx::{ms_to_time, Ctx};
+use crate::db::{Conn, Row};
+use crate::error::Result;
+use crate::params;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+
+struct Content<'a> {
+    seq: i64,
+    at: i64,
+    actor: &'a str,
+    client_addr: Option<&'a str>,
+    entity: &'a str,
+    entity_id: i64,
+    action: &'a str,
+    detail: &'a str,
+}
+
+/// The hash of an entry: over every field and the previous entry's hash, each
+/// field length-prefixed so that no two different entries share an encoding.
+fn entry_hash(prev: &str, e: &Content<'_>) -> String {
+    let mut h = Sha256::new();
+    let mut field = |b: &[u8]| {
+        h.update((b.len() as u64).to_be_bytes());
+        h.update(b);
+    };
+    field(prev.as_bytes());
+    field(&e.seq.to_be_bytes());
+    field(&e.at.to_be_bytes());
+    field(e.actor.as_bytes());
+    field(e.client_addr.unwrap_or("").as_bytes());
+    field(e.entity.as_bytes());
+    field(&e.entity_id.to_be_bytes());
+    field(e.action.as_bytes());
+    field(e.detail.as_bytes());
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Appends an entry in the caller's transaction.
+pub fn record(
+    c: &mut dyn Conn,
+    ctx: &Ctx,
+    entity: &str,
+    entity_id: i64,
+    action: &str,
+    detail: serde_json::Value,
+) -> Result<()> {
+    // Taking the head row's lock orders concurrent writers into one chain.
+    let head = c.query_one(
+        "UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash",
+        &[],
+    )?;
+    let seq: i64 = head.get(0)?;
+    let prev: String = head.get(1)?;
+    let detail = detail.to_string();
+    let content = Content {
+        seq,
+        at: ctx.now_ms(),
+        actor: &ctx.actor,
+        client_addr: ctx.client_addr.as_deref(),
+        entity,
+        entity_id,
+        action,
+        detail: &detail,
+    };
+    let hash = entry_hash(&prev, &content);
+    c.execute(
+        "INSERT INTO audit_log (seq, at, actor, client_addr, entity, entity_id, action, detail, prev_hash, hash)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        params![seq, content.at, ctx.actor.as_str(), content.client_addr, entity, entity_id, action, detail.as_str(), prev, hash.as_str()],
+    )?;
+    c.execute(
+        "UPDATE audit_head SET hash = $1 WHERE id = 1",
+        params![hash],
+    )?;
+    Ok(())
+}
+
+/// One audit entry as the auditor sees it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Entry {
+    pub seq: i64,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub at: OffsetDateTime,
+    pub actor: String,
+    pub client_addr: Option<String>,
+    pub entity: String,
+    pub entity_id: i64,
+    pub action: String,
+    #[schema(value_type = Object)]
+    pub detail: serde_json::Value,
+    pub hash: String,
+}
+
+const SELECT: &str =
+    "SELECT seq, at, actor, client_addr, entity, entity_id, action, detail, prev_hash, hash FROM audit_log";
+
+fn from_row(r: &Row) -> Result<(Entry, String)> {
+    let detail: String = r.get(7)?;
+    Ok((
+        Entry {
+            seq: r.get(0)?,
+            at: ms_to_time(r.get(1)?),
+            actor: r.get(2)?,
+            client_addr: r.get(3)?,
+            entity: r.get(4)?,
+            entity_id: r.get(5)?,
+            action: r.get(6)?,
+            detail: serde_json::from_str(&detail).unwrap_or(serde_json::Value::String(detail)),
+            hash: r.get(9)?,
+        },
+        r.get(8)?,
+    ))
+}
+
+/// Filters for browsing the log.
+#[derive(Debug, Default, Clone)]
+pub struct Filter {
+    pub actor: Option<String>,
+    pub entity: Option<String>,
+    pub entity_id: Option<i64>,
+    pub action: Option<String>,
+    /// Entries before this sequence number (for paging backwards from the newest).
+    pub before: Option<i64>,
+}
+
+/// The newest entries first, a page at a time (for auditors).
+pub fn list(c: &mut dyn Conn, ctx: &Ctx, f: &Filter, limit: i64) -> Result<Vec<Entry>> {
+    ctx.require(wangge_core::auth::Permission::AuditRead)?;
+    let mut args: Vec<crate::db::Value> = Vec::new();
+    let mut sql = format!("{SELECT} WHERE 1 = 1");
+    let mut add = |sql: &mut String, col: &str, v: crate::db::Value| {
+        args.push(v);
+        sql.push_str(&format!(" AND {col} ${}", args.len()));
+    };
+    if let Some(a) = &f.actor {
+        add(&mut sql, "actor =", a.clone().into());
+    }
+    if let Some(e) = &f.entity {
+        add(&mut sql, "entity =", e.clone().into());
+    }
+    if let Some(id) = f.entity_id {
+        add(&mut sql, "entity_id =", id.into());
+    }
+    if let Some(a) = &f.action {
+        add(&mut sql, "action =", a.clone().into());
+    }
+    if let Some(b) = f.before {
+        add(&mut sql, "seq <", b.into());
+    }
+    args.push(limit.clamp(1, 500).into());
+    sql.push_str(&format!(" ORDER BY seq DESC LIMIT ${}", args.len()));
+    c.query(&sql, &args)?
+        .iter()
+        .map(|r| from_row(r).map(|(e, _)| e))
+        .collect()
+}
+
+/// What [`verify`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    pub entries: i64,
+    /// The first entry that does not fit the chain, and why.
+    pub first_bad: Option<(i64, String)>,
+}
+
+/// Walks the whole chain in order. Names the first entry that was changed
+/// (its hash no longer matches), deleted (a gap in the sequence, or a chain that
+/// ends before the head) or reordered (its previous-hash does not match).
+pub fn verify(c: &mut dyn Conn) -> Result<Verdict> {
+    let head = c.query_one("SELECT seq, hash FROM audit_head WHERE id = 1", &[])?;
+    let (head_seq, head_hash): (i64, String) = (head.get(0)?, head.get(1)?);
+    let mut prev = "0".repeat(64);
+    let mut expected_seq = 1;
+    let mut after = 0i64;
+    let mut count = 0;
+    loop {
+        let rows = c.query(
+            &format!("{SELECT} WHERE seq > $1 ORDER BY seq LIMIT 5000"),
+            params![after],
+        )?;
+        if rows.is_empty() {
+            break;
+        }
+        for r in &rows {
+            let (e, prev_hash) = from_row(r)?;
+            let detail: String = r.get(7)?;
+            count += 1;
+            after = e.seq;
+            let bad = |why: &str| {
+                Ok(Verdict {
+                    entries: count,
+                    first_bad: Some((e.seq, why.to_string())),
+                })
+            };
+            if e.seq != expected_seq {
+                return Ok(Verdict {
+                    entries: count,
+                    first_bad: Some((
+                        expected_seq,
+                        format!("entry {expected_seq} is missing (deleted)"),
+                    )),
+                });
+            }
+            if prev_hash != prev {
+                return bad(
+                    "its link to the previous entry is broken (entries were deleted or reordered)",
+                );
+            }
+            let content = Content {
+                seq: e.seq,
+                at: r.get(1)?,
+                actor: &e.actor,
+                client_addr: e.client_addr.as_deref(),
+                entity: &e.entity,
+                entity_id: e.entity_id,
+                action: &e.action,
+                detail: &detail,
+            };
+            if entry_hash(&prev, &content) != e.hash {
+                return bad("its content was changed after it was written");
+            }
+            prev = e.hash;
+            expected_seq += 1;
+        }
+    }
+    if expected_seq - 1 != head_seq || prev != head_hash {
+        return Ok(Verdict {
+            entries: count,
+            first_bad: Some((expected_seq, format!("the chain ends at entry {} but the head says {head_seq} (entries at the end were deleted)", expected_seq - 1))),
+        });
+    }
+    Ok(Verdict {
+        entries: count,
+        first_bad: None,
+    })
+}

@@ -1,0 +1,212 @@
+//! One query layer over SQLite and PostgreSQL.
+//!
+//! Every query is written once, in PostgreSQL's `$1` placeholder style, and runs
+//! unchanged on both backends (the SQLite side rewrites `$N` to SQLite's own `?N`).
+//! Store code is synchronous and runs on database threads: reads on a small pool,
+//! writes through a group-commit writer (see `writer`), so that concurrent requests
+//! share one durable commit instead of paying for an fsync each.
+
+mod pool;
+mod postgres;
+mod sqlite;
+mod value;
+mod writer;
+
+pub use value::{FromValue, Row, Value};
+
+use crate::error::{Error, Result};
+use std::sync::Arc;
+
+/// Which database a connection talks to, for the few places where SQL must differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A connection, inside the transaction the store opened for it.
+pub trait Conn {
+    fn backend(&self) -> Backend;
+    /// Runs one statement and returns its rows.
+    fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>>;
+    /// Runs one statement and returns the number of rows it changed.
+    fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64>;
+    /// Runs several statements without parameters (migrations, transaction control).
+    fn batch(&mut self, sql: &str) -> Result<()>;
+
+    fn query_opt(&mut self, sql: &str, params: &[Value]) -> Result<Option<Row>> {
+        Ok(self.query(sql, params)?.into_iter().next())
+    }
+    fn query_one(&mut self, sql: &str, params: &[Value]) -> Result<Row> {
+        self.query_opt(sql, params)?
+            .ok_or_else(|| Error::Db("query returned no row".into()))
+    }
+}
+
+/// Options for opening a store.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// `sqlite:PATH`, a plain path, or `postgres://…`.
+    pub url: String,
+    /// How many read connections to keep.
+    pub readers: usize,
+    /// How many writer threads for PostgreSQL (SQLite always has one). One is
+    /// the default: every write appends to the audit chain, whose head row
+    /// serialises writers anyway, and one writer batching many requests into
+    /// each commit gets what PostgreSQL's own group commit would.
+    pub pg_writers: usize,
+    /// How many queued writes one commit may take.
+    pub max_batch: usize,
+}
+
+impl Options {
+    pub fn new(url: impl Into<String>) -> Self {
+        Options {
+            url: url.into(),
+            readers: 4,
+            pg_writers: 1,
+            max_batch: 256,
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        if self.url.starts_with("postgres://") || self.url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        }
+    }
+
+    /// The SQLite file path, if this is a SQLite store.
+    pub fn sqlite_path(&self) -> Option<&str> {
+        match self.backend() {
+            Backend::Sqlite => Some(self.url.strip_prefix("sqlite:").unwrap_or(&self.url)),
+            Backend::Postgres => None,
+        }
+    }
+}
+
+/// A handle on the database, cheap to clone and share between requests.
+#[derive(Clone)]
+pub struct Db {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    backend: Backend,
+    readers: pool::Pool,
+    writer: writer::Writer,
+}
+
+impl Db {
+    /// Opens the database. The caller runs migrations before use.
+    pub fn open(opts: &Options) -> Result<Db> {
+        let backend = opts.backend();
+        let (readers, writer) = match backend {
+            Backend::Sqlite => {
+                let path = opts.sqlite_path().unwrap_or_default().to_string();
+                let p = path.clone();
+                let readers = pool::Pool::new(opts.readers, move || sqlite::open(&p, true));
+                let writer = writer::Writer::start(
+                    vec![Box::new(sqlite::open(&path, false)?)],
+                    "BEGIN IMMEDIATE",
+                    opts.max_batch,
+                )?;
+                (readers, writer)
+            }
+            Backend::Postgres => {
+                let url = opts.url.clone();
+                let readers = pool::Pool::new(opts.readers, move || postgres::connect(&url));
+                let mut conns: Vec<Box<dyn Conn + Send>> = Vec::new();
+                for _ in 0..opts.pg_writers.max(1) {
+                    conns.push(Box::new(postgres::connect(&opts.url)?));
+                }
+                let writer = writer::Writer::start(conns, "BEGIN", opts.max_batch)?;
+                (readers, writer)
+            }
+        };
+        Ok(Db {
+            inner: Arc::new(Inner {
+                backend,
+                readers,
+                writer,
+            }),
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.inner.backend
+    }
+
+    /// Runs `f` on a read connection.
+    pub async fn read<T, F>(&self, f: F) -> Result<T>
+    where
+        F: FnOnce(&mut dyn Conn) -> Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.inner.readers.run(f).await
+    }
+
+    /// Runs `f` in a write transaction. The result is returned only after the
+    /// transaction is durably committed; if `f` fails, none of its writes remain.
+    pub async fn write<T, F>(&self, f: F) -> Result<T>
+    where
+        F: FnOnce(&mut dyn Conn) -> Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.inner.writer.run(f).await
+    }
+
+    /// Runs `f` on a dedicated connection outside the writer, in its own
+    /// transaction (migrations, bulk loads). Blocks the calling thread.
+    pub fn exclusive<T>(opts: &Options, f: impl FnOnce(&mut dyn Conn) -> Result<T>) -> Result<T> {
+        let mut conn: Box<dyn Conn> = match opts.backend() {
+            Backend::Sqlite => {
+                Box::new(sqlite::open(opts.sqlite_path().unwrap_or_default(), false)?)
+            }
+            Backend::Postgres => Box::new(postgres::connect(&opts.url)?),
+        };
+        f(conn.as_mut())
+    }
+}
+
+/// Runs `f` inside BEGIN … COMMIT on `conn`, rolling back if it fails.
+pub fn transaction<T>(
+    conn: &mut dyn Conn,
+    f: impl FnOnce(&mut dyn Conn) -> Result<T>,
+) -> Result<T> {
+    let begin = match conn.backend() {
+        Backend::Sqlite => "BEGIN IMMEDIATE",
+        Backend::Postgres => "BEGIN",
+    };
+    conn.batch(begin)?;
+    match f(conn) {
+        Ok(v) => {
+            conn.batch("COMMIT")?;
+            Ok(v)
+        }
+        Err(e) => {
+            let _ = conn.batch("ROLLBACK");
+            Err(e)
+        }
+    }
+}
+
+/// Writes a consistent copy of a SQLite database to `out` while it stays in use
+/// (`VACUUM INTO` reads one snapshot; writers carry on meanwhile).
+pub fn sqlite_backup(opts: &Options, out: &std::path::Path) -> Result<()> {
+    let path = opts.sqlite_path().ok_or_else(|| {
+        Error::Db("online backup is for SQLite; for PostgreSQL use pg_dump".into())
+    })?;
+    if out.exists() {
+        return Err(Error::Db(format!(
+            "{} already exists; choose a new file",
+            out.display()
+        )));
+    }
+    // Not query_only: VACUUM INTO counts as a write although it leaves the source alone.
+    let mut conn = sqlite::open(path, false)?;
+    let target = out.to_string_lossy().to_string();
+    conn.execute("VACUUM INTO $1", &[Value::Text(target)])?;
+    Ok(())
+}

@@ -1,0 +1,153 @@
+//! The SQLite side of the query layer (rusqlite): a file in WAL mode with
+//! `synchronous=FULL`, so that every commit is on disk before it is acknowledged.
+
+use super::{Backend, Conn, Row, Value};
+use crate::error::{Error, Result};
+use rusqlite::types::{ToSqlOutput, ValueRef};
+use rusqlite::{Connection, OpenFlags};
+use std::time::Duration;
+
+pub(super) struct SqliteConn(Connection);
+
+pub(super) fn open(path: &str, read_only: bool) -> Result<SqliteConn> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_CREATE
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        | OpenFlags::SQLITE_OPEN_URI;
+    let conn = Connection::open_with_flags(path, flags).map_err(map_err)?;
+    conn.busy_timeout(Duration::from_secs(10))
+        .map_err(map_err)?;
+    conn.execute_batch(
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;
+         PRAGMA cache_size=-32000; PRAGMA temp_store=MEMORY;",
+    )
+    .map_err(map_err)?;
+    if read_only {
+        conn.execute_batch("PRAGMA query_only=ON")
+            .map_err(map_err)?;
+    }
+    conn.set_prepared_statement_cache_capacity(128);
+    Ok(SqliteConn(conn))
+}
+
+/// Rewrites PostgreSQL's `$N` placeholders into SQLite's numbered `?N`, leaving
+/// string literals and quoted identifiers alone.
+pub(crate) fn rewrite_placeholders(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut quote: Option<char> = None;
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        match quote {
+            Some(q) => {
+                if c == q {
+                    quote = None;
+                }
+                out.push(c);
+            }
+            None if c == '\'' || c == '"' => {
+                quote = Some(c);
+                out.push(c);
+            }
+            None if c == '$' && chars.peek().is_some_and(char::is_ascii_digit) => out.push('?'),
+            None => out.push(c),
+        }
+    }
+    out
+}
+
+impl rusqlite::ToSql for Value {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(match self {
+            Value::Null => ToSqlOutput::Borrowed(ValueRef::Null),
+            Value::Int(i) => ToSqlOutput::Borrowed(ValueRef::Integer(*i)),
+            Value::Real(f) => ToSqlOutput::Borrowed(ValueRef::Real(*f)),
+            Value::Text(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
+            Value::Blob(b) => ToSqlOutput::Borrowed(ValueRef::Blob(b)),
+        })
+    }
+}
+
+fn from_ref(v: ValueRef<'_>) -> Result<Value> {
+    Ok(match v {
+        ValueRef::Null => Value::Null,
+        ValueRef::Integer(i) => Value::Int(i),
+        ValueRef::Real(f) => Value::Real(f),
+        ValueRef::Text(t) => Value::Text(
+            String::from_utf8(t.to_vec())
+                .map_err(|_| Error::Db("text column is not UTF-8".into()))?,
+        ),
+        ValueRef::Blob(b) => Value::Blob(b.to_vec()),
+    })
+}
+
+pub(crate) fn map_err(e: rusqlite::Error) -> Error {
+    if let rusqlite::Error::SqliteFailure(f, msg) = &e {
+        if f.code == rusqlite::ErrorCode::ConstraintViolation {
+            let what = msg.clone().unwrap_or_default();
+            // SQLITE_CONSTRAINT_UNIQUE and _PRIMARYKEY
+            if matches!(f.extended_code, 2067 | 1555) {
+                return Error::Unique(what);
+            }
+            return Error::Constraint(what);
+        }
+        if matches!(
+            f.code,
+            rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+        ) {
+            return Error::Unavailable;
+        }
+    }
+    Error::Db(e.to_string())
+}
+
+impl Conn for SqliteConn {
+    fn backend(&self) -> Backend {
+        Backend::Sqlite
+    }
+
+    fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
+        let mut stmt = self
+            .0
+            .prepare_cached(&rewrite_placeholders(sql))
+            .map_err(map_err)?;
+        let n = stmt.column_count();
+        let mut rows = stmt
+            .query(rusqlite::params_from_iter(params))
+            .map_err(map_err)?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next().map_err(map_err)? {
+            let mut vals = Vec::with_capacity(n);
+            for i in 0..n {
+                vals.push(from_ref(r.get_ref(i).map_err(map_err)?)?);
+            }
+            out.push(Row(vals));
+        }
+        Ok(out)
+    }
+
+    fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64> {
+        let mut stmt = self
+            .0
+            .prepare_cached(&rewrite_placeholders(sql))
+            .map_err(map_err)?;
+        let n = stmt
+            .execute(rusqlite::params_from_iter(params))
+            .map_err(map_err)?;
+        Ok(n as u64)
+    }
+
+    fn batch(&mut self, sql: &str) -> Result<()> {
+        self.0.execute_batch(sql).map_err(map_err)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn placeholders_outside_quotes_are_rewritten() {
+        assert_eq!(
+            super::rewrite_placeholders("SELECT $1, '$2', \"a$3\" WHERE x = $12"),
+            "SELECT ?1, '$2', \"a$3\" WHERE x = ?12"
+        );
+    }
+}

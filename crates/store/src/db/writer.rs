@@ -1,0 +1,151 @@
+//! Group commit: writer threads take every write that is waiting, run each in its
+//! own savepoint inside one transaction, commit once, and only then answer. A
+//! failing write rolls back to its savepoint and leaves the others in the batch
+//! untouched; a failed commit fails every write of the batch.
+
+use super::Conn;
+use crate::error::{Error, Result};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::mpsc::{channel, Receiver, Sender};
+use std::sync::{Arc, Mutex};
+use tokio::sync::oneshot;
+
+type Done = Box<dyn FnOnce(Result<()>) + Send>;
+
+trait Job: Send {
+    /// Runs the write; returns whether it succeeded and how to report the outcome.
+    fn run(self: Box<Self>, conn: &mut dyn Conn) -> (bool, Done);
+    fn abort(self: Box<Self>, e: Error);
+}
+
+struct Closure<F, T> {
+    f: F,
+    reply: oneshot::Sender<Result<T>>,
+}
+
+impl<F, T> Job for Closure<F, T>
+where
+    F: FnOnce(&mut dyn Conn) -> Result<T> + Send,
+    T: Send + 'static,
+{
+    fn run(self: Box<Self>, conn: &mut dyn Conn) -> (bool, Done) {
+        let Closure { f, reply } = *self;
+        let out = catch_unwind(AssertUnwindSafe(|| f(conn)))
+            .unwrap_or_else(|_| Err(Error::Db("a write panicked".into())));
+        let ok = out.is_ok();
+        let done: Done = Box::new(move |commit: Result<()>| {
+            let _ = reply.send(commit.and(out));
+        });
+        (ok, done)
+    }
+
+    fn abort(self: Box<Self>, e: Error) {
+        let _ = self.reply.send(Err(e));
+    }
+}
+
+pub(super) struct Writer {
+    queue: Mutex<Option<Sender<Box<dyn Job>>>>,
+}
+
+impl Writer {
+    pub(super) fn start(
+        conns: Vec<Box<dyn Conn + Send>>,
+        begin: &'static str,
+        max_batch: usize,
+    ) -> Result<Writer> {
+        let (tx, rx) = channel::<Box<dyn Job>>();
+        let rx = Arc::new(Mutex::new(rx));
+        for (i, mut conn) in conns.into_iter().enumerate() {
+            let rx = rx.clone();
+            std::thread::Builder::new()
+                .name(format!("wangge-writer-{i}"))
+                .spawn(move || writer_loop(conn.as_mut(), &rx, begin, max_batch.max(1)))
+                .map_err(|e| Error::Db(format!("cannot start writer thread: {e}")))?;
+        }
+        Ok(Writer {
+            queue: Mutex::new(Some(tx)),
+        })
+    }
+
+    pub(super) async fn run<T, F>(&self, f: F) -> Result<T>
+    where
+        F: FnOnce(&mut dyn Conn) -> Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let (reply, rx) = oneshot::channel();
+        let job: Box<dyn Job> = Box::new(Closure { f, reply });
+        {
+            let queue = self.queue.lock().map_err(|_| Error::Unavailable)?;
+            let sender = queue.as_ref().ok_or(Error::Unavailable)?;
+            sender.send(job).map_err(|_| Error::Unavailable)?;
+        }
+        rx.await.map_err(|_| Error::Unavailable)?
+    }
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        // Closing the queue lets the threads finish what is queued and exit.
+        if let Ok(mut q) = self.queue.lock() {
+            q.take();
+        }
+    }
+}
+
+fn next_batch(rx: &Mutex<Receiver<Box<dyn Job>>>, max: usize) -> Option<Vec<Box<dyn Job>>> {
+    let rx = rx.lock().ok()?;
+    let first = rx.recv().ok()?;
+    let mut batch = vec![first];
+    while batch.len() < max {
+        match rx.try_recv() {
+            Ok(job) => batch.push(job),
+            Err(_) => break,
+        }
+    }
+    Some(batch)
+}
+
+fn writer_loop(conn: &mut dyn Conn, rx: &Mutex<Receiver<Box<dyn Job>>>, begin: &str, max: usize) {
+    while let Some(batch) = next_batch(rx, max) {
+        if let Err(e) = conn.batch(begin) {
+            tracing::error!(error = %e, "cannot begin a write transaction");
+            batch.into_iter().for_each(|j| j.abort(e.clone()));
+            continue;
+        }
+        let mut done = Vec::with_capacity(batch.len());
+        let mut broken = None;
+        for job in batch {
+            if let Some(e) = &broken {
+                job.abort(Error::clone(e));
+                continue;
+            }
+            if let Err(e) = conn.batch("SAVEPOINT w") {
+                job.abort(e.clone());
+                broken = Some(e);
+                continue;
+            }
+            let (ok, d) = job.run(conn);
+            let end = if ok {
+                conn.batch("RELEASE w")
+            } else {
+                conn.batch("ROLLBACK TO w")
+                    .and_then(|()| conn.batch("RELEASE w"))
+            };
+            if let Err(e) = end {
+                broken = Some(e);
+            }
+            done.push(d);
+        }
+        let commit = match broken {
+            Some(e) => Err(e),
+            None => conn.batch("COMMIT"),
+        };
+        if commit.is_err() {
+            let _ = conn.batch("ROLLBACK");
+        }
+        for d in done {
+            d(commit.clone());
+        }
+    }
+}

@@ -1,0 +1,49 @@
+//! The store's one error type. Driver errors are translated here, at the store
+//! boundary, so the server never looks at a driver's message.
+
+use wangge_core::Error as CoreError;
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum Error {
+    /// A domain rule was broken (invalid value or conflicting state).
+    #[error(transparent)]
+    Domain(#[from] CoreError),
+    /// Nothing the caller may see has this identifier.
+    #[error("{what} not found")]
+    NotFound { what: &'static str },
+    /// The actor's role does not allow this kind of work (it says nothing about
+    /// whether any particular record exists).
+    #[error("not permitted for this role")]
+    Forbidden,
+    /// The caller is not logged in, or the session or token is no longer valid.
+    #[error("not authenticated")]
+    Unauthenticated,
+    /// Too many failed logins: try again after this many seconds.
+    #[error("too many attempts; retry after {retry_after}s")]
+    Throttled { retry_after: i64 },
+    /// A uniqueness constraint failed; store functions turn this into a domain conflict.
+    #[error("unique constraint failed: {0}")]
+    Unique(String),
+    /// Another constraint (foreign key, check) failed.
+    #[error("constraint failed: {0}")]
+    Constraint(String),
+    /// The database was written by a newer Wangge.
+    #[error("the database is at schema version {db}, newer than this binary's {binary}; upgrade wangge before using this database")]
+    SchemaTooNew { db: i64, binary: i64 },
+    /// The key file is missing, unreadable or does not belong to this database.
+    #[error("key: {0}")]
+    Key(String),
+    /// The database is busy, shutting down or unreachable; the caller may retry.
+    #[error("the database is unavailable")]
+    Unavailable,
+    #[error("database error: {0}")]
+    Db(String),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub fn not_found(what: &'static str) -> Self {
+        Error::NotFound { what }
+    }
+}

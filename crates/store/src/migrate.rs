@@ -1,0 +1,87 @@
+//! Schema migrations, embedded in the binary, one directory per backend.
+
+use crate::db::{transaction, Backend, Conn};
+use crate::error::{Error, Result};
+use crate::params;
+
+struct Migration {
+    version: i64,
+    name: &'static str,
+    sqlite: &'static str,
+    postgres: &'static str,
+}
+
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "init",
+        sqlite: include_str!("../migrations/sqlite/0001_init.sql"),
+        postgres: include_str!("../migrations/postgres/0001_init.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "cases",
+        sqlite: include_str!("../migrations/sqlite/0002_cases.sql"),
+        postgres: include_str!("../migrations/postgres/0002_cases.sql"),
+    },
+    Migration {
+        version: 3,
+        name: "attachments",
+        sqlite: include_str!("../migrations/sqlite/0003_attachments.sql"),
+        postgres: include_str!("../migrations/postgres/0003_attachments.sql"),
+    },
+    Migration {
+        version: 4,
+        name: "transfers",
+        sqlite: include_str!("../migrations/sqlite/0004_transfers.sql"),
+        postgres: include_str!("../migrations/postgres/0004_transfers.sql"),
+    },
+];
+
+/// The schema version this binary writes.
+pub fn latest() -> i64 {
+    MIGRATIONS.last().map_or(0, |m| m.version)
+}
+
+/// The database's schema version (0 for an empty database).
+pub fn current(c: &mut dyn Conn) -> Result<i64> {
+    c.batch(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (
+            version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
+    )?;
+    let v: Option<i64> = c
+        .query_one("SELECT MAX(version) FROM schema_migrations", &[])?
+        .get(0)?;
+    Ok(v.unwrap_or(0))
+}
+
+/// Applies every pending migration, each in its own transaction, and returns the
+/// versions applied. A database newer than this binary is refused untouched.
+pub fn migrate(c: &mut dyn Conn) -> Result<Vec<i64>> {
+    let have = current(c)?;
+    if have > latest() {
+        return Err(Error::SchemaTooNew {
+            db: have,
+            binary: latest(),
+        });
+    }
+    let mut applied = Vec::new();
+    for m in MIGRATIONS.iter().filter(|m| m.version > have) {
+        let sql = match c.backend() {
+            Backend::Sqlite => m.sqlite,
+            Backend::Postgres => m.postgres,
+        };
+        transaction(c, |c| {
+            c.batch(sql)?;
+            let now = (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64;
+            c.execute(
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+                params![m.version, m.name, now],
+            )?;
+            Ok(())
+        })?;
+        tracing::info!(version = m.version, name = m.name, "applied migration");
+        applied.push(m.version);
+    }
+    Ok(applied)
+}

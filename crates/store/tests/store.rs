@@ -1,0 +1,45 @@
+//! The store's integration tests: one binary, every test on both backends.
+//!
+//! Each test runs once on SQLite and once on PostgreSQL (`WANGGE_TEST_PG`, default
+//! `postgres://postgres@127.0.0.1/test`), each time on a fresh store. PostgreSQL is
+//! skipped with a message when unreachable unless `WANGGE_REQUIRE_PG=1`:
+//!
+//! ```text
+//! WANGGE_REQUIRE_PG=1 cargo test -p wangge-store
+//! ```
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "store/common.rs"]
+mod common;
+
+#[path = "store/at_rest.rs"]
+mod at_rest;
+#[path = "store/attachments.rs"]
+mod attachments;
+#[path = "store/cases.rs"]
+mod cases;
+#[path = "store/cases_deadlines.rs"]
+mod cases_deadlines;
+#[path = "store/cases_errors.rs"]
+mod cases_errors;
+#[path = "store/cases_fixture.rs"]
+mod cases_fixture;
+#[path = "store/cases_merge.rs"]
+mod cases_merge;
+#[path = "store/cases_stats.rs"]
+mod cases_stats;
+#[path = "store/group_commit.rs"]
+mod group_commit;
+#[path = "store/keys.rs"]
+mod keys;
+#[path = "store/organisations.rs"]
+mod organisations;
+#[path = "store/people.rs"]
+mod people;
+#[path = "store/scope.rs"]
+mod scope;
+#[path = "store/transfer.rs"]
+mod transfer;
+#[path = "store/units.rs"]
+mod units;

@@ -1,0 +1,268 @@
+//! The group-commit writer: many concurrent writes share commits, and a failing
+//! write leaves no trace while the others in its batch stay.
+
+use crate::common::*;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use wangge_core::units::UnitKind::{self, *};
+use wangge_core::Error as CoreError;
+use wangge_store::units::{self, NewUnit};
+use wangge_store::testing::{temp_options, BACKENDS};
+use wangge_store::{Backend, Conn, Error, Result};
+
+fn compound(name: String, parent: &str) -> NewUnit {
+    NewUnit {
+        kind: UnitKind::Compound,
+        name,
+        parent: Some(parent.to_string()),
+        code: None,
+    }
+}
+
+/// Names and codes of the children of `parent`, as committed.
+async fn children(ts: &Env, parent: &str) -> Vec<(String, String)> {
+    let parent = parent.to_string();
+    ts.db
+        .read(move |c| {
+            c.query(
+                "SELECT u.name, u.code FROM units u JOIN units p ON p.id = u.parent_id
+                 WHERE p.code = $1 ORDER BY u.code",
+                wangge_store::params![parent],
+            )?
+            .iter()
+            .map(|r| Ok((r.get(0)?, r.get(1)?)))
+            .collect()
+        })
+        .await
+        .unwrap()
+}
+
+/// The sequence of codes `parent001`, `parent002`, … `parent{n}`.
+fn codes(parent: &str, n: usize) -> Vec<String> {
+    (1..=n).map(|i| format!("{parent}{i:03}")).collect()
+}
+
+#[test]
+fn two_hundred_concurrent_writes_all_commit() {
+    on_each_backend(|ts| async move {
+        let zone = unit(&ts, Zone, "区", None).await;
+        let street = unit(&ts, Street, "街道", Some(&zone.code)).await;
+        let comm = unit(&ts, Community, "社区", Some(&street.code)).await;
+
+        // A third arrive at once, the rest spread over 50 ms, so that both big
+        // and small batches occur, and on PostgreSQL both writer threads are busy.
+        let tasks: Vec<_> = (0..200u64)
+            .map(|i| {
+                let (db, ctx, parent) = (ts.db.clone(), ts.ctx(), comm.code.clone());
+                tokio::spawn(async move {
+                    if i % 3 != 0 {
+                        tokio::time::sleep(Duration::from_millis(i * 7919 % 50)).await;
+                    }
+                    db.write(move |c| units::create(c, &ctx, compound(format!("小区{i}"), &parent)))
+                        .await
+                })
+            })
+            .collect();
+        let mut made = Vec::new();
+        for t in tasks {
+            made.push(
+                t.await
+                    .unwrap()
+                    .unwrap_or_else(|e| panic!("{:?}: a concurrent write failed: {e}", ts.backend)),
+            );
+        }
+
+        // Each got its own code from the parent's sequence, with no gaps.
+        let mut got: Vec<String> = made.iter().map(|u| u.code.clone()).collect();
+        got.sort();
+        assert_eq!(got, codes(&comm.code, 200));
+        let committed = children(&ts, &comm.code).await;
+        assert_eq!(committed.len(), 200);
+        let names: BTreeSet<String> = committed.into_iter().map(|(n, _)| n).collect();
+        assert_eq!(names, (0..200).map(|i| format!("小区{i}")).collect());
+        assert_eq!(count(&ts, "audit_log").await, 203);
+    });
+}
+
+#[test]
+fn failed_writes_vanish_and_their_batch_mates_stay() {
+    on_each_backend(|ts| async move {
+        let zone = unit(&ts, Zone, "区", None).await;
+        let street = unit(&ts, Street, "街道", Some(&zone.code)).await;
+        let comm = unit(&ts, Community, "社区", Some(&street.code)).await;
+        let audit_before = count(&ts, "audit_log").await;
+
+        // Hold every writer thread (SQLite has one, PostgreSQL two here) until all
+        // the writes below are queued, so that they are taken as one batch.
+        const N: usize = 90;
+        let queued = Arc::new(AtomicUsize::new(0));
+        let writers = match ts.backend {
+            Backend::Sqlite => 1,
+            Backend::Postgres => ts.opts.db.pg_writers,
+        };
+        let mut holders = Vec::new();
+        for _ in 0..writers {
+            let (started_tx, started_rx) = tokio::sync::oneshot::channel();
+            let queued = queued.clone();
+            let db = ts.db.clone();
+            holders.push(tokio::spawn(async move {
+                db.write(move |_c| {
+                    let _ = started_tx.send(());
+                    let give_up = std::time::Instant::now() + Duration::from_secs(20);
+                    while queued.load(Ordering::SeqCst) < N && std::time::Instant::now() < give_up {
+                        std::thread::sleep(Duration::from_millis(2));
+                    }
+                    std::thread::sleep(Duration::from_millis(50));
+                    Ok(())
+                })
+                .await
+            }));
+            started_rx.await.unwrap();
+        }
+
+        // Every third write inserts its unit and then fails.
+        let txids: Arc<Mutex<HashMap<usize, i64>>> = Arc::default();
+        let tasks: Vec<_> = (0..N)
+            .map(|i| {
+                let (db, ctx, parent) = (ts.db.clone(), ts.ctx(), comm.code.clone());
+                let (queued, txids) = (queued.clone(), txids.clone());
+                tokio::spawn(async move {
+                    let fails = i % 3 == 1;
+                    let write = db.write(move |c: &mut dyn Conn| -> Result<String> {
+                        let name = format!("{}{i}", if fails { "fail" } else { "ok" });
+                        let u = units::create(c, &ctx, compound(name, &parent))?;
+                        if c.backend() == Backend::Postgres {
+                            let tx: i64 = c.query_one("SELECT txid_current()", &[])?.get(0)?;
+                            txids.lock().unwrap().insert(i, tx);
+                        }
+                        if fails {
+                            return Err(CoreError::conflict(
+                                "test_failure",
+                                "故意失败",
+                                "failing on purpose",
+                            )
+                            .into());
+                        }
+                        Ok(u.code)
+                    });
+                    // `write` queues the job when first polled, right after this count.
+                    queued.fetch_add(1, Ordering::SeqCst);
+                    (i, write.await)
+                })
+            })
+            .collect();
+        for h in holders {
+            h.await.unwrap().unwrap();
+        }
+        let mut results = Vec::new();
+        for t in tasks {
+            results.push(t.await.unwrap());
+        }
+
+        let mut ok_names = BTreeSet::new();
+        for (i, r) in &results {
+            if i % 3 == 1 {
+                let e = refused(r.clone(), "test_failure");
+                assert!(matches!(e, CoreError::Conflict { .. }));
+            } else {
+                assert!(r.is_ok(), "write {i}: {r:?}");
+                ok_names.insert(format!("ok{i}"));
+            }
+        }
+        let committed = children(&ts, &comm.code).await;
+        let names: BTreeSet<String> = committed.iter().map(|(n, _)| n.clone()).collect();
+        assert_eq!(
+            names, ok_names,
+            "exactly the successful writes are committed"
+        );
+        // The failed writes did not even use up a code: the survivors' are consecutive.
+        let got: Vec<String> = committed.into_iter().map(|(_, c)| c).collect();
+        assert_eq!(got, codes(&comm.code, ok_names.len()));
+        assert_eq!(
+            count(&ts, "audit_log").await,
+            audit_before + ok_names.len() as i64
+        );
+
+        // On PostgreSQL the transactions can be seen: failed and successful writes
+        // shared them.
+        if ts.backend == Backend::Postgres {
+            let txids = txids.lock().unwrap();
+            assert_eq!(txids.len(), N);
+            let mixed = txids.values().any(|tx| {
+                let mates: Vec<usize> = txids
+                    .iter()
+                    .filter(|(_, t)| *t == tx)
+                    .map(|(i, _)| *i)
+                    .collect();
+                mates.iter().any(|i| i % 3 == 1) && mates.iter().any(|i| i % 3 != 1)
+            });
+            assert!(
+                mixed,
+                "no batch held both failing and succeeding writes: {txids:?}"
+            );
+            let distinct: BTreeSet<&i64> = txids.values().collect();
+            assert!(
+                distinct.len() < N / 2,
+                "writes were not grouped: {} commits",
+                distinct.len()
+            );
+        }
+    });
+}
+
+#[test]
+fn a_panicking_write_fails_alone() {
+    on_each_backend(|ts| async move {
+        let zone = unit(&ts, Zone, "区", None).await;
+        let ctx = ts.ctx();
+        let code = zone.code.clone();
+        let r = ts
+            .db
+            .write(move |c| -> Result<()> {
+                units::create(
+                    c,
+                    &ctx,
+                    NewUnit {
+                        kind: Street,
+                        name: "panic".into(),
+                        parent: Some(code),
+                        code: None,
+                    },
+                )?;
+                panic!("a bug in a write");
+            })
+            .await;
+        assert!(matches!(r, Err(Error::Db(_))), "{r:?}");
+        assert!(children(&ts, &zone.code).await.is_empty());
+        // The writer carries on.
+        let street = unit(&ts, Street, "街道", Some(&zone.code)).await;
+        assert_eq!(street.code, "371799001");
+    });
+}
+
+/// The server's last handle on a store can be dropped by an async task when it
+/// stops; closing the PostgreSQL connections there must not abort the process.
+#[test]
+fn a_store_dropped_inside_an_async_task_closes_cleanly() {
+    for backend in BACKENDS {
+        let Some(t) = temp_options(backend) else {
+            continue;
+        };
+        let _cleanup = Cleanup::new(&t);
+        let store = wangge_store::Store::open(&t.opts).unwrap();
+        let rt = runtime();
+        let answer = rt.block_on(async move {
+            // A read leaves an open connection in the reader pool.
+            let one: i64 = store
+                .db
+                .read(|c| c.query("SELECT 1", &[])?[0].get(0))
+                .await
+                .unwrap();
+            tokio::spawn(async move { drop(store) }).await.unwrap();
+            one
+        });
+        assert_eq!(answer, 1);
+    }
+}
