@@ -54,22 +54,37 @@ fn flatten(prefix: &str, table: &toml::Table, out: &mut Catalog) {
     }
 }
 
-fn parse(text: &str) -> Catalog {
+/// One catalogue per language and feature, so that features grow their own
+/// text side by side; a key means the same in every file of a language.
+const ZH: &[&str] = &[
+    include_str!("../../messages/zh.toml"),
+    include_str!("../../messages/inspections.zh.toml"),
+    include_str!("../../messages/equipment.zh.toml"),
+];
+const EN: &[&str] = &[
+    include_str!("../../messages/en.toml"),
+    include_str!("../../messages/inspections.en.toml"),
+    include_str!("../../messages/equipment.en.toml"),
+];
+
+fn parse(texts: &[&str]) -> Catalog {
     let mut out = Catalog::new();
     // The catalogues ship inside the binary and a unit test parses them, so a
     // broken one cannot reach a running server; an empty catalogue would show keys.
-    if let Ok(table) = text.parse::<toml::Table>() {
-        flatten("", &table, &mut out);
+    for text in texts {
+        if let Ok(table) = text.parse::<toml::Table>() {
+            flatten("", &table, &mut out);
+        }
     }
     out
 }
 
 pub fn catalog(lang: Lang) -> &'static Catalog {
-    static ZH: OnceLock<Catalog> = OnceLock::new();
-    static EN: OnceLock<Catalog> = OnceLock::new();
+    static ZH_CATALOG: OnceLock<Catalog> = OnceLock::new();
+    static EN_CATALOG: OnceLock<Catalog> = OnceLock::new();
     match lang {
-        Lang::Zh => ZH.get_or_init(|| parse(include_str!("../../messages/zh.toml"))),
-        Lang::En => EN.get_or_init(|| parse(include_str!("../../messages/en.toml"))),
+        Lang::Zh => ZH_CATALOG.get_or_init(|| parse(ZH)),
+        Lang::En => EN_CATALOG.get_or_init(|| parse(EN)),
     }
 }
 
@@ -151,6 +166,21 @@ impl<S: Send + Sync> FromRequestParts<S> for T {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_catalogue_file_parses_and_no_key_is_defined_twice() {
+        for texts in [ZH, EN] {
+            let mut seen = std::collections::HashSet::new();
+            for text in texts {
+                let table: toml::Table = text.parse().expect("a catalogue file parses");
+                let mut keys = Catalog::new();
+                flatten("", &table, &mut keys);
+                for k in keys.into_keys() {
+                    assert!(seen.insert(k.clone()), "{k} is defined twice");
+                }
+            }
+        }
+    }
 
     #[test]
     fn both_catalogues_have_the_same_keys() {
