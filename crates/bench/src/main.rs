@@ -69,6 +69,9 @@ struct Args {
     /// Demo generator seed.
     #[arg(long, default_value_t = 2020)]
     seed: u64,
+    /// Group-commit writer connections for PostgreSQL (the store's default is 1).
+    #[arg(long, default_value_t = 1)]
+    pg_writers: usize,
 }
 
 fn main() -> Result<()> {
@@ -214,6 +217,7 @@ impl BenchStore {
             }
         };
         opts.key_file = Some(workdir.join(format!("{backend:?}.key")));
+        opts.db.pg_writers = args.pg_writers.max(1);
         let store = Store::open(&opts).context("cannot open the store")?;
         Ok(BenchStore { store, pg })
     }

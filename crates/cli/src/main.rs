@@ -337,8 +337,10 @@ async fn serve(store: Store, r: &Resolved, banner: Option<&str>) -> anyhow::Resu
     if let Some(path) = &r.calendar_file {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read the calendar file {}", path.display()))?;
-        cases.calendar = wangge_core::calendar::Calendar::with_extra(&text)
-            .with_context(|| format!("the calendar file {} is not valid", path.display()))?;
+        cases.calendar = wangge_store::calendar::LiveCalendar::new(
+            wangge_core::calendar::Calendar::with_extra(&text)
+                .with_context(|| format!("the calendar file {} is not valid", path.display()))?,
+        );
     }
     let listener = tokio::net::TcpListener::bind(listen)
         .await

@@ -1,5 +1,5 @@
 //! `wangge import`, `wangge export` and `wangge template`: registry files in and
-//! out from the command line, with a progress bar on a terminal. The operator
+//! out (and the case list out) from the command line, with a progress bar on a terminal. The operator
 //! acts as the system (`cli` in the audit log); `--unit` narrows an import or
 //! export to a subtree, and rows outside it are then rejected.
 
@@ -14,6 +14,10 @@ use wangge_store::transfer::{
     Stage, TextEncoding,
 };
 use wangge_store::{units, Ctx, Scope, Store};
+
+mod filters;
+
+use filters::{case_filter, equipment_filter};
 
 #[derive(Args)]
 pub struct ImportArgs {
@@ -37,12 +41,12 @@ pub struct ImportArgs {
 
 #[derive(Args)]
 pub struct ExportArgs {
-    /// people, households, organisations, positions or units.
+    /// people, households, organisations, positions, units, cases (事件) or equipment (特种设备).
     kind: String,
     /// Records in this unit's subtree (default: the whole tree).
     #[arg(long)]
     unit: Option<String>,
-    /// Organisations or units of this kind only.
+    /// Organisations, units or equipment of this kind only.
     #[arg(long = "filter-kind")]
     filter_kind: Option<String>,
     /// Units whose name contains (or code starts with) this text.
@@ -60,6 +64,30 @@ pub struct ExportArgs {
     /// CSV encoding: utf-8 (with BOM, default) or gbk.
     #[arg(long)]
     encoding: Option<String>,
+    /// Cases: in this state (reported, accepted, dispatched, in_progress, handled, verified, closed, rated, rejected, withdrawn); repeatable.
+    #[arg(long)]
+    state: Vec<String>,
+    /// Cases: of this category code (a major code takes all its minors).
+    #[arg(long)]
+    category: Option<String>,
+    /// Cases: only those overdue now.
+    #[arg(long)]
+    overdue: bool,
+    /// Cases: from this source (staff, grid, resident, open311, hotline, meeting, inspection).
+    #[arg(long)]
+    source: Option<String>,
+    /// Cases: only confidential ones (true) or none of them (false).
+    #[arg(long)]
+    confidential: Option<bool>,
+    /// Cases: words of the description, or a tracking number.
+    #[arg(long)]
+    text: Option<String>,
+    /// Equipment: in this status (in_use, stopped, scrapped).
+    #[arg(long)]
+    status: Option<String>,
+    /// Equipment: with this alert today (inspection_overdue, inspection_due, maintenance_overdue).
+    #[arg(long)]
+    alert: Option<String>,
 }
 
 #[derive(Args)]
@@ -210,8 +238,34 @@ pub async fn import(store: &Store, a: ImportArgs) -> anyhow::Result<bool> {
     Ok(s.committed)
 }
 
+/// The list an export is of.
+enum Listing {
+    Registry(Kind),
+    Cases,
+    Equipment,
+}
+
 pub async fn export(store: &Store, a: ExportArgs) -> anyhow::Result<()> {
-    let kind = kind(&a.kind)?;
+    let listing = match a.kind.trim() {
+        "cases" | "case" | "事件" | "案件" => Listing::Cases,
+        "equipment" | "特种设备" | "设备" => Listing::Equipment,
+        other => Listing::Registry(kind(other)?),
+    };
+    if (a.status.is_some() || a.alert.is_some()) && !matches!(listing, Listing::Equipment) {
+        bail!(
+            "--status、--alert 只用于特种设备导出 / only equipment exports take --status, --alert"
+        );
+    }
+    if !matches!(listing, Listing::Cases)
+        && (!a.state.is_empty()
+            || a.category.is_some()
+            || a.overdue
+            || a.source.is_some()
+            || a.confidential.is_some()
+            || a.text.is_some())
+    {
+        bail!("--state、--category、--overdue、--source、--confidential、--text 只用于事件导出 / only case exports take --state, --category, --overdue, --source, --confidential, --text");
+    }
     let Some(format) = ExportFormat::from_path(&a.out) else {
         bail!(
             "请用 .xlsx 或 .csv 作为文件扩展名 / give the output file an .xlsx or .csv extension: {}",
@@ -220,19 +274,31 @@ pub async fn export(store: &Store, a: ExportArgs) -> anyhow::Result<()> {
     };
     let ctx = context(store, None).await?;
     let mut opts = ExportOptions::new(format);
-    opts.filter = ExportFilter {
-        unit: a.unit,
-        kind: a.filter_kind,
-        q: a.q,
-    };
     opts.unmask = a.unmask;
-    opts.reason = a.reason;
+    opts.reason = a.reason.clone();
     if let Some(e) = encoding(a.encoding.as_deref())? {
         opts.encoding = e;
     }
     let bar = progress_bar();
     let shown = bar.is_some();
-    let done = transfer::export(store, &ctx, kind, opts, &a.out, bar).await;
+    let done = match listing {
+        Listing::Cases => {
+            let filter = case_filter(&a)?;
+            transfer::export_cases(store, &ctx, filter, opts, &a.out, bar).await
+        }
+        Listing::Equipment => {
+            let filter = equipment_filter(&a)?;
+            transfer::export_equipment(store, &ctx, filter, opts, &a.out, bar).await
+        }
+        Listing::Registry(kind) => {
+            opts.filter = ExportFilter {
+                unit: a.unit.clone(),
+                kind: a.filter_kind.clone(),
+                q: a.q.clone(),
+            };
+            transfer::export(store, &ctx, kind, opts, &a.out, bar).await
+        }
+    };
     if shown {
         eprintln!();
     }

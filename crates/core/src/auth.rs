@@ -42,6 +42,19 @@ pub enum Permission {
     AuditRead,
     /// Manage accounts and API tokens of others.
     UsersManage,
+    /// Read inspection templates, plans, records and problem lists (排查).
+    InspectionsRead,
+    /// Submit inspection records for targets in scope.
+    InspectionsRecord,
+    /// Create inspection plans over a subtree.
+    InspectionsManage,
+    /// Create checklist templates and new versions of them.
+    InspectionTemplatesWrite,
+    /// Read the special-equipment and construction-site registries and their alerts.
+    EquipmentRead,
+    /// Register equipment and construction sites, change them, and record
+    /// maintenance and periodic inspections.
+    EquipmentWrite,
 }
 
 use Permission::*;
@@ -60,6 +73,12 @@ const TABLE: &[(Role, &[Permission])] = &[
             Export,
             AuditRead,
             UsersManage,
+            InspectionsRead,
+            InspectionsRecord,
+            InspectionsManage,
+            InspectionTemplatesWrite,
+            EquipmentRead,
+            EquipmentWrite,
         ],
     ),
     (
@@ -71,18 +90,45 @@ const TABLE: &[(Role, &[Permission])] = &[
             RevealPersonal,
             TipsRead,
             Export,
+            InspectionsRead,
+            InspectionsRecord,
+            InspectionsManage,
+            EquipmentRead,
+            EquipmentWrite,
         ],
     ),
     (
         Role::CommunityCadre,
-        &[RegistryRead, RegistryWrite, RevealPersonal, Export],
+        &[
+            RegistryRead,
+            RegistryWrite,
+            RevealPersonal,
+            Export,
+            InspectionsRead,
+            InspectionsRecord,
+            InspectionsManage,
+            EquipmentRead,
+            EquipmentWrite,
+        ],
     ),
     (
         Role::GridWorker,
-        &[RegistryRead, RegistryWrite, RevealPersonal],
+        &[
+            RegistryRead,
+            RegistryWrite,
+            RevealPersonal,
+            InspectionsRead,
+            InspectionsRecord,
+            EquipmentRead,
+        ],
     ),
-    (Role::DeptHandler, &[]),
-    (Role::Auditor, &[RegistryRead, AuditRead]),
+    // Third-party experts record for the plans their organisation is engaged
+    // on; supervising offices read the plans they supervise (scoped in the store).
+    (Role::DeptHandler, &[InspectionsRead, InspectionsRecord]),
+    (
+        Role::Auditor,
+        &[RegistryRead, AuditRead, InspectionsRead, EquipmentRead],
+    ),
     (Role::Resident, &[]),
 ];
 
@@ -205,7 +251,10 @@ mod tests {
         assert!(Role::Auditor.can(AuditRead));
         assert!(!Role::Auditor.can(RevealPersonal));
         assert!(!Role::Auditor.can(RegistryWrite));
-        assert!(Role::DeptHandler.permissions().is_empty());
+        assert!(!Role::DeptHandler.can(RegistryRead));
+        assert!(Role::DeptHandler.can(InspectionsRecord));
+        assert!(!Role::GridWorker.can(InspectionsManage));
+        assert!(Role::Resident.permissions().is_empty());
         for r in Role::ALL {
             assert_eq!(Role::parse(r.as_str()).unwrap(), r);
         }

@@ -6,8 +6,10 @@
 pub mod auth;
 pub mod calendar;
 pub mod cases;
+pub mod equipment;
 pub mod error;
 pub mod ids;
+pub mod inspections;
 pub mod mask;
 pub mod organisations;
 pub mod people;

@@ -5,9 +5,11 @@ pub mod attachments;
 pub mod audit;
 pub mod auth;
 pub mod cases;
+pub mod equipment;
 pub mod error;
 pub mod extract;
 pub mod households;
+pub mod inspections;
 pub mod open311;
 pub mod openapi;
 pub mod organisations;
@@ -120,6 +122,8 @@ pub fn router(state: AppState) -> Router {
         .merge(public::routes())
         .merge(attachments::routes())
         .merge(transfer::routes())
+        .merge(inspections::routes())
+        .merge(equipment::routes())
         .route("/openapi.json", get(openapi::document))
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .fallback(|| async { ApiError::NotFound });
@@ -193,6 +197,10 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    // Years an administrator added in the web UI count from the first request.
+    if let Err(e) = web::calendar::reload(&state).await {
+        tracing::error!(error = %e, "the added calendar years cannot be loaded");
+    }
     let (stop_sweep, mut stopped) = tokio::sync::watch::channel(false);
     let sweeper = tokio::spawn(sweep_loop(state.clone(), async move {
         let _ = stopped.changed().await;
@@ -216,6 +224,10 @@ async fn sweep_loop(state: AppState, stop: impl Future<Output = ()>) {
         tokio::select! {
             () = &mut stop => return,
             _ = tick.tick() => {}
+        }
+        // Another node may have added a calendar year since the last pass.
+        if let Err(e) = web::calendar::reload(&state).await {
+            tracing::warn!(error = %e, "calendar reload failed");
         }
         let ctx = state
             .store

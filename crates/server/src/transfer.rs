@@ -1,6 +1,7 @@
 //! Bulk import and export over HTTP: upload a registry file, follow the
 //! import's progress, download the report of rejected rows; download an
-//! export of a list with its filters; download a template.
+//! export of a list with its filters (`exports`: registry lists and cases);
+//! download a template.
 //!
 //! An upload is the raw file as the request body (`Content-Type` of the file,
 //! or `application/octet-stream`), spooled to a temporary file as it arrives,
@@ -23,8 +24,7 @@ use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
 use wangge_core::auth::Permission;
 use wangge_store::transfer::{
-    self, ExportFilter, ExportFormat, ExportOptions, ImportOptions, ImportRun, ImportSummary, Kind,
-    Progress, TextEncoding,
+    self, ImportOptions, ImportRun, ImportSummary, Kind, Progress, TextEncoding,
 };
 use wangge_store::Error as StoreError;
 
@@ -33,12 +33,16 @@ pub const UPLOAD_LIMIT: usize = 512 * 1024 * 1024;
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
+pub mod exports;
+
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/imports/{kind}", post(upload))
         .route("/imports/runs/{id}", get(show_run))
         .route("/imports/runs/{id}/report", get(report))
-        .route("/exports/{kind}", get(export))
+        .route("/exports/cases", get(exports::export_cases))
+        .route("/exports/equipment", get(exports::export_equipment))
+        .route("/exports/{kind}", get(exports::export))
         .route("/templates/{kind}", get(template))
 }
 
@@ -48,7 +52,7 @@ pub(crate) fn live() -> &'static Mutex<HashMap<i64, Progress>> {
     LIVE.get_or_init(Default::default)
 }
 
-fn kind(s: &str) -> Result<Kind, ApiError> {
+pub(crate) fn kind(s: &str) -> Result<Kind, ApiError> {
     Kind::parse(s).map_err(|_| ApiError::NotFound)
 }
 
@@ -73,7 +77,7 @@ pub struct Accepted {
     pub run_id: i64,
 }
 
-fn encoding(e: Option<&str>) -> Result<Option<TextEncoding>, ApiError> {
+pub(crate) fn encoding(e: Option<&str>) -> Result<Option<TextEncoding>, ApiError> {
     e.map(|s| {
         TextEncoding::parse(s).ok_or_else(|| {
             ApiError::from(wangge_core::Error::invalid(
@@ -120,7 +124,7 @@ async fn spool(body: Body) -> Result<transfer::TempFile, ApiError> {
 /// `committed` says which happened, `issues` lists the first problems and the
 /// report at `/imports/runs/{run_id}/report` has all of them with the rows.
 #[utoipa::path(post, path = "/api/v1/imports/{kind}", tag = "transfer",
-    params(("kind" = String, Path, description = "people, households, organisations, positions or units"), UploadQuery),
+    params(("kind" = String, Path, description = "people, households, organisations, positions, units or equipment"), UploadQuery),
     request_body(content = String, content_type = "application/octet-stream",
         description = "the .xlsx or .csv file (UTF-8 with or without BOM, or GBK)"),
     responses((status = 200, body = ImportSummary, description = "the file was read; see `committed`"),
@@ -136,8 +140,11 @@ pub async fn upload(
 ) -> ApiResult<Response> {
     let kind = kind(&k)?;
     // Refuse before reading a large body that could not be imported anyway.
-    ctx.require(Permission::RegistryWrite)
-        .map_err(ApiError::from)?;
+    let needed = match kind {
+        Kind::Equipment => Permission::EquipmentWrite,
+        _ => Permission::RegistryWrite,
+    };
+    ctx.require(needed).map_err(ApiError::from)?;
     if kind == Kind::Units {
         ctx.require(Permission::TreeWrite).map_err(ApiError::from)?;
     }
@@ -237,7 +244,12 @@ fn attachment(ascii: &str, name: &str) -> HeaderValue {
     .unwrap_or_else(|_| HeaderValue::from_static("attachment"))
 }
 
-fn file_response(content_type: &str, ascii: &str, name: &str, bytes: Vec<u8>) -> Response {
+pub(crate) fn file_response(
+    content_type: &str,
+    ascii: &str,
+    name: &str,
+    bytes: Vec<u8>,
+) -> Response {
     let mut res = bytes.into_response();
     let h = res.headers_mut();
     if let Ok(ct) = HeaderValue::from_str(content_type) {
@@ -273,91 +285,10 @@ pub async fn report(
     ))
 }
 
-#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
-#[serde(deny_unknown_fields)]
-pub struct ExportQuery {
-    /// Unit code: records anywhere in its subtree (default: the caller's scope).
-    unit: Option<String>,
-    /// Organisations or units of this kind only.
-    kind: Option<String>,
-    /// Units: name contains, or code starts with, this text.
-    q: Option<String>,
-    /// xlsx (default) or csv.
-    format: Option<String>,
-    /// CSV encoding: utf-8 (with BOM, default) or gbk.
-    encoding: Option<String>,
-    /// Show personal values in full (needs the permission and a reason; audited).
-    #[serde(default)]
-    unmask: bool,
-    reason: Option<String>,
-}
-
-/// A list exported with its filters: `.xlsx` with Chinese headers, frozen
-/// header row, fitted widths and a sheet with the filter and time of export,
-/// or `.csv`. Personal values are masked unless `unmask=true` with a `reason`
-/// and the role may see them; every export is audited.
-#[utoipa::path(get, path = "/api/v1/exports/{kind}", tag = "transfer",
-    params(("kind" = String, Path, description = "people, households, organisations, positions or units"), ExportQuery),
-    responses((status = 200, description = "the file", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-        (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem),
-        (status = 422, body = crate::error::Problem)))]
-pub async fn export(
-    State(s): State<AppState>,
-    Caller(ctx): Caller,
-    Path(k): Path<String>,
-    Query(q): Query<ExportQuery>,
-) -> ApiResult<Response> {
-    let kind = kind(&k)?;
-    let format = match q.format.as_deref().map(str::to_ascii_lowercase).as_deref() {
-        None | Some("xlsx") => ExportFormat::Xlsx,
-        Some("csv") => ExportFormat::Csv,
-        Some(other) => {
-            return Err(ApiError::Query(format!(
-                "format must be xlsx or csv, not '{other}'"
-            )))
-        }
-    };
-    let mut opts = ExportOptions::new(format);
-    opts.filter = ExportFilter {
-        unit: q.unit,
-        kind: q.kind,
-        q: q.q,
-    };
-    opts.unmask = q.unmask;
-    opts.reason = q.reason;
-    if let Some(e) = encoding(q.encoding.as_deref())? {
-        opts.encoding = e;
-    }
-    let out = transfer::spool(None)?;
-    let path = out.path().to_path_buf();
-    let now = ctx.now.to_offset(wangge_store::ctx::CST);
-    transfer::export(&s.store, &ctx, kind, opts, &path, None).await?;
-    let bytes = tokio::task::spawn_blocking(move || std::fs::read(&path))
-        .await
-        .map_err(|e| StoreError::Db(format!("export task failed: {e}")))?
-        .map_err(|e| StoreError::Db(format!("cannot read the export: {e}")))?;
-    drop(out);
-    let stamp = format!(
-        "{:04}{:02}{:02}-{:02}{:02}",
-        now.year(),
-        u8::from(now.month()),
-        now.day(),
-        now.hour(),
-        now.minute()
-    );
-    let ext = format.extension();
-    Ok(file_response(
-        format.content_type(),
-        &format!("{}-{stamp}.{ext}", kind.as_str()),
-        &format!("{}-{stamp}.{ext}", kind.label_zh()),
-        bytes,
-    ))
-}
-
 /// The import template of a kind: header notes, an example row (skipped on
 /// import), text-formatted code columns and a sheet explaining each column.
 #[utoipa::path(get, path = "/api/v1/templates/{kind}", tag = "transfer",
-    params(("kind" = String, Path, description = "people, households, organisations, positions or units")),
+    params(("kind" = String, Path, description = "people, households, organisations, positions, units or equipment")),
     responses((status = 200, description = "the template workbook", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
         (status = 404, body = crate::error::Problem)))]
 pub async fn template(Caller(_ctx): Caller, Path(k): Path<String>) -> ApiResult<Response> {

@@ -11,9 +11,13 @@ mod api {
     mod bad_input;
     mod browser;
     mod browser_flow;
+    mod browser_inspections;
     mod cases;
+    mod equipment;
+    mod exports;
     mod health;
     mod injection;
+    mod inspections;
     mod logs;
     mod open311;
     mod organisations;
@@ -25,5 +29,7 @@ mod api {
     mod transfer;
     mod units;
     mod web;
+    mod web_admin;
     pub mod web_cases;
+    mod web_inspections;
 }

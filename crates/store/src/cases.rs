@@ -198,7 +198,8 @@ impl Stage {
 /// calendar, 08:30–12:00 and 13:30–17:30, and the defaults below.
 #[derive(Debug, Clone)]
 pub struct Config {
-    pub calendar: Calendar,
+    /// Shared and swapped when an administrator adds a year (`crate::calendar`).
+    pub calendar: crate::calendar::LiveCalendar,
     pub hours: OfficeHours,
     /// The core's rules (reopen window, rework limit).
     pub policy: Policy,
@@ -220,7 +221,7 @@ impl Default for Config {
     fn default() -> Self {
         let hours = OfficeHours::default();
         Config {
-            calendar: Calendar::builtin(),
+            calendar: crate::calendar::LiveCalendar::new(Calendar::builtin()),
             escalate_after_minutes: u32::try_from(hours.minutes_per_day()).unwrap_or(450),
             hours,
             policy: Policy::default(),

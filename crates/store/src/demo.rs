@@ -18,7 +18,9 @@
 //! batch, with households inserted in the same transactions.
 
 mod appointments;
+mod equipment;
 mod generator;
+mod inspections;
 mod layout;
 mod names;
 mod random;
@@ -188,6 +190,16 @@ pub async fn seed(store: &Store, cfg: &DemoConfig) -> Result<DemoSummary> {
         let ctx = ctx.clone();
         store.db.write(move |c| appoint(c, &ctx, &built)).await?;
     }
+    let (ectx, eseed) = (ctx.clone(), cfg.seed);
+    store
+        .db
+        .write(move |c| equipment::seed(c, &ectx, eseed))
+        .await?;
+    let (ictx, iseed) = (ctx.clone(), cfg.seed);
+    store
+        .db
+        .write(move |c| inspections::seed(c, &ictx, iseed))
+        .await?;
     summarize(store, false, started.elapsed(), residents, created).await
 }
 

@@ -141,6 +141,12 @@ pub async fn rotate(
             None => break,
         }
     }
+    // The follow tokens the inspection engine keeps for its findings' cases.
+    let ctx = store.ctx("keys", crate::Scope::All, time::OffsetDateTime::now_utc());
+    total += store
+        .db
+        .write(move |c| crate::inspections::reseal(c, &ctx))
+        .await?;
     store
         .db
         .write(|c| {
@@ -185,8 +191,9 @@ pub async fn stale_values(store: &Store) -> Result<i64> {
                     }
                 }
             }
-            for (col, _) in crate::cases::ENCRYPTED_COLUMNS {
-                let sql = format!("SELECT {col} FROM cases WHERE {col} IS NOT NULL");
+            let cases = crate::cases::ENCRYPTED_COLUMNS.iter().map(|(col, _)| ("cases", *col));
+            for (table, col) in cases.chain(crate::inspections::SEALED_COLUMNS.iter().copied()) {
+                let sql = format!("SELECT {col} FROM {table} WHERE {col} IS NOT NULL");
                 for r in c.query(&sql, &[])? {
                     if !keys.is_current(&r.get::<Vec<u8>>(0)?) {
                         stale += 1;

@@ -7,13 +7,16 @@
 pub mod accounts;
 pub mod attachments;
 pub mod audit;
+pub mod calendar;
 pub mod cases;
 pub mod crypto;
 pub mod ctx;
 pub mod db;
 pub mod demo;
+pub mod equipment;
 pub mod error;
 pub mod households;
+pub mod inspections;
 pub mod keys;
 pub mod migrate;
 pub mod organisations;

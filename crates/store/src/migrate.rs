@@ -36,6 +36,30 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0004_transfers.sql"),
         postgres: include_str!("../migrations/postgres/0004_transfers.sql"),
     },
+    Migration {
+        version: 5,
+        name: "equipment",
+        sqlite: include_str!("../migrations/sqlite/0005_equipment.sql"),
+        postgres: include_str!("../migrations/postgres/0005_equipment.sql"),
+    },
+    Migration {
+        version: 6,
+        name: "inspections",
+        sqlite: include_str!("../migrations/sqlite/0006_inspections.sql"),
+        postgres: include_str!("../migrations/postgres/0006_inspections.sql"),
+    },
+    Migration {
+        version: 7,
+        name: "calendar",
+        sqlite: include_str!("../migrations/sqlite/0007_calendar.sql"),
+        postgres: include_str!("../migrations/postgres/0007_calendar.sql"),
+    },
+    Migration {
+        version: 8,
+        name: "case_rollups",
+        sqlite: include_str!("../migrations/sqlite/0008_case_rollups.sql"),
+        postgres: include_str!("../migrations/postgres/0008_case_rollups.sql"),
+    },
 ];
 
 /// The schema version this binary writes.

@@ -1,7 +1,9 @@
 //! Bulk import and export of the registry in the files offices exchange:
 //! `.xlsx` and `.csv` (UTF-8 with or without BOM, GBK/GB18030) with Chinese
 //! headers (English accepted too), for people with their households,
-//! households, organisations, positions and units.
+//! households, organisations, positions and units; exports of the case and
+//! special-equipment lists with their own filters (`export_cases.rs`,
+//! `export_equipment.rs`, through the lists' own store functions).
 //!
 //! An import reads the file twice, streaming, and never holds it in memory:
 //! 1. **check**: every row is parsed, validated and compared with the database
@@ -20,7 +22,10 @@
 mod columns;
 mod directory;
 mod export;
+mod export_cases;
+mod export_equipment;
 mod import;
+mod import_equipment;
 mod import_households;
 mod import_orgs;
 mod import_people;
@@ -28,12 +33,15 @@ mod import_positions;
 mod import_units;
 mod read;
 mod report;
+mod sink;
 mod template;
 mod values;
 mod xlsx;
 
 pub use columns::{columns, Column, Use};
 pub use export::{export, ExportFilter, ExportFormat, ExportOptions, Exported};
+pub use export_cases::{export_cases, CASE_HEADERS, CASE_SHEET};
+pub use export_equipment::{export_equipment, EQUIPMENT_HEADERS, EQUIPMENT_SHEET};
 pub use import::{
     import, report_of, run, spool, ImportOptions, ImportRun, ImportSummary, Imported, OnProgress,
     Progress, Stage,
@@ -57,15 +65,18 @@ pub enum Kind {
     Organisations,
     Positions,
     Units,
+    /// 特种设备 (elevators, escalators), keyed by registration code.
+    Equipment,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 5] = [
+    pub const ALL: [Kind; 6] = [
         Kind::People,
         Kind::Households,
         Kind::Organisations,
         Kind::Positions,
         Kind::Units,
+        Kind::Equipment,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -75,6 +86,7 @@ impl Kind {
             Kind::Organisations => "organisations",
             Kind::Positions => "positions",
             Kind::Units => "units",
+            Kind::Equipment => "equipment",
         }
     }
 
@@ -85,6 +97,7 @@ impl Kind {
             Kind::Organisations => "组织",
             Kind::Positions => "职务",
             Kind::Units => "单元",
+            Kind::Equipment => "特种设备",
         }
     }
 
@@ -97,6 +110,7 @@ impl Kind {
             Kind::Organisations => &["组织", "单位", "organisations", "organizations"],
             Kind::Positions => &["职务", "任职", "positions"],
             Kind::Units => &["单元", "网格单元", "units"],
+            Kind::Equipment => &["特种设备", "设备", "电梯", "equipment"],
         }
     }
 
@@ -112,6 +126,7 @@ impl Kind {
             | "组织" | "单位" => Some(Kind::Organisations),
             "positions" | "position" | "职务" | "任职" => Some(Kind::Positions),
             "units" | "unit" | "单元" | "网格单元" => Some(Kind::Units),
+            "equipment" | "特种设备" | "设备" => Some(Kind::Equipment),
             _ => None,
         };
         found.ok_or_else(|| {
@@ -119,10 +134,10 @@ impl Kind {
                 "kind",
                 "transfer_kind",
                 format!(
-                    "未知的数据类别“{s}”,可选:people(人员)、households(户)、organisations(组织)、positions(职务)、units(单元)"
+                    "未知的数据类别“{s}”,可选:people(人员)、households(户)、organisations(组织)、positions(职务)、units(单元)、equipment(特种设备)"
                 ),
                 format!(
-                    "unknown kind '{s}'; one of people, households, organisations, positions, units"
+                    "unknown kind '{s}'; one of people, households, organisations, positions, units, equipment"
                 ),
             )
         })
@@ -231,9 +246,6 @@ mod tests {
             assert_eq!(Kind::parse(k.as_str()).unwrap(), k);
             assert_eq!(Kind::parse(k.label_zh()).unwrap(), k);
         }
-        assert_eq!(
-            Kind::parse("equipment").unwrap_err().code(),
-            "transfer_kind"
-        );
+        assert_eq!(Kind::parse("vehicles").unwrap_err().code(), "transfer_kind");
     }
 }

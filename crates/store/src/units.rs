@@ -391,7 +391,14 @@ pub fn move_to(c: &mut dyn Conn, ctx: &Ctx, code: &str, new_parent: &str) -> Res
         "DELETE FROM unit_aliases WHERE code IN (SELECT code FROM units WHERE path >= $1 AND path < $2)",
         params![lo.as_str(), hi.as_str()],
     )?;
-    for table in ["units", "people", "organisations", "households"] {
+    for table in [
+        "units",
+        "people",
+        "organisations",
+        "households",
+        "equipment",
+        "construction_sites",
+    ] {
         let col = if table == "units" {
             "path"
         } else {
@@ -436,6 +443,13 @@ pub fn delete(c: &mut dyn Conn, ctx: &Ctx, code: &str) -> Result<()> {
         ("households", "unit_id", "户", "households"),
         ("organisations", "unit_id", "组织", "organisations"),
         ("cases", "unit_id", "案件", "cases"),
+        ("equipment", "unit_id", "特种设备", "pieces of equipment"),
+        (
+            "construction_sites",
+            "unit_id",
+            "工地",
+            "construction sites",
+        ),
     ] {
         let n: i64 = c
             .query_one(

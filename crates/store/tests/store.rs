@@ -17,6 +17,8 @@ mod common;
 mod at_rest;
 #[path = "store/attachments.rs"]
 mod attachments;
+#[path = "store/calendar.rs"]
+mod calendar;
 #[path = "store/cases.rs"]
 mod cases;
 #[path = "store/cases_deadlines.rs"]
@@ -29,8 +31,16 @@ mod cases_fixture;
 mod cases_merge;
 #[path = "store/cases_stats.rs"]
 mod cases_stats;
+#[path = "store/equipment.rs"]
+mod equipment;
 #[path = "store/group_commit.rs"]
 mod group_commit;
+#[path = "store/inspections.rs"]
+mod inspections;
+#[path = "store/inspections_errors.rs"]
+mod inspections_errors;
+#[path = "store/inspections_targets.rs"]
+mod inspections_targets;
 #[path = "store/keys.rs"]
 mod keys;
 #[path = "store/organisations.rs"]
@@ -41,5 +51,9 @@ mod people;
 mod scope;
 #[path = "store/transfer.rs"]
 mod transfer;
+#[path = "store/transfer_cases.rs"]
+mod transfer_cases;
+#[path = "store/transfer_equipment.rs"]
+mod transfer_equipment;
 #[path = "store/units.rs"]
 mod units;

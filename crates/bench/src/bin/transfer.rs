@@ -17,9 +17,10 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 use wangge_core::ids::id_check_char;
 use wangge_core::units::UnitKind;
+use wangge_store::testing::TempStore;
 use wangge_store::transfer::{self, ExportFormat, ExportOptions, ImportOptions, Kind};
 use wangge_store::units::{self, NewUnit};
-use wangge_store::{Scope, Store, StoreOptions};
+use wangge_store::{Backend, Scope, Store, StoreOptions};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -36,6 +37,10 @@ struct Args {
     /// Also write the report here.
     #[arg(long)]
     out: Option<PathBuf>,
+    /// sqlite, postgres or both. PostgreSQL is the server in `WANGGE_TEST_PG`
+    /// (default postgres://postgres@127.0.0.1/test), one fresh schema per store.
+    #[arg(long, default_value = "sqlite")]
+    backend: String,
 }
 
 /// Peak resident memory since the last reset, in MiB (Linux).
@@ -200,10 +205,25 @@ fn read_xlsx_alone(path: &Path) -> Result<usize> {
     Ok(last_row as usize)
 }
 
-async fn fresh_store(dir: &Path, name: &str) -> Result<Store> {
-    let mut opts = StoreOptions::new(format!("sqlite:{}", dir.join(name).display()));
-    opts.key_file = Some(dir.join(format!("{name}.key")));
-    let store = Store::open(&opts)?;
+/// A migrated, empty store; the second value, when there is one, drops the
+/// PostgreSQL schema when it goes. Not async: opening connects synchronously.
+fn open_store(dir: &Path, name: &str, backend: Backend) -> Result<(Store, Option<TempStore>)> {
+    Ok(match backend {
+        Backend::Sqlite => {
+            let mut opts = StoreOptions::new(format!("sqlite:{}", dir.join(name).display()));
+            opts.key_file = Some(dir.join(format!("{name}.key")));
+            (Store::open(&opts)?, None)
+        }
+        Backend::Postgres => {
+            let t = wangge_store::testing::temp_store(Backend::Postgres)
+                .context("PostgreSQL is unavailable (see WANGGE_TEST_PG)")?;
+            (t.store.clone(), Some(t))
+        }
+    })
+}
+
+/// The bench's unit tree, in a fresh store.
+async fn add_units(store: &Store) -> Result<()> {
     let ctx = store.ctx("bench", Scope::All, time::OffsetDateTime::now_utc());
     store
         .db
@@ -259,7 +279,7 @@ async fn fresh_store(dir: &Path, name: &str) -> Result<Store> {
             Ok(())
         })
         .await?;
-    Ok(store)
+    Ok(())
 }
 
 fn main() -> Result<()> {
@@ -310,11 +330,23 @@ fn main() -> Result<()> {
     )?;
     anyhow::ensure!(r == n, "xlsx baseline read {r} rows");
 
-    for (label, path, db) in [
-        ("CSV", &csv_path, "csv.db"),
-        ("xlsx", &xlsx_path, "xlsx.db"),
-    ] {
-        let store = rt.block_on(fresh_store(&dir, db))?;
+    let backends = match args.backend.as_str() {
+        "sqlite" => vec![Backend::Sqlite],
+        "postgres" => vec![Backend::Postgres],
+        "both" => vec![Backend::Sqlite, Backend::Postgres],
+        other => anyhow::bail!("--backend must be sqlite, postgres or both, not {other}"),
+    };
+    let runs = backends.iter().flat_map(|b| {
+        [
+            ("CSV", &csv_path, "csv.db"),
+            ("xlsx", &xlsx_path, "xlsx.db"),
+        ]
+        .map(|(label, path, db)| (*b, label, path, db))
+    });
+    for (backend, format_label, path, db) in runs {
+        let label = format!("{format_label} ({backend:?})");
+        let (store, temp) = open_store(&dir, db, backend)?;
+        rt.block_on(add_units(&store))?;
         let ctx = store.ctx("bench", Scope::All, time::OffsetDateTime::now_utc());
         let s = measure(
             &format!("import {label} into an empty store (check + write)"),
@@ -352,11 +384,14 @@ fn main() -> Result<()> {
             },
         )?;
         anyhow::ensure!(s.summary.unchanged == n as u64, "re-import {label}");
-        if label == "CSV" {
+        if format_label == "CSV" {
             for format in [ExportFormat::Xlsx, ExportFormat::Csv] {
                 let out = dir.join(format!("export.{}", format.extension()));
                 let e = measure(
-                    &format!("export {} rows to {} (masked)", n, format.extension()),
+                    &format!(
+                        "export {n} rows to {} (masked, {backend:?})",
+                        format.extension()
+                    ),
                     n,
                     &mut steps,
                     || {
@@ -374,6 +409,7 @@ fn main() -> Result<()> {
             }
         }
         drop(store);
+        drop(temp);
     }
 
     let mut md = String::new();

@@ -34,6 +34,12 @@ pub struct Draft {
     /// Organisation ids for the joint meeting, comma-separated.
     #[serde(default)]
     pub orgs: String,
+    /// Co-handling organisation ids (协办), comma-separated.
+    #[serde(default)]
+    pub co_handlers: String,
+    /// The case a duplicate is closed into: its tracking number or id.
+    #[serde(default)]
+    pub duplicate_of: String,
     #[serde(default, skip_serializing)]
     pub done: String,
 }
@@ -47,17 +53,26 @@ impl Draft {
             lead_org: d.get("lead_org"),
             close_kind: d.get("close_kind"),
             orgs: d.all("orgs").join(","),
+            co_handlers: d.all("co_handlers").join(","),
+            duplicate_of: d.get("duplicate_of"),
             done: String::new(),
         }
     }
 
     fn orgs(&self) -> Vec<String> {
-        self.orgs
-            .split(',')
-            .filter(|s| !s.is_empty())
-            .map(str::to_string)
-            .collect()
+        split_ids(&self.orgs)
     }
+
+    fn co(&self) -> Vec<String> {
+        split_ids(&self.co_handlers)
+    }
+}
+
+fn split_ids(s: &str) -> Vec<String> {
+    s.split(',')
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 /// Messages shown next to the fields of one form.
@@ -68,6 +83,8 @@ pub struct FieldErrors {
     pub note: Option<String>,
     pub org: Option<String>,
     pub orgs: Option<String>,
+    pub co: Option<String>,
+    pub duplicate: Option<String>,
     pub evidence: Option<String>,
     pub close: Option<String>,
 }
@@ -79,6 +96,8 @@ impl FieldErrors {
             || self.note.is_some()
             || self.org.is_some()
             || self.orgs.is_some()
+            || self.co.is_some()
+            || self.duplicate.is_some()
             || self.evidence.is_some()
             || self.close.is_some()
     }
@@ -88,10 +107,12 @@ impl FieldErrors {
         let slot = match field {
             "reason" | "close_kind.reason" | "comment" => &mut self.reason,
             "note" => &mut self.note,
-            "lead_org" | "co_handlers" | "close_kind.reassign_to" => &mut self.org,
+            "lead_org" | "close_kind.reassign_to" => &mut self.org,
+            "co_handlers" => &mut self.co,
             "orgs" => &mut self.orgs,
             "evidence" | "file" => &mut self.evidence,
-            "close_kind" | "close_kind.of" => &mut self.close,
+            "close_kind.of" | "duplicate_of" => &mut self.duplicate,
+            "close_kind" => &mut self.close,
             _ => &mut self.form,
         };
         slot.get_or_insert(msg);
@@ -106,10 +127,13 @@ pub struct ActionForm {
     pub note: bool,
     pub org: bool,
     pub orgs: bool,
+    /// Co-handlers beside the lead organisation (dispatch, reassign).
+    pub co: bool,
     pub evidence: bool,
     pub close: bool,
     pub draft: Draft,
     pub chosen_orgs: Vec<String>,
+    pub chosen_co: Vec<String>,
     pub errors: FieldErrors,
     /// Shown open: it holds a draft or an error.
     pub open: bool,
@@ -121,6 +145,9 @@ impl ActionForm {
     }
     pub fn has_org(&self, id: &i64) -> bool {
         self.chosen_orgs.iter().any(|o| o.trim() == id.to_string())
+    }
+    pub fn has_co(&self, id: &i64) -> bool {
+        self.chosen_co.iter().any(|o| o.trim() == id.to_string())
     }
 }
 
@@ -167,8 +194,10 @@ pub fn forms(_t: T, next: &[Action], draft: &Draft, errors: &FieldErrors) -> Vec
                         | Action::Resume
                         | Action::Close
                 ),
-                org: matches!(a, Action::Dispatch | Action::Reassign),
+                // Closing as "not our responsibility" names who takes it on.
+                org: matches!(a, Action::Dispatch | Action::Reassign | Action::Close),
                 orgs: a == Action::ToJointMeeting,
+                co: matches!(a, Action::Dispatch | Action::Reassign),
                 evidence: a == Action::Handle,
                 close: a == Action::Close,
                 draft: if mine {
@@ -177,6 +206,7 @@ pub fn forms(_t: T, next: &[Action], draft: &Draft, errors: &FieldErrors) -> Vec
                     Draft::default()
                 },
                 chosen_orgs: if mine { draft.orgs() } else { Vec::new() },
+                chosen_co: if mine { draft.co() } else { Vec::new() },
                 errors: if mine {
                     errors.clone()
                 } else {
@@ -201,9 +231,55 @@ fn bilingual(t: T, e: &wangge_core::Error) -> String {
     }
 }
 
+/// The case a duplicate is closed into, by id or by tracking number among the
+/// cases this user sees; `None` with the message next to the field otherwise.
+async fn duplicate_target(
+    s: &AppState,
+    t: T,
+    ctx: &wangge_store::Ctx,
+    d: &Draft,
+    errors: &mut FieldErrors,
+) -> Result<Option<i64>, StoreError> {
+    let v = d.duplicate_of.trim().trim_start_matches('#').to_string();
+    if v.is_empty() {
+        errors.duplicate = Some(t.t("case.pick_case").to_string());
+        return Ok(None);
+    }
+    if let Ok(id) = v.parse::<i64>() {
+        return Ok(Some(id));
+    }
+    let ctx = ctx.clone();
+    let found = s
+        .store
+        .db
+        .read(move |c| {
+            let f = wangge_store::cases::ListFilter {
+                text: Some(v.clone()),
+                ..Default::default()
+            };
+            let page = wangge_store::cases::list(c, &ctx, &f, None, Some(20))?;
+            Ok(page
+                .items
+                .into_iter()
+                .find(|k| k.tracking_no == v)
+                .map(|k| k.id))
+        })
+        .await?;
+    if found.is_none() {
+        errors.duplicate = Some(t.t("case.pick_case").to_string());
+    }
+    Ok(found)
+}
+
 /// Builds the command from the form; a value that is not even a number is
 /// refused here, everything else by the core's rules.
-fn command(t: T, action: Action, d: &Draft, errors: &mut FieldErrors) -> Command {
+fn command(
+    t: T,
+    action: Action,
+    d: &Draft,
+    duplicate_of: Option<i64>,
+    errors: &mut FieldErrors,
+) -> Command {
     let mut cmd = Command::new(action);
     let text = |v: &str| Some(v.trim().to_string()).filter(|v| !v.is_empty());
     cmd.note = text(&d.note);
@@ -220,13 +296,23 @@ fn command(t: T, action: Action, d: &Draft, errors: &mut FieldErrors) -> Command
             Err(_) => errors.orgs = Some(t.t("case.pick_org").to_string()),
         }
     }
+    for o in d.co() {
+        match o.parse::<i64>() {
+            Ok(n) => cmd.co_handlers.push(n),
+            Err(_) => errors.co = Some(t.t("case.pick_org").to_string()),
+        }
+    }
     if action == Action::Close {
+        // The organisation chosen on the close form is the one a case that is
+        // not ours goes on to, never a lead set by closing.
+        let reassign_to = cmd.lead_org.take();
         cmd.close_kind = match d.close_kind.as_str() {
             "fixed" => Some(CloseKind::Fixed),
             "cannot_fix" => Some(CloseKind::CannotFix {
                 reason: text(&d.reason),
             }),
-            "not_responsible" => Some(CloseKind::NotResponsible { reassign_to: None }),
+            "not_responsible" => Some(CloseKind::NotResponsible { reassign_to }),
+            "duplicate" => duplicate_of.map(|of| CloseKind::Duplicate { of: Some(of) }),
             "" => None,
             _ => {
                 errors.close = Some(t.t("case.pick_close").to_string());
@@ -279,7 +365,17 @@ pub async fn act(
     }
     let mut cmd = None;
     match action {
-        Some(a) if next.contains(&a) => cmd = Some(command(t, a, &draft, &mut errors)),
+        Some(a) if next.contains(&a) => {
+            let dup = if a == Action::Close && draft.close_kind == "duplicate" {
+                match duplicate_target(&s, t, &session.ctx, &draft, &mut errors).await {
+                    Ok(d) => d,
+                    Err(e) => return ApiError::from(e).into_response(),
+                }
+            } else {
+                None
+            };
+            cmd = Some(command(t, a, &draft, dup, &mut errors))
+        }
         _ => errors.form = Some(t.t("case.not_now").to_string()),
     }
     // Evidence is stored only when everything else is in order, and before the

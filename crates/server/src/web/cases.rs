@@ -3,6 +3,7 @@
 //! steps this user may take now; see `case_actions.rs`).
 
 use super::case_actions::{self, ActionForm, Draft};
+use super::exports::{ExportLinks, WebKind};
 use super::i18n::T;
 use super::session::PageSession;
 use super::{not_found_page, render};
@@ -83,6 +84,7 @@ fn time_left(s: &AppState, t: T, v: &CaseView, now: OffsetDateTime) -> (&'static
     let days = s
         .cases
         .calendar
+        .current()
         .workdays_between(today, due_day)
         .unwrap_or(0);
     match days {
@@ -158,8 +160,33 @@ pub struct ListQuery {
 }
 
 impl ListQuery {
+    /// The store's filter for these parameters, read as the list page reads
+    /// them (the export of the page uses this too, so both select the same
+    /// rows): unknown values are ignored, and `confidential` only counts for
+    /// those who may read tips.
+    pub fn filter(&self, can_tips: bool) -> ListFilter {
+        let state = match self.state.as_str() {
+            "" => None,
+            v => CaseState::ALL.into_iter().find(|st| st.as_str() == v),
+        };
+        ListFilter {
+            states: state.into_iter().collect(),
+            category: Some(self.category.clone()).filter(|v| !v.is_empty()),
+            unit: Some(self.unit.clone()).filter(|v| !v.is_empty()),
+            overdue: (self.overdue == "1").then_some(true),
+            source: Source::parse(&self.source).ok(),
+            confidential: match (can_tips, self.confidential.as_str()) {
+                (true, "1") => Some(true),
+                (true, "0") => Some(false),
+                _ => None,
+            },
+            text: Some(self.text.trim().to_string()).filter(|v| !v.is_empty()),
+            order: Order::Due,
+        }
+    }
+
     /// The same filters as a query string, for the next page's link.
-    fn without_cursor(&self) -> String {
+    pub fn without_cursor(&self) -> String {
         serde_urlencoded::to_string([
             ("state", &self.state),
             ("category", &self.category),
@@ -188,6 +215,7 @@ struct ListPage {
     units: Vec<(String, String)>,
     can_tips: bool,
     error: Option<String>,
+    exports: Vec<ExportLinks>,
 }
 
 async fn list_page(
@@ -198,25 +226,7 @@ async fn list_page(
 ) -> Response {
     let can_tips = session.ctx.can(Permission::TipsRead);
     let mut error = None;
-    let state = match q.state.as_str() {
-        "" => None,
-        v => CaseState::ALL.into_iter().find(|st| st.as_str() == v),
-    };
-    let source = Source::parse(&q.source).ok();
-    let f = ListFilter {
-        states: state.into_iter().collect(),
-        category: Some(q.category.clone()).filter(|v| !v.is_empty()),
-        unit: Some(q.unit.clone()).filter(|v| !v.is_empty()),
-        overdue: (q.overdue == "1").then_some(true),
-        source,
-        confidential: match (can_tips, q.confidential.as_str()) {
-            (true, "1") => Some(true),
-            (true, "0") => Some(false),
-            _ => None,
-        },
-        text: Some(q.text.trim().to_string()).filter(|v| !v.is_empty()),
-        order: Order::Due,
-    };
+    let f = q.filter(can_tips);
     let ctx = session.ctx.clone();
     let cursor = Some(q.cursor.clone()).filter(|c| !c.is_empty());
     let scope = session.user.scope_unit.clone();
@@ -284,6 +294,7 @@ async fn list_page(
                 (u.code.clone(), format!("{indent}{}", u.name))
             })
             .collect(),
+        exports: ExportLinks::of(t, &session.ctx, WebKind::Cases, q.without_cursor()),
         user: session.user,
         csrf: session.csrf,
         next: next.map(|n| {
@@ -449,6 +460,19 @@ pub fn summary_of(s: &AppState, t: T, v: &CaseView, now: OffsetDateTime) -> Summ
     }
 }
 
+/// A timeline entry's name from the catalogue: a core step by its action's
+/// name, the store's own entries (warnings, escalation, merges) by theirs.
+fn timeline_label(t: T, action: &str) -> String {
+    if let Some(a) = wangge_core::cases::Action::parse(action) {
+        return t.t(&format!("action.{}", a.as_str())).to_string();
+    }
+    let key = match action {
+        "warn" | "overdue" | "escalate" | "merged_in" | "move_unit" => format!("event.{action}"),
+        _ => "event.other".to_string(),
+    };
+    t.t(&key).to_string()
+}
+
 pub fn event_rows(t: T, events: &[cases::CaseEvent]) -> Vec<EventRow> {
     events
         .iter()
@@ -465,10 +489,7 @@ pub fn event_rows(t: T, events: &[cases::CaseEvent]) -> Vec<EventRow> {
             } else {
                 e.actor.clone()
             },
-            action: match t.lang {
-                super::i18n::Lang::Zh => e.action_label.clone(),
-                super::i18n::Lang::En => e.action.replace('_', " "),
-            },
+            action: timeline_label(t, &e.action),
             state_key: format!("state.{}", e.to_state.as_str()),
             note: e.note.clone().unwrap_or_default(),
             attachments: e.attachments.clone(),

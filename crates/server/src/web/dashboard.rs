@@ -90,6 +90,8 @@ struct DashPage {
     category_svg: String,
     children: Vec<Row>,
     child_svg: String,
+    equipment_alerts: Option<super::equipment::AlertBlock>,
+    inspections: Option<super::inspections::DashBlock>,
 }
 
 impl DashPage {
@@ -243,8 +245,12 @@ async fn dashboard(
             &children.iter().map(|r| r.s.received).collect::<Vec<_>>(),
         )
     };
+    let equipment_alerts = super::equipment::alert_block(&s, t, &session.ctx).await;
+    let inspections = super::inspections::dash_block(&s, &session.ctx).await;
     let page = DashPage {
         t,
+        equipment_alerts,
+        inspections,
         unit,
         unit_name: me.name,
         crumbs: crumbs

@@ -60,11 +60,13 @@ const ZH: &[&str] = &[
     include_str!("../../messages/zh.toml"),
     include_str!("../../messages/inspections.zh.toml"),
     include_str!("../../messages/equipment.zh.toml"),
+    include_str!("../../messages/exports.zh.toml"),
 ];
 const EN: &[&str] = &[
     include_str!("../../messages/en.toml"),
     include_str!("../../messages/inspections.en.toml"),
     include_str!("../../messages/equipment.en.toml"),
+    include_str!("../../messages/exports.en.toml"),
 ];
 
 fn parse(texts: &[&str]) -> Catalog {

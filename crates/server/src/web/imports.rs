@@ -3,6 +3,7 @@
 //! run (refreshing itself while it runs) and offers the rejected rows back as
 //! a workbook to fix and upload again.
 
+use super::exports::{ExportLinks, WebKind};
 use super::formdata::FormData;
 use super::i18n::T;
 use super::session::PageSession;
@@ -44,11 +45,13 @@ struct ImportsPage {
     kind: String,
     skip_invalid: bool,
     error: Option<String>,
+    exports: Vec<ExportLinks>,
 }
 
-fn kinds(t: T) -> Vec<(&'static str, &'static str)> {
+fn kinds(t: T, ctx: &wangge_store::Ctx) -> Vec<(&'static str, &'static str)> {
     Kind::ALL
         .iter()
+        .filter(|k| **k != Kind::Equipment || ctx.can(Permission::EquipmentWrite))
         .map(|k| (k.as_str(), t.pick(k.label_zh(), k.as_str())))
         .collect()
 }
@@ -65,7 +68,16 @@ fn form_page(
         status,
         &ImportsPage {
             t,
-            kinds: kinds(t),
+            kinds: kinds(t, &s.ctx),
+            // The whole scope of each kind, for those who may export.
+            exports: Kind::ALL
+                .into_iter()
+                .map(|k| match k {
+                    Kind::Equipment => WebKind::Equipment,
+                    k => WebKind::Registry(k),
+                })
+                .flat_map(|w| ExportLinks::of(t, &s.ctx, w, String::new()))
+                .collect(),
             user: s.user,
             csrf: s.csrf,
             kind,
@@ -115,7 +127,12 @@ async fn submit(State(st): State<AppState>, t: T, s: PageSession, mp: Multipart)
             return again(s, t.pick(&zh, &en).to_string());
         }
     };
-    if kind == Kind::Units && !s.ctx.can(Permission::TreeWrite) {
+    let may = match kind {
+        Kind::Units => s.ctx.can(Permission::TreeWrite),
+        Kind::Equipment => s.ctx.can(Permission::EquipmentWrite),
+        _ => true,
+    };
+    if !may {
         return ApiError::from(wangge_store::Error::Forbidden).into_response();
     }
     let Some(file) = form.files.into_iter().find(|f| f.field == "file") else {

@@ -3,13 +3,19 @@
 
 mod admin;
 mod audit;
+pub mod calendar;
 mod case_actions;
 mod cases;
+mod categories;
 mod charts;
 mod dashboard;
+pub mod equipment;
+mod exports;
 mod formdata;
 pub mod i18n;
 mod imports;
+mod inspection_pages;
+pub mod inspections;
 mod portal;
 mod registry;
 mod session;
@@ -44,10 +50,16 @@ pub fn routes() -> Router<AppState> {
         .route("/static/app.css", get(stylesheet))
         .merge(registry::routes())
         .merge(admin::routes())
+        .merge(categories::routes())
+        .merge(calendar::routes())
         .merge(audit::routes())
         .merge(imports::routes())
+        .merge(exports::routes())
         .merge(cases::routes())
         .merge(dashboard::routes())
+        .merge(equipment::routes())
+        .merge(inspections::routes())
+        .merge(inspection_pages::routes())
         .merge(portal::routes())
 }
 
@@ -245,6 +257,7 @@ struct HomePage {
     can_audit: bool,
     can_import: bool,
     inbox: cases::Inbox,
+    equipment_alerts: Option<equipment::AlertBlock>,
 }
 
 async fn home(State(state): State<AppState>, t: T, s: Option<PageSession>) -> Response {
@@ -266,9 +279,11 @@ async fn home(State(state): State<AppState>, t: T, s: Option<PageSession>) -> Re
         None => None,
     };
     let inbox = cases::inbox(&state, t, &s.ctx).await;
+    let equipment_alerts = equipment::alert_block(&state, t, &s.ctx).await;
     let page = HomePage {
         t,
         inbox,
+        equipment_alerts,
         role_key: format!("role.{}", s.user.role.as_str()),
         can_manage: s.ctx.can(wangge_core::auth::Permission::UsersManage),
         can_audit: s.ctx.can(wangge_core::auth::Permission::AuditRead),

@@ -416,6 +416,8 @@ struct TrackPage {
     t: T,
     token: String,
     c: PublicCase,
+    /// The category in the page's language.
+    category: String,
     state_text: String,
     close_text: Option<String>,
     steps: Vec<(String, String)>,
@@ -453,6 +455,7 @@ async fn track_view(
         &TrackPage {
             t,
             token,
+            category: t.pick(&c.category, &c.category_en).to_string(),
             state_text: t.pick(&c.state_wording.zh, &c.state_wording.en).to_string(),
             close_text: c
                 .close_wording

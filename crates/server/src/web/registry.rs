@@ -1,6 +1,7 @@
 //! Registry pages: the org tree browser, a unit's page, people lists and a
 //! person's page with the explicit, audited "show in full" flow.
 
+use super::exports::{self, ExportLinks, WebKind};
 use super::i18n::T;
 use super::session::PageSession;
 use super::{not_found_page, render, Form};
@@ -16,6 +17,7 @@ use serde::Deserialize;
 use wangge_core::auth::Permission;
 use wangge_store::organisations::{self, Organisation};
 use wangge_store::people::{self, Person};
+use wangge_store::transfer::Kind;
 use wangge_store::units::{self, Unit};
 use wangge_store::Error as StoreError;
 
@@ -100,6 +102,7 @@ struct UnitsPage {
     q: String,
     units: Vec<UnitRow>,
     next: Option<String>,
+    exports: Vec<ExportLinks>,
 }
 
 async fn units_page(
@@ -125,6 +128,12 @@ async fn units_page(
             StatusCode::OK,
             &UnitsPage {
                 t,
+                exports: ExportLinks::of(
+                    t,
+                    &session.ctx,
+                    WebKind::Registry(Kind::Units),
+                    exports::query(&[("q", &text)]),
+                ),
                 user: session.user,
                 csrf: session.csrf,
                 q: text,
@@ -147,6 +156,7 @@ struct UnitPage {
     children: Vec<UnitRow>,
     orgs: Vec<OrgRow>,
     people: Vec<PersonRow>,
+    exports: Vec<ExportLinks>,
 }
 
 struct OrgRow {
@@ -195,6 +205,19 @@ async fn unit_page(
             StatusCode::OK,
             &UnitPage {
                 t,
+                exports: [
+                    Kind::People,
+                    Kind::Households,
+                    Kind::Organisations,
+                    Kind::Positions,
+                    Kind::Units,
+                ]
+                .into_iter()
+                .flat_map(|k| {
+                    let q = exports::query(&[("unit", &unit.code)]);
+                    ExportLinks::of(t, &session.ctx, WebKind::Registry(k), q)
+                })
+                .collect(),
                 user: session.user,
                 csrf: session.csrf,
                 unit: UnitRow::from(&unit),
@@ -224,6 +247,7 @@ struct PeoplePage {
     scope_name: Option<String>,
     people: Vec<PersonRow>,
     next: Option<String>,
+    exports: Vec<ExportLinks>,
 }
 
 async fn people_page(
@@ -253,6 +277,12 @@ async fn people_page(
             StatusCode::OK,
             &PeoplePage {
                 t,
+                exports: ExportLinks::of(
+                    t,
+                    &session.ctx,
+                    WebKind::Registry(Kind::People),
+                    exports::query(&[("unit", unit.as_deref().unwrap_or(""))]),
+                ),
                 user: session.user,
                 csrf: session.csrf,
                 unit: unit.unwrap_or_default(),

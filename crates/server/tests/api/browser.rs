@@ -15,8 +15,8 @@ use wangge_store::accounts::{self, NewUser};
 use wangge_store::testing::temp_store;
 use wangge_store::{Backend, Scope};
 
-/// chromedriver, killed when the test ends.
-pub(super) struct Driver(Child);
+/// chromedriver (and the port it listens on), killed when the test ends.
+pub(super) struct Driver(Child, u16);
 
 impl Drop for Driver {
     fn drop(&mut self) {
@@ -51,7 +51,7 @@ pub(super) async fn browser(width: u32) -> Option<(Driver, Client, PathBuf)> {
         .stderr(Stdio::null())
         .spawn()
         .expect("start chromedriver");
-    let driver = Driver(child);
+    let driver = Driver(child, port);
     let profile = wangge_store::testing::temp_dir();
     // Headless Chromium will not make a window narrower than 500 px; a phone's
     // width comes from device emulation instead.
@@ -84,6 +84,66 @@ pub(super) async fn browser(width: u32) -> Option<(Driver, Client, PathBuf)> {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     panic!("chromedriver did not accept a session");
+}
+
+/// Sends a DevTools command to the session's browser through chromedriver's
+/// `goog/cdp/execute` endpoint (WebDriver has no standard one for geolocation
+/// or permissions) and answers its result.
+pub(super) async fn cdp(
+    driver: &Driver,
+    c: &Client,
+    cmd: &str,
+    params: serde_json::Value,
+) -> serde_json::Value {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let session = c
+        .session_id()
+        .await
+        .expect("session id")
+        .expect("a session");
+    let body = serde_json::json!({"cmd": cmd, "params": params}).to_string();
+    let port = driver.1;
+    let request = format!(
+        "POST /session/{session}/goog/cdp/execute HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    // chromedriver may keep the connection open: read the head, then exactly
+    // Content-Length bytes, and never wait longer than ten seconds.
+    let exchange = async {
+        let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .expect("connect to chromedriver");
+        stream.write_all(request.as_bytes()).await.expect("send");
+        let mut buf = Vec::new();
+        let mut chunk = [0u8; 4096];
+        loop {
+            let n = stream.read(&mut chunk).await.expect("answer");
+            buf.extend_from_slice(&chunk[..n]);
+            let text = String::from_utf8_lossy(&buf).to_string();
+            if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                let length = head
+                    .lines()
+                    .find_map(|l| {
+                        let (k, v) = l.split_once(':')?;
+                        k.eq_ignore_ascii_case("content-length")
+                            .then(|| v.trim().parse::<usize>().ok())
+                            .flatten()
+                    })
+                    .unwrap_or(0);
+                if body.len() >= length || n == 0 {
+                    return (head.to_string(), body.to_string());
+                }
+            }
+            assert!(n > 0, "{cmd}: chromedriver closed early: {text}");
+        }
+    };
+    let (head, body) = tokio::time::timeout(Duration::from_secs(10), exchange)
+        .await
+        .unwrap_or_else(|_| panic!("{cmd}: chromedriver did not answer"));
+    assert!(head.starts_with("HTTP/1.1 200"), "{cmd}: {head}\n{body}");
+    serde_json::from_str::<serde_json::Value>(&body)
+        .map_or(serde_json::Value::Null, |v| v["value"].clone())
 }
 
 fn shots_dir() -> PathBuf {

@@ -5,7 +5,7 @@
 //! open the case. Then every main page at phone and desktop width: screenshots,
 //! no sideways overflow, no untranslated keys, no English on Chinese pages.
 
-use super::browser::{assert_no_overflow, browser, shot};
+use super::browser::{assert_no_overflow, browser, cdp, shot};
 use super::support::NOW;
 use axum::body::Body;
 use axum::http::{header, Method, Request};
@@ -150,6 +150,7 @@ async fn fixture(store: &Store, state: AppState) -> Fixture {
     user(store, "handler", Role::DeptHandler, None, Some(dept)).await;
     user(store, "grid", Role::GridWorker, Some(&community), None).await;
     user(store, "outsider", Role::CommunityCadre, Some(&other), None).await;
+    user(store, "zadmin", Role::ZoneAdmin, None, None).await;
     Fixture {
         community,
         building,
@@ -241,8 +242,9 @@ async fn assert_readable(c: &Client, page: &str, chinese: bool) {
     if chinese {
         // User names are data, not text of the interface.
         let allowed = [
-            "English", "Wangge", "OpenAPI", "JPEG", "PNG", "WebP", "PDF", "MB", "Open311", "clerk",
-            "handler", "grid", "outsider", "admin", "system",
+            "English", "Wangge", "OpenAPI", "JPEG", "PNG", "WebP", "PDF", "MB", "Open311", "Excel",
+            "xlsx", "CSV", "csv", "UTF", "clerk", "handler", "grid", "outsider", "admin", "zadmin",
+            "system",
         ];
         for word in body.split(|ch: char| !ch.is_ascii_alphabetic()) {
             if word.len() >= 3 && !allowed.contains(&word) {
@@ -276,10 +278,25 @@ fn a_case_from_a_phone_report_to_its_rating_in_a_browser() {
         }));
 
         // The resident, on a phone.
-        let Some((_phone_driver, phone, phone_profile)) = browser(360).await else {
+        let Some((phone_driver, phone, phone_profile)) = browser(360).await else {
             let _ = stop.send(());
             return;
         };
+        // The phone allows the site its position, and DevTools says where it is.
+        cdp(
+            &phone_driver,
+            &phone,
+            "Browser.grantPermissions",
+            json!({"permissions": ["geolocation"]}),
+        )
+        .await;
+        cdp(
+            &phone_driver,
+            &phone,
+            "Emulation.setGeolocationOverride",
+            json!({"latitude": 35.234_6, "longitude": 115.480_7, "accuracy": 10}),
+        )
+        .await;
         phone.goto(&format!("{base}/report")).await.unwrap();
         phone
             .find(Locator::Id("category"))
@@ -301,6 +318,25 @@ fn a_case_from_a_phone_report_to_its_rating_in_a_browser() {
             .select_by_value(&fx.building)
             .await
             .unwrap();
+        // "Use my position" (static/locate.js) fills the hidden coordinates.
+        click(&phone, "#locate").await;
+        let mut located = String::new();
+        for _ in 0..50 {
+            located = text(&phone, "#locate-status").await;
+            if !located.is_empty() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert_eq!(located, "已获取您的位置");
+        let lat = phone
+            .find(Locator::Id("lat"))
+            .await
+            .unwrap()
+            .prop("value")
+            .await
+            .unwrap();
+        assert_eq!(lat.as_deref(), Some("35.234600"));
         type_in(&phone, "#photos", photo.to_str().unwrap()).await;
         click(&phone, "#submit-report").await;
         let number = text(&phone, "#tracking-no").await;
@@ -331,6 +367,10 @@ fn a_case_from_a_phone_report_to_its_rating_in_a_browser() {
             .await
             .unwrap()
             .unwrap();
+        // The report carries the phone's position.
+        desk.goto(&format!("{base}{case}")).await.unwrap();
+        let facts = text(&desk, "dl.facts").await;
+        assert!(facts.contains("35.234600, 115.480700"), "{facts}");
         desk.goto(&format!("{base}/dashboard")).await.unwrap();
         let closed_before: i64 = text(&desk, "#kpi-closed").await.parse().unwrap();
         step(&desk, &base, &case, "accept", &[]).await;
@@ -387,6 +427,16 @@ fn a_case_from_a_phone_report_to_its_rating_in_a_browser() {
         click(&phone, "#submit-rating").await;
         assert_eq!(text(&phone, "#your-rating").await, "5 / 5");
         assert_readable(&phone, "track", true).await;
+        // The resident sees the photos of the report and of the handling.
+        let loaded = phone
+            .execute(
+                "return Array.from(document.querySelectorAll('#track-photos img'))\
+                 .map(function (i) { return i.complete && i.naturalWidth > 0; });",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(loaded, json!([true, true]), "two photos shown and loaded");
 
         // A cadre of another community cannot open the case.
         log_in(&desk, &base, "outsider").await;
@@ -426,6 +476,26 @@ fn a_case_from_a_phone_report_to_its_rating_in_a_browser() {
             c.goto(&format!("{base}/dashboard?lang=en")).await.unwrap();
             assert_readable(c, "dashboard-en", false).await;
             shot(c, &format!("dashboard-en-{label}")).await;
+            c.goto(&format!("{base}/?lang=zh")).await.unwrap();
+        }
+        // The zone administrator's pages.
+        let pages_admin = [
+            ("admin-categories", "/admin/categories"),
+            ("admin-category", "/admin/categories/0105"),
+            ("admin-calendar", "/admin/calendar"),
+        ];
+        for (c, label) in [(&phone, "phone"), (&desk, "desktop")] {
+            log_out(c).await;
+            log_in(c, &base, "zadmin").await;
+            for (name, path) in pages_admin {
+                for (lang, chinese) in [("zh", true), ("en", false)] {
+                    c.goto(&format!("{base}{path}?lang={lang}")).await.unwrap();
+                    c.wait().for_element(Locator::Css("main")).await.unwrap();
+                    assert_no_overflow(c, name).await;
+                    assert_readable(c, name, chinese).await;
+                    shot(c, &format!("{name}-{lang}-{label}")).await;
+                }
+            }
             c.goto(&format!("{base}/?lang=zh")).await.unwrap();
         }
         phone.close().await.unwrap();

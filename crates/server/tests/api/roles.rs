@@ -63,6 +63,15 @@ pub struct SideData {
     pub case_token: String,
     /// A photo the case owns.
     pub photo: i64,
+    /// An inspection plan over the street, one of its targets and a record
+    /// (see `inspections::seed_for_walk`).
+    pub inspection_plan: i64,
+    pub inspection_target: i64,
+    pub inspection_record: i64,
+    /// A lift in the compound (maintenance overdue) and a construction site
+    /// (see `equipment::seed_for_walk`).
+    pub equipment: i64,
+    pub site: i64,
 }
 
 pub struct World {
@@ -196,6 +205,11 @@ pub async fn world(app: &App) -> World {
             case: 0,
             case_token: String::new(),
             photo: 0,
+            inspection_plan: 0,
+            inspection_target: 0,
+            inspection_record: 0,
+            equipment: 0,
+            site: 0,
         });
     }
     let b = sides.pop().expect("side B");
@@ -1401,10 +1415,171 @@ fn transfer_routes() -> Vec<Route> {
             )
         })
         .audited(),
+        // The case list's filters; the unit must lie in the caller's scope.
+        r(M::GET, "/api/v1/exports/cases", Perm(Export), false, OK, |i| {
+            (
+                format!("/api/v1/exports/cases?unit={}&format=csv", i.body.building),
+                Value::Null,
+            )
+        })
+        .body_ref("unknown_unit", "unit")
+        .scope(Sc::Case)
+        .audited(),
+        // Every role that may export may read equipment.
+        r(M::GET, "/api/v1/exports/equipment", Perm(Export), true, OK, |i| {
+            (
+                format!("/api/v1/exports/equipment?unit={}&format=csv", i.url.compound),
+                Value::Null,
+            )
+        })
+        .audited(),
         r(M::GET, "/api/v1/templates/{kind}", Login, false, OK, |_| {
             ("/api/v1/templates/households".into(), Value::Null)
         }),
+        // --- inspections: templates are the zone's; plans and records by
+        // scope, and for departments by the plans they issue, supervise or
+        // inspect (dept_a's organisation runs side A's plan only).
+        r(M::GET, "/api/v1/inspection-templates", Perm(InspectionsRead), false, OK, |_| {
+            ("/api/v1/inspection-templates".into(), Value::Null)
+        }),
+        r(M::GET, "/api/v1/inspection-templates/{code}", Perm(InspectionsRead), false, OK, |_| {
+            ("/api/v1/inspection-templates/site-dust-control?version=1".into(), Value::Null)
+        }),
+        r(M::POST, "/api/v1/inspection-templates", Perm(InspectionTemplatesWrite), false, StatusCode::CREATED, |i| {
+            (
+                "/api/v1/inspection-templates".into(),
+                json!({"code": format!("walk-{}", i.n), "name": "巡查表", "category": "0701",
+                       "sections": [{"title": "基本", "items": [{"code": "ok", "text": "正常", "kind": "yes_no"}]}]}),
+            )
+        }),
+        r(M::GET, "/api/v1/inspection-plans", Perm(InspectionsRead), false, OK, |_| {
+            ("/api/v1/inspection-plans".into(), Value::Null)
+        }),
+        r(M::POST, "/api/v1/inspection-plans", Perm(InspectionsManage), false, StatusCode::CREATED, |i| {
+            (
+                "/api/v1/inspection-plans".into(),
+                json!({"name": format!("{}计划{}", i.body_side.mark(), i.n), "template": "elevator-use-unit",
+                       "unit": i.body.compound, "issuing_org_id": i.body.org, "inspector_org_id": i.body.org,
+                       "due_date": "2026-12-31",
+                       "targets": [{"kind": "unit", "group": "小区", "unit_kind": "compound"}]}),
+            )
+        })
+        .body_ref("unknown_unit", "unit"),
+        r(M::GET, "/api/v1/inspection-plans/{id}", Perm(InspectionsRead), true, OK, |i| {
+            (format!("/api/v1/inspection-plans/{}", i.url.inspection_plan), Value::Null)
+        })
+        .expect(inspection_read),
+        r(M::POST, "/api/v1/inspection-records", Perm(InspectionsRecord), true, StatusCode::CREATED, |i| {
+            (
+                "/api/v1/inspection-records".into(),
+                super::inspections::walk_record(i.url.inspection_plan, i.url.inspection_target, i.who.name, i.n),
+            )
+        })
+        .expect(inspection_record),
+        r(M::GET, "/api/v1/inspection-records/{id}", Perm(InspectionsRead), true, OK, |i| {
+            (format!("/api/v1/inspection-records/{}", i.url.inspection_record), Value::Null)
+        })
+        .expect(inspection_read),
+        r(M::GET, "/api/v1/inspection-records/{id}/problem-list", Perm(InspectionsRead), true, OK, |i| {
+            (
+                format!("/api/v1/inspection-records/{}/problem-list", i.url.inspection_record),
+                Value::Null,
+            )
+        })
+        .expect(inspection_read),
+        // --- special equipment and construction sites: by unit subtree
+        r(M::GET, "/api/v1/equipment", Perm(EquipmentRead), true, OK, |i| {
+            (format!("/api/v1/equipment?unit={}", i.url.compound), Value::Null)
+        }),
+        r(M::POST, "/api/v1/equipment", Perm(EquipmentWrite), false, StatusCode::CREATED, |i| {
+            (
+                "/api/v1/equipment".into(),
+                json!({"registration_code": format!("{}梯{:04}", i.body_side.mark(), i.n), "kind": "elevator",
+                       "unit": i.body.compound, "use_org_id": i.body.org, "installed_on": "2019-06-01",
+                       "location": format!("{}新梯{}", i.body_side.mark(), i.n)}),
+            )
+        })
+        .body_ref("unknown_unit", "unit"),
+        r(M::GET, "/api/v1/equipment/alerts", Perm(EquipmentRead), false, OK, |_| {
+            ("/api/v1/equipment/alerts".into(), Value::Null)
+        }),
+        r(M::GET, "/api/v1/equipment/{id}", Perm(EquipmentRead), true, OK, |i| {
+            (format!("/api/v1/equipment/{}", i.url.equipment), Value::Null)
+        }),
+        r(M::PATCH, "/api/v1/equipment/{id}", Perm(EquipmentWrite), true, OK, |i| {
+            (
+                format!("/api/v1/equipment/{}", i.url.equipment),
+                json!({"location": format!("{}1号梯{}", i.url_side.mark(), i.n)}),
+            )
+        }),
+        r(M::POST, "/api/v1/equipment/{id}/maintenance", Perm(EquipmentWrite), true, StatusCode::CREATED, |i| {
+            (
+                format!("/api/v1/equipment/{}/maintenance", i.url.equipment),
+                json!({"done_on": "2026-10-02", "note": format!("{}保养", i.url_side.mark())}),
+            )
+        }),
+        r(M::POST, "/api/v1/equipment/{id}/inspections", Perm(EquipmentWrite), true, StatusCode::CREATED, |i| {
+            (
+                format!("/api/v1/equipment/{}/inspections", i.url.equipment),
+                json!({"inspected_on": "2026-01-10", "result": "pass"}),
+            )
+        }),
+        r(M::GET, "/api/v1/construction-sites", Perm(EquipmentRead), true, OK, |i| {
+            (format!("/api/v1/construction-sites?unit={}", i.url.compound), Value::Null)
+        }),
+        r(M::POST, "/api/v1/construction-sites", Perm(EquipmentWrite), false, StatusCode::CREATED, |i| {
+            (
+                "/api/v1/construction-sites".into(),
+                json!({"name": format!("{}工地{}", i.body_side.mark(), i.n), "builder_org_id": i.body.org,
+                       "unit": i.body.compound, "starts_on": "2026-01-01"}),
+            )
+        })
+        .body_ref("unknown_unit", "unit"),
+        r(M::GET, "/api/v1/construction-sites/{id}", Perm(EquipmentRead), true, OK, |i| {
+            (format!("/api/v1/construction-sites/{}", i.url.site), Value::Null)
+        }),
     ]
+}
+
+/// Reading a plan or record: staff by subtree, dept_a only side A's plan.
+fn inspection_read(who: &Who, url: Side, _: Side) -> Expected {
+    let role = who.role.unwrap_or(Role::Resident);
+    let sees = match role {
+        Role::DeptHandler => url == Side::A,
+        _ => who.sees(url),
+    };
+    if !role.can(Permission::InspectionsRead) {
+        (StatusCode::FORBIDDEN, Some(("forbidden", None)))
+    } else if sees {
+        (StatusCode::OK, None)
+    } else {
+        (StatusCode::NOT_FOUND, Some(("not_found", None)))
+    }
+}
+
+/// Recording on a side's plan: a plan the caller cannot see is unknown; a
+/// grid worker not named as its inspector is told so.
+fn inspection_record(who: &Who, url: Side, _: Side) -> Expected {
+    let role = who.role.unwrap_or(Role::Resident);
+    let sees = match role {
+        Role::DeptHandler => url == Side::A,
+        _ => who.sees(url),
+    };
+    if !role.can(Permission::InspectionsRecord) {
+        (StatusCode::FORBIDDEN, Some(("forbidden", None)))
+    } else if !sees {
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some(("unknown_plan", Some("plan_id"))),
+        )
+    } else if role == Role::GridWorker {
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some(("not_an_inspector", Some("plan_id"))),
+        )
+    } else {
+        (StatusCode::CREATED, None)
+    }
 }
 
 const WALKER_PASSWORD: &str = "Walker-pass-2026";
@@ -1774,6 +1949,8 @@ fn every_route_answers_every_role_inside_and_outside_its_scope() {
         let app = app.with_public_limit(100_000);
         let mut w = world(&app).await;
         seed_cases(&app, &mut w).await;
+        super::inspections::seed_for_walk(&app, &mut w).await;
+        super::equipment::seed_for_walk(&app, &mut w).await;
         let w = w;
         let org_a = w.a.org;
         app.password_account("walker", WALKER_PASSWORD, Role::Resident, None, None)

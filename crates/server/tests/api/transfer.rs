@@ -134,7 +134,7 @@ fn uploads_and_exports_are_refused_clearly() {
         let t = app.tree().await;
         app.send_raw(
             Method::POST,
-            "/api/v1/imports/equipment",
+            "/api/v1/imports/vehicles",
             Some("text/csv"),
             "a",
         )

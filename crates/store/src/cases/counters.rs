@@ -22,15 +22,24 @@
 //! | supervise (by anyone), the store's own escalate | escalations |
 //! | the store's own overdue | overdue, the first time the case goes overdue |
 //!
-//! The counters are derived: `rebuild_counters` recomputes them from the log
-//! (after a unit moves, its cases' ancestors change).
+//! Beside the daily rows the same deltas go to roll-ups (migration 0008),
+//! written by [`Batch::flush`] in the same transaction: per (unit, local month,
+//! category), the handling-time histogram per (unit, day) and (unit, month)
+//! without the category and per (unit, month, category), and the escalations
+//! per (unit, day) and (unit, month) where there were any. `stats.rs` reads
+//! whole months from them. Each table takes one multi-row upsert per event.
+//!
+//! The counters are derived: `rebuild_counters` recomputes them all from the
+//! log (after a unit moves, its cases' ancestors change).
+
+mod batch;
 
 use crate::ctx::{ms_to_time, Ctx};
-use crate::db::{Conn, Value};
+use crate::db::Conn;
 use crate::error::Result;
 use crate::{audit, params};
+pub(crate) use batch::{Batch, TABLES};
 use serde_json::json;
-use std::collections::BTreeMap;
 use wangge_core::auth::Permission;
 use wangge_core::calendar::SHANGHAI;
 use wangge_core::cases::{CloseKind, Event};
@@ -154,77 +163,6 @@ pub fn bucket_bounds(b: i64) -> (f64, Option<f64>) {
     (at(b), hi)
 }
 
-type Key = (i64, i64, i64);
-
-/// Deltas gathered before writing, so a rebuild writes each row once.
-#[derive(Default)]
-pub(crate) struct Batch {
-    rows: BTreeMap<Key, Delta>,
-    hist: BTreeMap<(i64, i64, i64, i64), i64>,
-}
-
-impl Batch {
-    pub fn add(&mut self, unit_path: &str, category_id: i64, at_ms: i64, d: &Delta) {
-        self.add_signed(unit_path, category_id, at_ms, d, 1);
-    }
-
-    /// Adds (`sign` 1) or takes away (`sign` -1) one entry's delta.
-    pub fn add_signed(
-        &mut self,
-        unit_path: &str,
-        category_id: i64,
-        at_ms: i64,
-        d: &Delta,
-        sign: i64,
-    ) {
-        if d.is_zero() {
-            return;
-        }
-        let mut d = *d;
-        d.values.iter_mut().for_each(|v| *v *= sign);
-        let day = day_of(at_ms);
-        for unit in super::routes::path_ids(unit_path) {
-            self.rows
-                .entry((unit, day, category_id))
-                .or_default()
-                .add(&d);
-            if let Some(b) = d.bucket {
-                *self.hist.entry((unit, day, category_id, b)).or_default() += sign;
-            }
-        }
-    }
-
-    pub fn flush(self, c: &mut dyn Conn) -> Result<()> {
-        let cols = COLS.join(", ");
-        let sets: Vec<String> = COLS
-            .iter()
-            .map(|k| format!("{k} = case_counters.{k} + excluded.{k}"))
-            .collect();
-        let sql = format!(
-            "INSERT INTO case_counters (unit_id, day, category_id, {cols}) VALUES ({})
-             ON CONFLICT (unit_id, day, category_id) DO UPDATE SET {}",
-            (1..=COLS.len() + 3)
-                .map(|i| format!("${i}"))
-                .collect::<Vec<_>>()
-                .join(", "),
-            sets.join(", ")
-        );
-        for ((unit, day, cat), d) in self.rows {
-            let mut args: Vec<Value> = vec![unit.into(), day.into(), cat.into()];
-            args.extend(d.values.iter().map(|v| Value::Int(*v)));
-            c.execute(&sql, &args)?;
-        }
-        for ((unit, day, cat, b), n) in self.hist {
-            c.execute(
-                "INSERT INTO case_counter_hist (unit_id, day, category_id, bucket, n) VALUES ($1, $2, $3, $4, $5)
-                 ON CONFLICT (unit_id, day, category_id, bucket) DO UPDATE SET n = case_counter_hist.n + excluded.n",
-                params![unit, day, cat, b, n],
-            )?;
-        }
-        Ok(())
-    }
-}
-
 /// Moves everything one case has counted from the ancestors of `from_path` to
 /// those of `to_path` (when staff move a case to another unit); ancestors the
 /// two share net out.
@@ -285,8 +223,9 @@ pub(crate) fn bump(
 pub fn rebuild_counters(c: &mut dyn Conn, ctx: &Ctx) -> Result<i64> {
     ctx.require(Permission::UsersManage)?;
     super::lock_audit_chain(c)?;
-    c.execute("DELETE FROM case_counters", &[])?;
-    c.execute("DELETE FROM case_counter_hist", &[])?;
+    for t in TABLES {
+        c.execute(&format!("DELETE FROM {t}"), &[])?;
+    }
     let mut after = 0i64;
     let mut counted = 0i64;
     loop {

@@ -51,7 +51,7 @@ pub(crate) struct Clock {
 }
 
 fn compute(cfg: &Config, d: Deadline, start_ms: i64) -> wangge_core::Result<Clock> {
-    let (cal, hours) = (&cfg.calendar, &cfg.hours);
+    let (cal, hours) = (cfg.calendar.current(), &cfg.hours);
     let start = local(start_ms);
     let (due, total) = match d.unit {
         DeadlineUnit::WorkingHours => {
@@ -96,7 +96,7 @@ pub(crate) fn push(cfg: &Config, t: Option<i64>, from_ms: i64, now_ms: i64) -> O
     if t <= from_ms {
         return Some(t);
     }
-    let (cal, hours) = (&cfg.calendar, &cfg.hours);
+    let (cal, hours) = (cfg.calendar.current(), &cfg.hours);
     let pushed = cal
         .working_minutes_between(hours, local(from_ms), local(t))
         .and_then(|left| {
@@ -126,6 +126,7 @@ pub(crate) fn handling_minutes(
         .map(|s| (to_local(s.from), to_local(s.until.unwrap_or(now))))
         .collect();
     cfg.calendar
+        .current()
         .working_minutes_between_excluding(&cfg.hours, local(reported_ms), local(now_ms), &excluded)
         .ok()
         .map(|m| m.max(0))

@@ -9,6 +9,7 @@ use super::Config;
 use crate::db::Conn;
 use crate::error::Result;
 use crate::params;
+use std::collections::BTreeMap;
 
 /// Great-circle distance in metres.
 pub(crate) fn haversine_m(a: (f64, f64), b: (f64, f64)) -> f64 {
@@ -23,9 +24,18 @@ pub(crate) fn haversine_m(a: (f64, f64), b: (f64, f64)) -> f64 {
 const OPEN_STATES: &str =
     "('reported', 'accepted', 'dispatched', 'in_progress', 'handled', 'verified')";
 
+/// How many candidates a report is flagged with, newest first.
+const MAX_FLAGGED: usize = 20;
+
 /// Flags open cases of the same minor category reported in the last
 /// `duplicate_days` days in the same compound (or the same unit, outside a
 /// compound), or within `duplicate_radius_m`. Returns how many.
+///
+/// Runs on the single writer for every report, so each query reads only what
+/// it may flag: per unit of the compound, the newest open cases of the
+/// category in index order (`cases_dup_unit`), stopping at the limit however
+/// large the backlog; for the distance, the cases of the category in a band of
+/// latitude (`cases_dup_geo`).
 pub(crate) fn flag_duplicates(
     c: &mut dyn Conn,
     cfg: &Config,
@@ -36,82 +46,109 @@ pub(crate) fn flag_duplicates(
     now: i64,
 ) -> Result<i64> {
     let ids = path_ids(unit_path);
+    let Some(&own_unit) = ids.last() else {
+        return Ok(0);
+    };
     let mut q = Q::new("SELECT path FROM units WHERE kind = 'compound' AND id IN (");
     let marks: Vec<String> = ids.iter().map(|i| q.arg(*i)).collect();
     q.push(&format!("{}) LIMIT 1", marks.join(", ")));
-    let compound: Option<String> = if ids.is_empty() {
-        None
-    } else {
-        c.query_opt(&q.sql, &q.args)?
-            .map(|r| r.get(0))
-            .transpose()?
-    };
-    let since = now - i64::from(cfg.duplicate_days) * 86_400_000;
-    let mut q = Q::new(format!(
-        "SELECT c.id, u.path, c.lat, c.lon FROM cases c JOIN units u ON u.id = c.unit_id
-         WHERE c.state IN {OPEN_STATES} AND c.merged_into IS NULL AND "
-    ));
-    let (cat, since_p, me) = (q.arg(category_id), q.arg(since), q.arg(id));
-    q.push(&format!(
-        "c.category_id = {cat} AND c.created_at >= {since_p} AND c.id <> {me} AND ("
-    ));
-    match &compound {
+    let compound: Option<String> = c
+        .query_opt(&q.sql, &q.args)?
+        .map(|r| r.get(0))
+        .transpose()?;
+    let group: Vec<i64> = match &compound {
         Some(p) => {
             let (lo, hi) = crate::ctx::subtree_range(p);
-            let (lo, hi) = (q.arg(lo), q.arg(hi));
-            q.push(&format!("(u.path >= {lo} AND u.path < {hi})"));
+            c.query(
+                "SELECT id FROM units WHERE path >= $1 AND path < $2",
+                params![lo.as_str(), hi.as_str()],
+            )?
+            .iter()
+            .map(|r| r.get(0))
+            .collect::<Result<_>>()?
         }
-        None => {
-            let p = q.arg(unit_path);
-            q.push(&format!("u.path = {p}"));
+        None => vec![own_unit],
+    };
+    let since = now - i64::from(cfg.duplicate_days) * 86_400_000;
+    let limit = MAX_FLAGGED as i64;
+    // Candidate id → (reason, distance in metres).
+    let mut found: BTreeMap<i64, (&'static str, Option<f64>)> = BTreeMap::new();
+    let coords_of = |r: &crate::db::Row, i: usize| -> Result<Option<(f64, f64)>> {
+        Ok(
+            match (r.get::<Option<f64>>(i)?, r.get::<Option<f64>>(i + 1)?) {
+                (Some(a), Some(b)) => Some((a, b)),
+                _ => None,
+            },
+        )
+    };
+    for unit in group {
+        let rows = c.query(
+            &format!(
+                "SELECT id, lat, lon FROM cases
+                 WHERE unit_id = $1 AND category_id = $2 AND created_at >= $3 AND id <> $4
+                   AND state IN {OPEN_STATES} AND merged_into IS NULL
+                 ORDER BY created_at DESC LIMIT $5"
+            ),
+            params![unit, category_id, since, id, limit],
+        )?;
+        for r in &rows {
+            let distance = coords.zip(coords_of(r, 1)?).map(|(a, b)| haversine_m(a, b));
+            found.insert(r.get(0)?, ("same_compound", distance));
         }
     }
     if let Some((la, lo)) = coords {
         let r = cfg.duplicate_radius_m.max(0.0);
         let dlat = r / 111_320.0;
         let dlon = r / (111_320.0 * la.to_radians().cos().abs().max(0.01));
-        let (a, b, cc, d) = (
-            q.arg(la - dlat),
-            q.arg(la + dlat),
-            q.arg(lo - dlon),
-            q.arg(lo + dlon),
-        );
-        q.push(&format!(
-            " OR (c.lat BETWEEN {a} AND {b} AND c.lon BETWEEN {cc} AND {d})"
-        ));
-    }
-    q.push(") ORDER BY c.id DESC LIMIT 100");
-    let in_group = |path: &str| match &compound {
-        Some(p) => path.starts_with(p.as_str()),
-        None => path == unit_path,
-    };
-    let mut flagged = 0;
-    for r in c.query(&q.sql, &q.args)? {
-        let other: i64 = r.get(0)?;
-        let path: String = r.get(1)?;
-        let theirs: Option<(f64, f64)> = match (r.get::<Option<f64>>(2)?, r.get::<Option<f64>>(3)?)
-        {
-            (Some(a), Some(b)) => Some((a, b)),
-            _ => None,
-        };
-        let distance = coords.zip(theirs).map(|(a, b)| haversine_m(a, b));
-        let reason = if in_group(&path) {
-            "same_compound"
-        } else if distance.is_some_and(|d| d <= cfg.duplicate_radius_m) {
-            "nearby"
-        } else {
-            continue;
-        };
-        c.execute(
-            "INSERT INTO case_duplicates (case_id, candidate_id, reason, distance_m) VALUES ($1, $2, $3, $4)",
-            params![id, other, reason, distance],
+        let rows = c.query(
+            &format!(
+                "SELECT c.id, u.path, c.lat, c.lon FROM cases c JOIN units u ON u.id = c.unit_id
+                 WHERE c.category_id = $1 AND c.lat BETWEEN $2 AND $3 AND c.lon BETWEEN $4 AND $5
+                   AND c.created_at >= $6 AND c.id <> $7
+                   AND c.state IN {OPEN_STATES} AND c.merged_into IS NULL
+                 ORDER BY c.id DESC LIMIT 100"
+            ),
+            params![
+                category_id,
+                la - dlat,
+                la + dlat,
+                lo - dlon,
+                lo + dlon,
+                since,
+                id
+            ],
         )?;
-        flagged += 1;
-        if flagged >= 20 {
-            break;
+        for row in &rows {
+            let other: i64 = row.get(0)?;
+            let path: String = row.get(1)?;
+            let distance = coords_of(row, 2)?.map(|b| haversine_m((la, lo), b));
+            let in_group = match &compound {
+                Some(p) => path.starts_with(p.as_str()),
+                None => path == unit_path,
+            };
+            if in_group {
+                found.insert(other, ("same_compound", distance));
+            } else if distance.is_some_and(|d| d <= cfg.duplicate_radius_m) {
+                found.entry(other).or_insert(("nearby", distance));
+            }
         }
     }
-    Ok(flagged)
+    let newest: Vec<_> = found.into_iter().rev().take(MAX_FLAGGED).collect();
+    if newest.is_empty() {
+        return Ok(0);
+    }
+    let mut q =
+        Q::new("INSERT INTO case_duplicates (case_id, candidate_id, reason, distance_m) VALUES ");
+    let tuples: Vec<String> = newest
+        .iter()
+        .map(|(other, (reason, distance))| {
+            let (a, b, r, d) = (q.arg(id), q.arg(*other), q.arg(*reason), q.arg(*distance));
+            format!("({a}, {b}, {r}, {d})")
+        })
+        .collect();
+    q.push(&tuples.join(", "));
+    c.execute(&q.sql, &q.args)?;
+    Ok(newest.len() as i64)
 }
 
 #[cfg(test)]

@@ -96,6 +96,8 @@ pub struct PublicCase {
     pub tracking_no: String,
     /// The category in plain words.
     pub category: String,
+    /// The category's English name, for the English page.
+    pub category_en: String,
     pub unit_name: String,
     /// The reporter's own words; absent for a case they did not report (the
     /// surviving case of a merge).
@@ -111,6 +113,10 @@ pub struct PublicCase {
     pub close_wording: Option<Wording>,
     pub rating: Option<i64>,
     pub timeline: Vec<PublicStep>,
+    /// The photos the reporter may see: the images of their own report and
+    /// of the handling evidence (the steps the public timeline shows). Not
+    /// documents, and not photos merged in from other residents' reports.
+    pub photos: Vec<i64>,
     /// What the reporter may do now (withdraw, rate, reopen).
     pub can: Vec<Action>,
     /// The case this one was merged into, which the reporter can follow here.
@@ -164,14 +170,25 @@ fn step_wording(e: &Event, merged_into_no: Option<&str>) -> Option<Wording> {
     })
 }
 
-fn timeline(c: &mut dyn Conn, raw: &Raw) -> Result<Vec<PublicStep>> {
+/// The public steps and the photos of the report and the handling.
+fn timeline(c: &mut dyn Conn, raw: &Raw) -> Result<(Vec<PublicStep>, Vec<i64>)> {
     let rows = c.query(
-        "SELECT at, to_state, event FROM case_events WHERE case_id = $1 AND event IS NOT NULL ORDER BY seq",
+        "SELECT at, to_state, event, attachment_ids FROM case_events
+         WHERE case_id = $1 AND event IS NOT NULL ORDER BY seq",
         params![raw.id],
     )?;
     let mut out = Vec::new();
+    let mut shown: Vec<i64> = Vec::new();
     for r in &rows {
         let e: Event = from_json("event", &r.get::<String>(2)?)?;
+        if matches!(e.command.action, Action::Report | Action::Handle) {
+            let ids: Vec<i64> = from_json("attachment_ids", &r.get::<String>(3)?)?;
+            for id in ids {
+                if !shown.contains(&id) {
+                    shown.push(id);
+                }
+            }
+        }
         if let Some(wd) = step_wording(&e, raw.merged_into_no.as_deref()) {
             out.push(PublicStep {
                 at: ms_to_time(r.get(0)?),
@@ -181,7 +198,12 @@ fn timeline(c: &mut dyn Conn, raw: &Raw) -> Result<Vec<PublicStep>> {
             });
         }
     }
-    Ok(out)
+    let photos = crate::attachments::get_many(c, &shown)?
+        .into_iter()
+        .filter(|a| a.kind == crate::attachments::Kind::Image && a.has_thumbnail)
+        .map(|a| a.id)
+        .collect();
+    Ok((out, photos))
 }
 
 fn public_case(
@@ -207,9 +229,11 @@ fn public_case(
         }
         _ => None,
     };
+    let (steps, photos) = timeline(c, raw)?;
     Ok(PublicCase {
         tracking_no: raw.tracking_no.clone(),
         category: raw.category_public.clone(),
+        category_en: raw.category_name_en.clone(),
         unit_name: raw.unit_name.clone(),
         description: actor.map(|_| raw.description.clone()),
         state: raw.state,
@@ -222,7 +246,8 @@ fn public_case(
             .as_ref()
             .map(|k| close_wording(k, raw.merged_into_no.as_deref())),
         rating: raw.rating,
-        timeline: timeline(c, raw)?,
+        timeline: steps,
+        photos,
         can: actor
             .map(|a| allowed_actions(&raw.snapshot, a, ctx.now, &cfg.policy))
             .unwrap_or_default(),

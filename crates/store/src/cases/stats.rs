@@ -1,21 +1,25 @@
 //! Statistics for any unit and period, from the counters (see `counters.rs`
-//! for what each number counts): one index range per answer, whatever the
-//! number of cases.
+//! for what each number counts) and their roll-ups (migration 0008): the
+//! whole months inside a period are read from the monthly rows, only the days
+//! of the partial months at either end from the daily ones, so a year is
+//! about 12 + 60 rows per category whatever the number of cases.
 //!
 //! Periods are whole local days: `[from_ms, to_ms)` covers the days from the
 //! one holding `from_ms` to the one holding `to_ms - 1`. Callers need
 //! `RegistryRead` and the unit in their scope (department handlers have no
 //! statistics here).
 
-use super::counters::{bucket_bounds, day_of, COLS};
+mod period;
+
+use super::counters::{bucket_bounds, COLS};
 use super::scope::Q;
 use crate::ctx::{subtree_range, Ctx};
-use crate::db::{Conn, Row};
+use crate::db::Conn;
 use crate::error::Result;
 use crate::{params, units};
+use period::{period, span, ymd, Span};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashSet};
-use wangge_core::Error as CoreError;
 
 /// The numbers of one unit (its whole subtree) or one category in a period.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
@@ -82,23 +86,6 @@ pub struct CategoryStats {
     pub stats: CaseStats,
 }
 
-fn ymd(day: i64) -> String {
-    format!("{:04}-{:02}-{:02}", day / 10000, day / 100 % 100, day % 100)
-}
-
-fn period(from_ms: i64, to_ms: i64) -> Result<(i64, i64)> {
-    if to_ms <= from_ms {
-        return Err(CoreError::invalid(
-            "to",
-            "period",
-            "统计区间的结束时间应晚于开始时间",
-            "the end of the period must be after its start",
-        )
-        .into());
-    }
-    Ok((day_of(from_ms), day_of(to_ms - 1)))
-}
-
 fn sums_sql() -> String {
     COLS.iter()
         .map(|c| format!("CAST(COALESCE(SUM({c}), 0) AS BIGINT)"))
@@ -110,16 +97,20 @@ fn ratio(a: i64, b: i64) -> Option<f64> {
     (b > 0).then(|| a as f64 / b as f64)
 }
 
-/// Builds the numbers from a row of sums (in `COLS` order from `first`) and a
-/// histogram.
-fn build(r: &Row, first: usize, hist: &BTreeMap<i64, i64>, days: (i64, i64)) -> Result<CaseStats> {
-    let mut v = [0i64; 15];
-    for (i, slot) in v.iter_mut().enumerate() {
-        *slot = r.get(first + i)?;
+type Sums = [i64; 15];
+
+fn add_into(acc: &mut Sums, r: &crate::db::Row, first: usize) -> Result<()> {
+    for (i, slot) in acc.iter_mut().enumerate() {
+        *slot += r.get::<i64>(first + i)?;
     }
+    Ok(())
+}
+
+/// Builds the numbers from the sums (in `COLS` order) and a histogram.
+fn build(v: &Sums, hist: &BTreeMap<i64, i64>, days: (i64, i64)) -> CaseStats {
     let at = |name: &str| COLS.iter().position(|c| *c == name).map_or(0, |i| v[i]);
     let (timed, sum) = (at("timed"), at("time_sum_min"));
-    Ok(CaseStats {
+    CaseStats {
         from: ymd(days.0),
         to: ymd(days.1),
         received: at("received"),
@@ -142,7 +133,7 @@ fn build(r: &Row, first: usize, hist: &BTreeMap<i64, i64>, days: (i64, i64)) -> 
         escalations: at("escalations"),
         compounds: None,
         compounds_without_escalation: None,
-    })
+    }
 }
 
 /// The `q`-quantile (in minutes) of a histogram of bucket → count,
@@ -174,51 +165,63 @@ fn unit_for_stats(c: &mut dyn Conn, ctx: &Ctx, code: &str) -> Result<units::Unit
     units::get(c, ctx, code)
 }
 
+/// The handling-time histogram of each of `unit_ids` (without the category).
 fn hist_for(
     c: &mut dyn Conn,
     unit_ids: &[i64],
-    days: (i64, i64),
-) -> Result<BTreeMap<(i64, i64), BTreeMap<i64, i64>>> {
-    // Keyed by (unit, category); callers merge what they need.
-    let mut q = Q::new("SELECT unit_id, category_id, bucket, CAST(SUM(n) AS BIGINT) FROM case_counter_hist WHERE unit_id IN (");
-    let marks: Vec<String> = unit_ids.iter().map(|u| q.arg(*u)).collect();
-    let (a, b) = (q.arg(days.0), q.arg(days.1));
-    q.push(&format!(
-        "{}) AND day >= {a} AND day <= {b} GROUP BY unit_id, category_id, bucket",
-        marks.join(", ")
-    ));
-    let mut out: BTreeMap<(i64, i64), BTreeMap<i64, i64>> = BTreeMap::new();
+    sp: &Span,
+) -> Result<BTreeMap<i64, BTreeMap<i64, i64>>> {
+    let mut out: BTreeMap<i64, BTreeMap<i64, i64>> = BTreeMap::new();
     if unit_ids.is_empty() {
         return Ok(out);
     }
-    for r in c.query(&q.sql, &q.args)? {
-        *out.entry((r.get(0)?, r.get(1)?))
-            .or_default()
-            .entry(r.get(2)?)
-            .or_default() += r.get::<i64>(3)?;
+    for (table, key, lo, hi) in sp.parts("case_hist_day", "case_hist_month") {
+        let mut q = Q::new(format!(
+            "SELECT unit_id, bucket, CAST(SUM(n) AS BIGINT) FROM {table} WHERE unit_id IN ("
+        ));
+        let marks: Vec<String> = unit_ids.iter().map(|u| q.arg(*u)).collect();
+        let (a, b) = (q.arg(lo), q.arg(hi));
+        q.push(&format!(
+            "{}) AND {key} >= {a} AND {key} <= {b} GROUP BY unit_id, bucket",
+            marks.join(", ")
+        ));
+        for r in c.query(&q.sql, &q.args)? {
+            *out.entry(r.get(0)?)
+                .or_default()
+                .entry(r.get(1)?)
+                .or_default() += r.get::<i64>(2)?;
+        }
     }
     Ok(out)
 }
 
-fn merged(h: &BTreeMap<(i64, i64), BTreeMap<i64, i64>>, unit: i64) -> BTreeMap<i64, i64> {
-    let mut out = BTreeMap::new();
-    for ((u, _), buckets) in h {
-        if *u == unit {
-            for (b, n) in buckets {
-                *out.entry(*b).or_default() += n;
-            }
+/// The histogram of each category in one unit's subtree.
+fn hist_by_category(
+    c: &mut dyn Conn,
+    unit_id: i64,
+    sp: &Span,
+) -> Result<BTreeMap<i64, BTreeMap<i64, i64>>> {
+    let mut out: BTreeMap<i64, BTreeMap<i64, i64>> = BTreeMap::new();
+    for (table, key, lo, hi) in sp.parts("case_counter_hist", "case_hist_cat_month") {
+        let rows = c.query(
+            &format!(
+                "SELECT category_id, bucket, CAST(SUM(n) AS BIGINT) FROM {table}
+                 WHERE unit_id = $1 AND {key} >= $2 AND {key} <= $3 GROUP BY category_id, bucket"
+            ),
+            params![unit_id, lo, hi],
+        )?;
+        for r in rows {
+            *out.entry(r.get(0)?)
+                .or_default()
+                .entry(r.get(1)?)
+                .or_default() += r.get::<i64>(2)?;
         }
     }
-    out
+    Ok(out)
 }
 
-/// Compounds under `path`, and how many had no escalation in the period;
-/// `within` groups them by the child whose subtree holds them.
-fn compounds(
-    c: &mut dyn Conn,
-    path: &str,
-    days: (i64, i64),
-) -> Result<(Vec<String>, HashSet<String>)> {
+/// Compounds under `path`, and those with an escalation in the period.
+fn compounds(c: &mut dyn Conn, path: &str, sp: &Span) -> Result<(Vec<String>, HashSet<String>)> {
     let (lo, hi) = subtree_range(path);
     let all: Vec<String> = c
         .query(
@@ -228,16 +231,27 @@ fn compounds(
         .iter()
         .map(|r| r.get(0))
         .collect::<Result<_>>()?;
-    let escalated: HashSet<String> = c
-        .query(
-            "SELECT u.path FROM case_counters k JOIN units u ON u.id = k.unit_id
-             WHERE u.kind = 'compound' AND u.path >= $1 AND u.path < $2 AND k.day >= $3 AND k.day <= $4
-             GROUP BY u.path HAVING SUM(k.escalations) > 0",
-            params![lo.as_str(), hi.as_str(), days.0, days.1],
-        )?
-        .iter()
-        .map(|r| r.get(0))
-        .collect::<Result<_>>()?;
+    // Summed over both parts before testing, as a moved case can leave a
+    // negative day beside a positive month.
+    let mut sums: BTreeMap<String, i64> = BTreeMap::new();
+    for (table, key, a, b) in sp.parts("case_esc_day", "case_esc_month") {
+        let rows = c.query(
+            &format!(
+                "SELECT u.path, CAST(SUM(k.n) AS BIGINT) FROM {table} k JOIN units u ON u.id = k.unit_id
+                 WHERE u.kind = 'compound' AND u.path >= $1 AND u.path < $2 AND k.{key} >= $3 AND k.{key} <= $4
+                 GROUP BY u.path"
+            ),
+            params![lo.as_str(), hi.as_str(), a, b],
+        )?;
+        for r in rows {
+            *sums.entry(r.get(0)?).or_default() += r.get::<i64>(1)?;
+        }
+    }
+    let escalated = sums
+        .into_iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(p, _)| p)
+        .collect();
     Ok((all, escalated))
 }
 
@@ -266,17 +280,26 @@ pub fn stats(
     to_ms: i64,
 ) -> Result<CaseStats> {
     let days = period(from_ms, to_ms)?;
+    let sp = span(days);
     let unit = unit_for_stats(c, ctx, unit_code)?;
-    let r = c.query_one(
-        &format!(
-            "SELECT {} FROM case_counters WHERE unit_id = $1 AND day >= $2 AND day <= $3",
-            sums_sql()
-        ),
-        params![unit.id, days.0, days.1],
-    )?;
-    let hist = hist_for(c, &[unit.id], days)?;
-    let s = build(&r, 0, &merged(&hist, unit.id), days)?;
-    let (all, escalated) = compounds(c, &unit.path, days)?;
+    let mut sums = [0i64; 15];
+    for (table, key, lo, hi) in sp.parts("case_counters", "case_counters_month") {
+        let r = c.query_one(
+            &format!(
+                "SELECT {} FROM {table} WHERE unit_id = $1 AND {key} >= $2 AND {key} <= $3",
+                sums_sql()
+            ),
+            params![unit.id, lo, hi],
+        )?;
+        add_into(&mut sums, &r, 0)?;
+    }
+    let hist = hist_for(c, &[unit.id], &sp)?;
+    let s = build(
+        &sums,
+        &hist.get(&unit.id).cloned().unwrap_or_default(),
+        days,
+    );
+    let (all, escalated) = compounds(c, &unit.path, &sp)?;
     Ok(with_compounds(s, &unit.path, &all, &escalated))
 }
 
@@ -290,6 +313,7 @@ pub fn stats_by_child(
     to_ms: i64,
 ) -> Result<Vec<ChildStats>> {
     let days = period(from_ms, to_ms)?;
+    let sp = span(days);
     let unit = unit_for_stats(c, ctx, unit_code)?;
     let children: Vec<(i64, String, String, String, String)> = c
         .query(
@@ -299,40 +323,42 @@ pub fn stats_by_child(
         .iter()
         .map(|r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
         .collect::<Result<_>>()?;
-    let rows = c.query(
-        &format!(
-            "SELECT k.unit_id, {} FROM case_counters k JOIN units u ON u.id = k.unit_id
-             WHERE u.parent_id = $1 AND k.day >= $2 AND k.day <= $3 GROUP BY k.unit_id",
-            sums_sql()
-        ),
-        params![unit.id, days.0, days.1],
-    )?;
-    let mut sums: BTreeMap<i64, Row> = BTreeMap::new();
-    for r in rows {
-        sums.insert(r.get(0)?, r);
+    let mut sums: BTreeMap<i64, Sums> = BTreeMap::new();
+    for (table, key, lo, hi) in sp.parts("case_counters", "case_counters_month") {
+        let rows = c.query(
+            &format!(
+                "SELECT k.unit_id, {} FROM {table} k JOIN units u ON u.id = k.unit_id
+                 WHERE u.parent_id = $1 AND k.{key} >= $2 AND k.{key} <= $3 GROUP BY k.unit_id",
+                sums_sql()
+            ),
+            params![unit.id, lo, hi],
+        )?;
+        for r in rows {
+            add_into(sums.entry(r.get(0)?).or_default(), &r, 1)?;
+        }
     }
     let ids: Vec<i64> = children.iter().map(|ch| ch.0).collect();
-    let hist = hist_for(c, &ids, days)?;
-    let (all, escalated) = compounds(c, &unit.path, days)?;
-    children
+    let hist = hist_for(c, &ids, &sp)?;
+    let (all, escalated) = compounds(c, &unit.path, &sp)?;
+    Ok(children
         .into_iter()
         .map(|(id, code, name, kind, path)| {
             let s = match sums.get(&id) {
-                Some(r) => build(r, 1, &merged(&hist, id), days)?,
+                Some(v) => build(v, &hist.get(&id).cloned().unwrap_or_default(), days),
                 None => CaseStats {
                     from: ymd(days.0),
                     to: ymd(days.1),
                     ..CaseStats::default()
                 },
             };
-            Ok(ChildStats {
+            ChildStats {
                 unit: code,
                 unit_name: name,
                 kind,
                 stats: with_compounds(s, &path, &all, &escalated),
-            })
+            }
         })
-        .collect()
+        .collect())
 }
 
 /// The numbers of each minor category with any activity in a unit's subtree,
@@ -345,31 +371,39 @@ pub fn stats_by_category(
     to_ms: i64,
 ) -> Result<Vec<CategoryStats>> {
     let days = period(from_ms, to_ms)?;
+    let sp = span(days);
     let unit = unit_for_stats(c, ctx, unit_code)?;
-    let rows = c.query(
-        &format!(
-            "SELECT x.category_id, cat.code, cat.name_zh, p.code, {} FROM case_counters x
-             JOIN case_categories cat ON cat.id = x.category_id
-             LEFT JOIN case_categories p ON p.id = cat.parent_id
-             WHERE x.unit_id = $1 AND x.day >= $2 AND x.day <= $3
-             GROUP BY x.category_id, cat.code, cat.name_zh, p.code ORDER BY cat.code",
-            sums_sql()
-        ),
-        params![unit.id, days.0, days.1],
-    )?;
-    let hist = hist_for(c, &[unit.id], days)?;
-    rows.iter()
-        .map(|r| {
-            let cat: i64 = r.get(0)?;
-            let h = hist.get(&(unit.id, cat)).cloned().unwrap_or_default();
-            Ok(CategoryStats {
-                category: r.get(1)?,
-                category_name: r.get(2)?,
-                major: r.get(3)?,
-                stats: build(r, 4, &h, days)?,
-            })
-        })
-        .collect()
+    let mut sums: BTreeMap<i64, Sums> = BTreeMap::new();
+    for (table, key, lo, hi) in sp.parts("case_counters", "case_counters_month") {
+        let rows = c.query(
+            &format!(
+                "SELECT category_id, {} FROM {table}
+                 WHERE unit_id = $1 AND {key} >= $2 AND {key} <= $3 GROUP BY category_id",
+                sums_sql()
+            ),
+            params![unit.id, lo, hi],
+        )?;
+        for r in rows {
+            add_into(sums.entry(r.get(0)?).or_default(), &r, 1)?;
+        }
+    }
+    let hist = hist_by_category(c, unit.id, &sp)?;
+    let mut out = Vec::with_capacity(sums.len());
+    for r in c.query(
+        "SELECT cat.id, cat.code, cat.name_zh, p.code FROM case_categories cat
+         LEFT JOIN case_categories p ON p.id = cat.parent_id ORDER BY cat.code",
+        &[],
+    )? {
+        let cat: i64 = r.get(0)?;
+        let Some(v) = sums.get(&cat) else { continue };
+        out.push(CategoryStats {
+            category: r.get(1)?,
+            category_name: r.get(2)?,
+            major: r.get(3)?,
+            stats: build(v, &hist.get(&cat).cloned().unwrap_or_default(), days),
+        });
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -116,10 +116,10 @@ impl Db {
             }
             Backend::Postgres => {
                 let url = opts.url.clone();
-                let readers = pool::Pool::new(opts.readers, move || postgres::connect(&url));
+                let readers = pool::Pool::new(opts.readers, move || postgres::connect(&url, true));
                 let mut conns: Vec<Box<dyn Conn + Send>> = Vec::new();
                 for _ in 0..opts.pg_writers.max(1) {
-                    conns.push(Box::new(postgres::connect(&opts.url)?));
+                    conns.push(Box::new(postgres::connect(&opts.url, false)?));
                 }
                 let writer = writer::Writer::start(conns, "BEGIN", opts.max_batch)?;
                 (readers, writer)
@@ -164,7 +164,7 @@ impl Db {
             Backend::Sqlite => {
                 Box::new(sqlite::open(opts.sqlite_path().unwrap_or_default(), false)?)
             }
-            Backend::Postgres => Box::new(postgres::connect(&opts.url)?),
+            Backend::Postgres => Box::new(postgres::connect(&opts.url, true)?),
         };
         f(conn.as_mut())
     }

@@ -5,9 +5,18 @@ use super::{Backend, Conn, Row, Value};
 use crate::error::{Error, Result};
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, OpenFlags};
+use std::collections::HashMap;
 use std::time::Duration;
 
-pub(super) struct SqliteConn(Connection);
+/// A connection with the `?N` text of each SQL string it has run: rewriting the
+/// placeholders on every execution showed as 5.5 % of a write-heavy profile.
+pub(super) struct SqliteConn {
+    conn: Connection,
+    rewritten: HashMap<String, String>,
+}
+
+/// As many as the prepared-statement cache holds, so the two forget together.
+const MAX_STATEMENTS: usize = 128;
 
 pub(super) fn open(path: &str, read_only: bool) -> Result<SqliteConn> {
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
@@ -26,8 +35,25 @@ pub(super) fn open(path: &str, read_only: bool) -> Result<SqliteConn> {
         conn.execute_batch("PRAGMA query_only=ON")
             .map_err(map_err)?;
     }
-    conn.set_prepared_statement_cache_capacity(128);
-    Ok(SqliteConn(conn))
+    conn.set_prepared_statement_cache_capacity(MAX_STATEMENTS);
+    Ok(SqliteConn {
+        conn,
+        rewritten: HashMap::new(),
+    })
+}
+
+impl SqliteConn {
+    fn prepare(&mut self, sql: &str) -> Result<rusqlite::CachedStatement<'_>> {
+        if !self.rewritten.contains_key(sql) {
+            if self.rewritten.len() >= MAX_STATEMENTS {
+                self.rewritten.clear();
+            }
+            self.rewritten
+                .insert(sql.to_string(), rewrite_placeholders(sql));
+        }
+        let text = self.rewritten.get(sql).map_or(sql, String::as_str);
+        self.conn.prepare_cached(text).map_err(map_err)
+    }
 }
 
 /// Rewrites PostgreSQL's `$N` placeholders into SQLite's numbered `?N`, leaving
@@ -106,10 +132,7 @@ impl Conn for SqliteConn {
     }
 
     fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
-        let mut stmt = self
-            .0
-            .prepare_cached(&rewrite_placeholders(sql))
-            .map_err(map_err)?;
+        let mut stmt = self.prepare(sql)?;
         let n = stmt.column_count();
         let mut rows = stmt
             .query(rusqlite::params_from_iter(params))
@@ -126,10 +149,7 @@ impl Conn for SqliteConn {
     }
 
     fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64> {
-        let mut stmt = self
-            .0
-            .prepare_cached(&rewrite_placeholders(sql))
-            .map_err(map_err)?;
+        let mut stmt = self.prepare(sql)?;
         let n = stmt
             .execute(rusqlite::params_from_iter(params))
             .map_err(map_err)?;
@@ -137,7 +157,7 @@ impl Conn for SqliteConn {
     }
 
     fn batch(&mut self, sql: &str) -> Result<()> {
-        self.0.execute_batch(sql).map_err(map_err)
+        self.conn.execute_batch(sql).map_err(map_err)
     }
 }
 

@@ -1,7 +1,8 @@
 //! Group commit: writer threads take every write that is waiting, run each in its
 //! own savepoint inside one transaction, commit once, and only then answer. A
 //! failing write rolls back to its savepoint and leaves the others in the batch
-//! untouched; a failed commit fails every write of the batch.
+//! untouched; a failed commit fails every write of the batch. A write that is
+//! alone in its batch runs without a savepoint.
 
 use super::Conn;
 use crate::error::{Error, Result};
@@ -113,6 +114,10 @@ fn writer_loop(conn: &mut dyn Conn, rx: &Mutex<Receiver<Box<dyn Job>>>, begin: &
             batch.into_iter().for_each(|j| j.abort(e.clone()));
             continue;
         }
+        if batch.len() == 1 {
+            run_alone(conn, batch);
+            continue;
+        }
         let mut done = Vec::with_capacity(batch.len());
         let mut broken = None;
         for job in batch {
@@ -147,5 +152,25 @@ fn writer_loop(conn: &mut dyn Conn, rx: &Mutex<Receiver<Box<dyn Job>>>, begin: &
         for d in done {
             d(commit.clone());
         }
+    }
+}
+
+/// A batch of one job needs no savepoint: when it fails the whole transaction
+/// is rolled back. On PostgreSQL that saves two round trips per write when
+/// writes come one at a time.
+fn run_alone(conn: &mut dyn Conn, batch: Vec<Box<dyn Job>>) {
+    for job in batch {
+        let (ok, done) = job.run(conn);
+        let end = if ok {
+            conn.batch("COMMIT")
+        } else {
+            // The job's own error is the answer; an empty commit would be the
+            // same as this rollback.
+            conn.batch("ROLLBACK")
+        };
+        if end.is_err() {
+            let _ = conn.batch("ROLLBACK");
+        }
+        done(end);
     }
 }

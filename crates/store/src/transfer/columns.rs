@@ -28,7 +28,7 @@ pub struct Column {
 }
 
 #[allow(clippy::too_many_arguments)] // a table row, read as one
-const fn col(
+pub(super) const fn col(
     key: &'static str,
     zh: &'static str,
     en: &'static str,
@@ -460,6 +460,7 @@ pub fn columns(kind: Kind) -> &'static [Column] {
         Kind::Organisations => ORGANISATIONS,
         Kind::Positions => POSITIONS,
         Kind::Units => UNITS,
+        Kind::Equipment => super::import_equipment::COLUMNS,
     }
 }
 

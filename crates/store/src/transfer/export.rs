@@ -11,16 +11,14 @@ use super::directory::Directory;
 use super::import::{OnProgress, Progress, Stage};
 use super::import_people::split_address;
 use super::read::TextEncoding;
-use super::xlsx::{self, err, Widths};
+use super::sink::{exported_at, Out, Sink};
 use super::{Kind, F_ADDRESS, F_ID, F_PHONE};
-use crate::ctx::{subtree_range, Ctx, CST};
+use crate::ctx::{subtree_range, Ctx};
 use crate::db::{Conn, Row, Value};
 use crate::error::{Error, Result};
 use crate::{audit, units, Store};
-use rust_xlsxwriter::Workbook;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use std::io::Write;
 use std::path::Path;
 use wangge_core::auth::Permission;
 use wangge_core::mask;
@@ -130,20 +128,7 @@ pub async fn export(
     ctx.require(Permission::RegistryRead)?;
     ctx.require(Permission::Export)?;
     let unmask = opts.unmask && personal(kind);
-    let reason = if opts.unmask {
-        ctx.require(Permission::RevealPersonal)?;
-        let r = opts.reason.as_deref().unwrap_or("");
-        Some(check_text("reason", r, 200).map_err(|_| {
-            Error::from(CoreError::invalid(
-                "reason",
-                "reason_required",
-                "导出完整个人信息须填写理由(最多200字),理由会记入审计日志",
-                "exporting personal data in full needs a reason (at most 200 characters), which is audited",
-            ))
-        })?)
-    } else {
-        None
-    };
+    let reason = unmask_reason(ctx, &opts)?;
     check_filter(kind, &opts.filter)?;
     // Resolve the filter's unit before auditing, so a wrong code is a 404, not an entry.
     let (c0, f0) = (ctx.clone(), opts.filter.unit.clone());
@@ -172,7 +157,41 @@ pub async fn export(
         .await
 }
 
+/// The checked reason of an unmasked export (`None` when masked): the caller
+/// must be allowed to see personal data and say why, in at most 200 characters.
+pub(super) fn unmask_reason(ctx: &Ctx, opts: &ExportOptions) -> Result<Option<String>> {
+    if !opts.unmask {
+        return Ok(None);
+    }
+    ctx.require(Permission::RevealPersonal)?;
+    let r = opts.reason.as_deref().unwrap_or("");
+    let r = check_text("reason", r, 200).map_err(|_| {
+        Error::from(CoreError::invalid(
+            "reason",
+            "reason_required",
+            "导出完整个人信息须填写理由(最多200字),理由会记入审计日志",
+            "exporting personal data in full needs a reason (at most 200 characters), which is audited",
+        ))
+    })?;
+    Ok(Some(r))
+}
+
+/// Equipment is exported with the equipment list's own filters
+/// (`export_equipment`); only its import goes through the registry's path.
+fn not_registry() -> Error {
+    CoreError::invalid(
+        "kind",
+        "filter_not_applicable",
+        "特种设备请从设备列表导出(按设备列表的筛选条件)",
+        "equipment is exported from the equipment list, with its filters",
+    )
+    .into()
+}
+
 fn check_filter(kind: Kind, f: &ExportFilter) -> Result<()> {
+    if kind == Kind::Equipment {
+        return Err(not_registry());
+    }
     if let Some(k) = &f.kind {
         match kind {
             Kind::Organisations => {
@@ -204,158 +223,6 @@ fn check_filter(kind: Kind, f: &ExportFilter) -> Result<()> {
         .into());
     }
     Ok(())
-}
-
-// ---------------------------------------------------------------------------
-// Sinks
-
-enum Out {
-    Text(String),
-    Number(f64),
-}
-
-impl Out {
-    fn text(s: impl Into<String>) -> Out {
-        Out::Text(s.into())
-    }
-    fn opt(s: Option<impl Into<String>>) -> Out {
-        Out::Text(s.map(Into::into).unwrap_or_default())
-    }
-    fn as_text(&self) -> String {
-        match self {
-            Out::Text(s) => s.clone(),
-            Out::Number(n) => format!("{n}"),
-        }
-    }
-}
-
-enum Sink {
-    Xlsx {
-        wb: Box<Workbook>,
-        widths: Widths,
-        row: u32,
-    },
-    Csv {
-        file: Box<std::io::BufWriter<std::fs::File>>,
-        buf: Box<csv::Writer<Vec<u8>>>,
-        gbk: bool,
-    },
-}
-
-fn io_err(e: std::io::Error) -> Error {
-    Error::Db(format!("cannot write the export: {e}"))
-}
-
-impl Sink {
-    fn new(
-        format: ExportFormat,
-        encoding: TextEncoding,
-        out: &Path,
-        sheet: &str,
-        headers: &[&str],
-    ) -> Result<Sink> {
-        match format {
-            ExportFormat::Xlsx => {
-                let mut wb = Box::new(Workbook::new());
-                let ws = wb.add_worksheet_with_constant_memory().map_err(err)?;
-                ws.set_name(sheet).map_err(err)?;
-                xlsx::header(ws, headers)?;
-                Ok(Sink::Xlsx {
-                    wb,
-                    widths: Widths::new(headers),
-                    row: 0,
-                })
-            }
-            ExportFormat::Csv => {
-                let f = std::fs::File::create(out).map_err(io_err)?;
-                let mut file = std::io::BufWriter::new(f);
-                let gbk = encoding == TextEncoding::Gb18030;
-                if !gbk {
-                    file.write_all(b"\xEF\xBB\xBF").map_err(io_err)?;
-                }
-                let mut s = Sink::Csv {
-                    file: Box::new(file),
-                    buf: Box::new(csv::Writer::from_writer(Vec::new())),
-                    gbk,
-                };
-                let row: Vec<Out> = headers.iter().map(|h| Out::text(*h)).collect();
-                s.row(&row)?;
-                Ok(s)
-            }
-        }
-    }
-
-    fn row(&mut self, cells: &[Out]) -> Result<()> {
-        match self {
-            Sink::Xlsx { wb, widths, row } => {
-                *row += 1;
-                let ws = wb.worksheet_from_index(0).map_err(err)?;
-                for (i, c) in cells.iter().enumerate() {
-                    match c {
-                        Out::Text(s) if s.is_empty() => {}
-                        Out::Text(s) => {
-                            widths.see(i, s);
-                            ws.write_string(*row, i as u16, s).map_err(err)?;
-                        }
-                        Out::Number(n) => {
-                            widths.see(i, &format!("{n}"));
-                            ws.write_number(*row, i as u16, *n).map_err(err)?;
-                        }
-                    }
-                }
-                Ok(())
-            }
-            Sink::Csv { file, buf, gbk } => {
-                // A value that starts like a formula is prefixed with ', so a
-                // spreadsheet shows it instead of running it (imports strip it).
-                let fields: Vec<String> = cells
-                    .iter()
-                    .map(|c| {
-                        let s = c.as_text();
-                        if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-                            format!("'{s}")
-                        } else {
-                            s
-                        }
-                    })
-                    .collect();
-                buf.write_record(&fields)
-                    .map_err(|e| Error::Db(format!("cannot write the export: {e}")))?;
-                buf.flush().map_err(io_err)?;
-                let bytes = std::mem::replace(&mut **buf, csv::Writer::from_writer(Vec::new()))
-                    .into_inner()
-                    .map_err(|e| Error::Db(format!("cannot write the export: {e}")))?;
-                if *gbk {
-                    let text = String::from_utf8_lossy(&bytes);
-                    let (encoded, _, _) = encoding_rs::GB18030.encode(&text);
-                    file.write_all(&encoded).map_err(io_err)?;
-                } else {
-                    file.write_all(&bytes).map_err(io_err)?;
-                }
-                Ok(())
-            }
-        }
-    }
-
-    fn finish(self, out: &Path, info: &[(String, String)]) -> Result<()> {
-        match self {
-            Sink::Xlsx { mut wb, widths, .. } => {
-                widths.apply(wb.worksheet_from_index(0).map_err(err)?)?;
-                let ws = wb.add_worksheet();
-                ws.set_name("导出信息").map_err(err)?;
-                let fmt = xlsx::header_format();
-                for (i, (k, v)) in info.iter().enumerate() {
-                    ws.write_string_with_format(i as u32, 0, k, &fmt)
-                        .map_err(err)?;
-                    ws.write_string(i as u32, 1, v).map_err(err)?;
-                }
-                ws.set_column_width(0, 28).map_err(err)?;
-                ws.set_column_width(1, 80).map_err(err)?;
-                wb.save(out).map_err(err)
-            }
-            Sink::Csv { mut file, .. } => file.flush().map_err(io_err),
-        }
-    }
 }
 
 // ---------------------------------------------------------------------------
@@ -414,6 +281,7 @@ fn write_export(
                 Kind::Organisations => organisation(&x, r)?,
                 Kind::Positions => position(&x, r)?,
                 Kind::Units => unit(r)?,
+                Kind::Equipment => return Err(not_registry()),
             };
             sink.row(&cells)?;
             rows += 1;
@@ -436,7 +304,6 @@ fn write_export(
             break;
         }
     }
-    let now = ctx.now.to_offset(CST);
     let unit_label = match &opts.filter.unit {
         Some(code) => match dir.by_code(code) {
             Some(u) => format!("{} {}", u.code, u.name),
@@ -458,18 +325,7 @@ fn write_export(
         info.push(("搜索 / Search".to_string(), q.clone()));
     }
     info.extend([
-        (
-            "导出时间 / Exported at".to_string(),
-            format!(
-                "{:04}-{:02}-{:02} {:02}:{:02}:{:02} 北京时间 (UTC+8)",
-                now.year(),
-                u8::from(now.month()),
-                now.day(),
-                now.hour(),
-                now.minute(),
-                now.second()
-            ),
-        ),
+        ("导出时间 / Exported at".to_string(), exported_at(ctx)),
         ("导出人 / Exported by".to_string(), ctx.actor.clone()),
         (
             "个人信息 / Personal data".to_string(),
@@ -538,6 +394,7 @@ fn page(
             "p.unit_path",
             "ps.id",
         ),
+        Kind::Equipment => return Err(not_registry()),
         Kind::Units => (
             "SELECT u.path, u.id, u.code, u.name, u.kind, q.code, q.name
              FROM units u LEFT JOIN units q ON q.id = u.parent_id",

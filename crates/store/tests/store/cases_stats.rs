@@ -13,6 +13,12 @@ use wangge_core::cases::{apply, Action, Case, CaseState, CloseKind, Command, Eve
 use wangge_store::cases::{self, bucket_bounds, bucket_of, CaseStats};
 use wangge_store::Ctx;
 
+// The test binary loads this file by `#[path]`, so its child is named so too.
+#[path = "cases_stats/rollups.rs"]
+mod rollups;
+
+use rollups::{assert_rollups_match_daily, counter_tables};
+
 /// A small deterministic generator (xorshift64*), so a failure can be replayed.
 struct Rng(u64);
 
@@ -323,6 +329,7 @@ fn brute(
                     let m = w
                         .cfg
                         .calendar
+                        .current()
                         .working_minutes_between_excluding(
                             &w.cfg.hours,
                             to_local(reported),
@@ -349,20 +356,117 @@ async fn stats_of(w: &World, code: &str, from: i64, to: i64) -> CaseStats {
         .unwrap()
 }
 
-async fn counter_tables(w: &World) -> Vec<String> {
-    w.ts.db
-        .read(|c| {
-            let mut out = Vec::new();
-            for t in ["case_counters", "case_counter_hist"] {
-                for r in c.query(&format!("SELECT * FROM {t}"), &[])? {
-                    out.push(format!("{t}: {r:?}"));
-                }
+const LEVEL_NAMES: [&str; 8] = [
+    "zone",
+    "street",
+    "community",
+    "community",
+    "compound",
+    "compound",
+    "building",
+    "grid",
+];
+
+/// `stats` at every level of the small tree, `stats_by_child` and
+/// `stats_by_category` for one period, against the brute force over the log.
+async fn assert_period_agrees(w: &World, rows: &[Row], from: OffsetDateTime, to: OffsetDateTime) {
+    let t = &w.t;
+    let levels = [
+        &t.zone,
+        &t.street,
+        &t.comm_a,
+        &t.comm_b,
+        &t.compound_a,
+        &t.compound_b,
+        &t.building_a1,
+        &t.grid_a,
+    ];
+    let compounds = [t.compound_a.path.clone(), t.compound_b.path.clone()];
+    let days = (day(ms(from)), day(ms(to) - 1));
+    for (unit, level) in levels.into_iter().zip(LEVEL_NAMES) {
+        let got = stats_of(w, &unit.code, ms(from), ms(to)).await;
+        let (want, times, escalated) = brute(w, rows, &unit.path, days);
+        let what = format!("{level} {} {}..{}", unit.name, days.0, days.1);
+        let counts = |s: &CaseStats| {
+            [
+                s.received,
+                s.accepted,
+                s.rejected,
+                s.withdrawn,
+                s.handled,
+                s.closed,
+                s.closed_on_time,
+                s.overdue,
+                s.rework,
+                s.reopened,
+                s.rating_count,
+                s.escalations,
+            ]
+        };
+        assert_eq!(counts(&got), counts(&want), "{what}");
+        assert_eq!(got.timed, times.len() as i64, "{what}");
+        let mean = (!times.is_empty())
+            .then(|| times.iter().sum::<i64>() as f64 / times.len() as f64 / 60.0);
+        assert_eq!(got.mean_handling_hours, mean, "{what}");
+        assert_eq!(got.mean_rating, want.mean_rating, "{what}");
+        // The p90 estimate lies in the bucket of the true p90.
+        let mut sorted = times.clone();
+        sorted.sort_unstable();
+        match got.p90_handling_hours {
+            None => assert!(sorted.is_empty(), "{what}"),
+            Some(p) => {
+                let rank = ((sorted.len() as f64) * 0.9).ceil() as usize;
+                let truth = sorted[rank.max(1) - 1];
+                let (lo, hi) = bucket_bounds(bucket_of(truth));
+                let p = p * 60.0;
+                assert!(
+                    lo - 1e-6 <= p && hi.is_none_or(|h| p <= h + 1e-6),
+                    "{what}: {p} vs {truth}"
+                );
             }
-            out.sort();
-            Ok(out)
-        })
+        }
+        let mine: Vec<&String> = compounds
+            .iter()
+            .filter(|c| c.starts_with(&unit.path))
+            .collect();
+        let quiet = mine
+            .iter()
+            .filter(|c| !escalated.iter().any(|p| p.starts_with(c.as_str())))
+            .count() as i64;
+        assert_eq!(got.compounds, Some(mine.len() as i64), "{what}");
+        assert_eq!(got.compounds_without_escalation, Some(quiet), "{what}");
+    }
+    // Children add up to their parent, and each is its own statistics.
+    let (sys, code) = (w.system.clone(), t.street.code.clone());
+    let (f, tt) = (ms(from), ms(to));
+    let children = w
+        .read(move |c, _| cases::stats_by_child(c, &sys, &code, f, tt))
         .await
-        .unwrap()
+        .unwrap();
+    assert_eq!(children.len(), 2);
+    let street = stats_of(w, &t.street.code, ms(from), ms(to)).await;
+    assert_eq!(
+        children.iter().map(|c| c.stats.received).sum::<i64>(),
+        street.received
+    );
+    for ch in &children {
+        assert_eq!(ch.stats, stats_of(w, &ch.unit, ms(from), ms(to)).await);
+    }
+    let (sys, code) = (w.system.clone(), t.zone.code.clone());
+    let by_cat = w
+        .read(move |c, _| cases::stats_by_category(c, &sys, &code, f, tt))
+        .await
+        .unwrap();
+    let zone = stats_of(w, &t.zone.code, ms(from), ms(to)).await;
+    let total = |pick: fn(&CaseStats) -> i64| by_cat.iter().map(|c| pick(&c.stats)).sum::<i64>();
+    assert_eq!(total(|s| s.received), zone.received, "{days:?}");
+    assert_eq!(total(|s| s.closed), zone.closed, "{days:?}");
+    assert_eq!(total(|s| s.timed), zone.timed, "{days:?}");
+    assert_eq!(total(|s| s.escalations), zone.escalations, "{days:?}");
+    // One category alone is the zone's numbers when it is the only one.
+    if let [only] = by_cat.as_slice() {
+        assert_eq!(only.stats.p90_handling_hours, zone.p90_handling_hours);
+    }
 }
 
 #[test]
@@ -391,17 +495,6 @@ fn counters_agree_with_a_brute_force_count_at_every_level() {
             );
         }
 
-        let t = &w.t;
-        let levels = [
-            (&t.zone, "zone"),
-            (&t.street, "street"),
-            (&t.comm_a, "community"),
-            (&t.comm_b, "community"),
-            (&t.compound_a, "compound"),
-            (&t.compound_b, "compound"),
-            (&t.building_a1, "building"),
-            (&t.grid_a, "grid"),
-        ];
         let periods = [
             (
                 datetime!(2026-11-01 00:00 +8),
@@ -416,93 +509,11 @@ fn counters_agree_with_a_brute_force_count_at_every_level() {
                 datetime!(2026-11-25 00:00 +8),
             ),
         ];
-        let compounds = [t.compound_a.path.clone(), t.compound_b.path.clone()];
         for (from, to) in periods {
-            let days = (day(ms(from)), day(ms(to) - 1));
-            for (unit, level) in levels {
-                let got = stats_of(&w, &unit.code, ms(from), ms(to)).await;
-                let (want, times, escalated) = brute(&w, &rows, &unit.path, days);
-                let what = format!("{level} {} {}..{}", unit.name, days.0, days.1);
-                let counts = |s: &CaseStats| {
-                    [
-                        s.received,
-                        s.accepted,
-                        s.rejected,
-                        s.withdrawn,
-                        s.handled,
-                        s.closed,
-                        s.closed_on_time,
-                        s.overdue,
-                        s.rework,
-                        s.reopened,
-                        s.rating_count,
-                        s.escalations,
-                    ]
-                };
-                assert_eq!(counts(&got), counts(&want), "{what}");
-                assert_eq!(got.timed, times.len() as i64, "{what}");
-                let mean = (!times.is_empty())
-                    .then(|| times.iter().sum::<i64>() as f64 / times.len() as f64 / 60.0);
-                assert_eq!(got.mean_handling_hours, mean, "{what}");
-                assert_eq!(got.mean_rating, want.mean_rating, "{what}");
-                // The p90 estimate lies in the bucket of the true p90.
-                let mut sorted = times.clone();
-                sorted.sort_unstable();
-                match got.p90_handling_hours {
-                    None => assert!(sorted.is_empty(), "{what}"),
-                    Some(p) => {
-                        let rank = ((sorted.len() as f64) * 0.9).ceil() as usize;
-                        let truth = sorted[rank.max(1) - 1];
-                        let (lo, hi) = bucket_bounds(bucket_of(truth));
-                        let p = p * 60.0;
-                        assert!(
-                            lo - 1e-6 <= p && hi.is_none_or(|h| p <= h + 1e-6),
-                            "{what}: {p} vs {truth}"
-                        );
-                    }
-                }
-                let mine: Vec<&String> = compounds
-                    .iter()
-                    .filter(|c| c.starts_with(&unit.path))
-                    .collect();
-                let quiet = mine
-                    .iter()
-                    .filter(|c| !escalated.iter().any(|p| p.starts_with(c.as_str())))
-                    .count() as i64;
-                assert_eq!(got.compounds, Some(mine.len() as i64), "{what}");
-                assert_eq!(got.compounds_without_escalation, Some(quiet), "{what}");
-            }
-            // Children add up to their parent, and each is its own statistics.
-            let (sys, code) = (w.system.clone(), t.street.code.clone());
-            let (f, tt) = (ms(from), ms(to));
-            let children = w
-                .read(move |c, _| cases::stats_by_child(c, &sys, &code, f, tt))
-                .await
-                .unwrap();
-            assert_eq!(children.len(), 2);
-            let street = stats_of(&w, &t.street.code, ms(from), ms(to)).await;
-            assert_eq!(
-                children.iter().map(|c| c.stats.received).sum::<i64>(),
-                street.received
-            );
-            for ch in &children {
-                assert_eq!(ch.stats, stats_of(&w, &ch.unit, ms(from), ms(to)).await);
-            }
-            let (sys, code) = (w.system.clone(), t.zone.code.clone());
-            let by_cat = w
-                .read(move |c, _| cases::stats_by_category(c, &sys, &code, f, tt))
-                .await
-                .unwrap();
-            let zone = stats_of(&w, &t.zone.code, ms(from), ms(to)).await;
-            assert_eq!(
-                by_cat.iter().map(|c| c.stats.closed).sum::<i64>(),
-                zone.closed
-            );
-            assert_eq!(
-                by_cat.iter().map(|c| c.stats.timed).sum::<i64>(),
-                zone.timed
-            );
+            assert_period_agrees(&w, &rows, from, to).await;
         }
+        assert_rollups_match_daily(&w).await;
+        let t = &w.t;
 
         // Every case's row is the replay of its log.
         let ids: Vec<i64> = ts

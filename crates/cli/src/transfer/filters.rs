@@ -1,0 +1,144 @@
+//! The case and equipment lists' filters from the command line, read and
+//! checked like the API's query parameters.
+
+use super::ExportArgs;
+use anyhow::{bail, Context};
+use wangge_core::cases::CaseState;
+use wangge_core::equipment::{AlertKind, EquipmentKind, EquipmentStatus};
+use wangge_store::cases::{ListFilter, Order, Source};
+use wangge_store::equipment::ListFilter as EquipmentFilter;
+
+/// The case list's filter from the command line, checked like the API's.
+pub(super) fn case_filter(a: &ExportArgs) -> anyhow::Result<ListFilter> {
+    if a.filter_kind.is_some() || a.q.is_some() {
+        bail!("事件导出不支持 --filter-kind 和 --q / case exports take --state, --category, --unit, --overdue, --source, --confidential, --text");
+    }
+    let states = a
+        .state
+        .iter()
+        .map(|s| {
+            CaseState::ALL
+                .into_iter()
+                .find(|x| x.as_str() == s.trim())
+                .with_context(|| format!("未知的案件状态“{s}” / unknown case state '{s}'"))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    Ok(ListFilter {
+        states,
+        category: a.category.clone(),
+        unit: a.unit.clone(),
+        overdue: a.overdue.then_some(true),
+        source: a.source.as_deref().map(Source::parse).transpose()?,
+        confidential: a.confidential,
+        text: a.text.clone(),
+        order: Order::Due,
+    })
+}
+
+/// The equipment list's filter from the command line.
+pub(super) fn equipment_filter(a: &ExportArgs) -> anyhow::Result<EquipmentFilter> {
+    if a.q.is_some() {
+        bail!("特种设备导出不支持 --q / equipment exports take --unit, --filter-kind, --status, --alert");
+    }
+    Ok(EquipmentFilter {
+        unit: a.unit.clone(),
+        kind: a
+            .filter_kind
+            .as_deref()
+            .map(EquipmentKind::parse)
+            .transpose()?,
+        status: a
+            .status
+            .as_deref()
+            .map(EquipmentStatus::parse)
+            .transpose()?,
+        alert: a.alert.as_deref().map(AlertKind::parse).transpose()?,
+        within_days: None,
+    })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        export: ExportArgs,
+    }
+
+    fn args(line: &[&str]) -> ExportArgs {
+        let mut argv = vec!["wangge"];
+        argv.extend_from_slice(line);
+        Cli::try_parse_from(argv).unwrap().export
+    }
+
+    #[test]
+    fn case_filters_are_read_like_the_lists() {
+        let a = args(&[
+            "cases",
+            "--out",
+            "c.xlsx",
+            "--state",
+            "reported",
+            "--state",
+            "accepted",
+            "--overdue",
+            "--source",
+            "hotline",
+            "--unit",
+            "371799001",
+            "--confidential",
+            "false",
+        ]);
+        let f = case_filter(&a).unwrap();
+        assert_eq!(f.states, [CaseState::Reported, CaseState::Accepted]);
+        assert_eq!(
+            (f.overdue, f.source, f.confidential, f.unit.as_deref()),
+            (
+                Some(true),
+                Some(Source::Hotline),
+                Some(false),
+                Some("371799001")
+            )
+        );
+        let e = case_filter(&args(&["cases", "--out", "c.csv", "--state", "lost"])).unwrap_err();
+        assert!(e.to_string().contains("lost"), "{e}");
+        let e = case_filter(&args(&["cases", "--out", "c.csv", "--source", "fax"])).unwrap_err();
+        assert!(e.to_string().contains("fax"), "{e}");
+        assert!(case_filter(&args(&["cases", "--out", "c.csv", "--q", "x"])).is_err());
+    }
+
+    #[test]
+    fn equipment_filters_are_read_like_the_list() {
+        let a = args(&[
+            "equipment",
+            "--out",
+            "e.xlsx",
+            "--filter-kind",
+            "elevator",
+            "--status",
+            "in_use",
+            "--alert",
+            "inspection_overdue",
+            "--unit",
+            "371799001",
+        ]);
+        let f = equipment_filter(&a).unwrap();
+        assert_eq!(
+            (f.kind, f.status, f.alert, f.unit.as_deref()),
+            (
+                Some(EquipmentKind::Elevator),
+                Some(EquipmentStatus::InUse),
+                Some(AlertKind::InspectionOverdue),
+                Some("371799001")
+            )
+        );
+        let e = equipment_filter(&args(&["equipment", "--out", "e.csv", "--alert", "rust"]))
+            .unwrap_err();
+        assert!(e.to_string().contains("rust"), "{e}");
+        assert!(equipment_filter(&args(&["equipment", "--out", "e.csv", "--q", "x"])).is_err());
+    }
+}

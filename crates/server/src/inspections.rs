@@ -1,0 +1,206 @@
+//! `/api/v1/inspection-templates`, `/api/v1/inspection-plans` and
+//! `/api/v1/inspection-records`: the inspection engine (排查).
+
+use crate::extract::{id, Json, Query};
+use crate::{ApiResult, AppState, Caller};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::Router;
+use serde::{Deserialize, Serialize};
+use wangge_core::inspections::TemplateBody;
+use wangge_store::inspections::{
+    self, NewPlan, NewRecord, Plan, PlanStats, ProblemList, Record, Submitted, Target, Template,
+    TemplateSummary,
+};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/inspection-templates",
+            get(list_templates).post(create_template),
+        )
+        .route("/inspection-templates/{code}", get(show_template))
+        .route("/inspection-plans", get(list_plans).post(create_plan))
+        .route("/inspection-plans/{id}", get(show_plan))
+        .route("/inspection-records", axum::routing::post(submit_record))
+        .route("/inspection-records/{id}", get(show_record))
+        .route("/inspection-records/{id}/problem-list", get(problem_list))
+}
+
+#[utoipa::path(get, path = "/api/v1/inspection-templates", tag = "inspections",
+    responses((status = 200, body = Vec<TemplateSummary>), (status = 403, body = crate::error::Problem)))]
+pub async fn list_templates(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+) -> ApiResult<axum::Json<Vec<TemplateSummary>>> {
+    Ok(axum::Json(
+        s.store
+            .db
+            .read(move |c| inspections::list_templates(c, &ctx))
+            .await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct VersionQuery {
+    /// A past version; the latest when absent.
+    version: Option<i64>,
+}
+
+#[utoipa::path(get, path = "/api/v1/inspection-templates/{code}", tag = "inspections",
+    params(("code" = String, Path, description = "template code"), VersionQuery),
+    responses((status = 200, body = Template), (status = 404, body = crate::error::Problem)))]
+pub async fn show_template(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(code): Path<String>,
+    Query(q): Query<VersionQuery>,
+) -> ApiResult<axum::Json<Template>> {
+    Ok(axum::Json(
+        s.store
+            .db
+            .read(move |c| inspections::get_template(c, &ctx, &code, q.version))
+            .await?,
+    ))
+}
+
+/// Posting a checklist under a new code makes version 1; under an existing
+/// code, the next version (an identical checklist answers the latest one).
+#[utoipa::path(post, path = "/api/v1/inspection-templates", tag = "inspections",
+    request_body = TemplateBody,
+    responses((status = 201, body = Template), (status = 403, body = crate::error::Problem),
+        (status = 422, body = crate::error::Problem)))]
+pub async fn create_template(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Json(body): Json<TemplateBody>,
+) -> ApiResult<(StatusCode, axum::Json<Template>)> {
+    let t = s
+        .store
+        .db
+        .write(move |c| inspections::create_template(c, &ctx, body))
+        .await?;
+    Ok((StatusCode::CREATED, axum::Json(t)))
+}
+
+#[utoipa::path(get, path = "/api/v1/inspection-plans", tag = "inspections",
+    responses((status = 200, body = Vec<Plan>), (status = 403, body = crate::error::Problem)))]
+pub async fn list_plans(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+) -> ApiResult<axum::Json<Vec<Plan>>> {
+    Ok(axum::Json(
+        s.store
+            .db
+            .read(move |c| inspections::list_plans(c, &ctx))
+            .await?,
+    ))
+}
+
+#[utoipa::path(post, path = "/api/v1/inspection-plans", tag = "inspections", request_body = NewPlan,
+    responses((status = 201, body = Plan), (status = 403, body = crate::error::Problem),
+        (status = 422, body = crate::error::Problem)))]
+pub async fn create_plan(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Json(new): Json<NewPlan>,
+) -> ApiResult<(StatusCode, axum::Json<Plan>)> {
+    let p = s
+        .store
+        .db
+        .write(move |c| inspections::create_plan(c, &ctx, new))
+        .await?;
+    Ok((StatusCode::CREATED, axum::Json(p)))
+}
+
+/// A plan with its targets, progress and statistics.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PlanDetail {
+    pub plan: Plan,
+    pub targets: Vec<Target>,
+    pub stats: PlanStats,
+}
+
+#[utoipa::path(get, path = "/api/v1/inspection-plans/{id}", tag = "inspections",
+    params(("id" = i64, Path, description = "plan id")),
+    responses((status = 200, body = PlanDetail), (status = 404, body = crate::error::Problem)))]
+pub async fn show_plan(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(pid): Path<String>,
+) -> ApiResult<axum::Json<PlanDetail>> {
+    let pid = id(&pid)?;
+    Ok(axum::Json(
+        s.store
+            .db
+            .read(move |c| {
+                Ok(PlanDetail {
+                    plan: inspections::get_plan(c, &ctx, pid)?,
+                    targets: inspections::list_targets(c, &ctx, pid)?,
+                    stats: inspections::plan_stats(c, &ctx, pid)?,
+                })
+            })
+            .await?,
+    ))
+}
+
+/// Sending the same record (same `record_key`) again answers 200 with the
+/// stored record and `replayed`; a new record answers 201.
+#[utoipa::path(post, path = "/api/v1/inspection-records", tag = "inspections", request_body = NewRecord,
+    responses((status = 201, body = Submitted), (status = 200, body = Submitted, description = "a resubmission: the stored record"),
+        (status = 403, body = crate::error::Problem), (status = 409, body = crate::error::Problem),
+        (status = 422, body = crate::error::Problem)))]
+pub async fn submit_record(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Json(new): Json<NewRecord>,
+) -> ApiResult<(StatusCode, axum::Json<Submitted>)> {
+    let cfg = s.cases.clone();
+    let r = s
+        .store
+        .db
+        .write(move |c| inspections::submit_record(c, &ctx, &cfg, new))
+        .await?;
+    let status = if r.replayed {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok((status, axum::Json(r)))
+}
+
+#[utoipa::path(get, path = "/api/v1/inspection-records/{id}", tag = "inspections",
+    params(("id" = i64, Path, description = "record id")),
+    responses((status = 200, body = Record), (status = 404, body = crate::error::Problem)))]
+pub async fn show_record(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(rid): Path<String>,
+) -> ApiResult<axum::Json<Record>> {
+    let rid = id(&rid)?;
+    Ok(axum::Json(
+        s.store
+            .db
+            .read(move |c| inspections::get_record(c, &ctx, rid))
+            .await?,
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/inspection-records/{id}/problem-list", tag = "inspections",
+    params(("id" = i64, Path, description = "record id")),
+    responses((status = 200, body = ProblemList), (status = 404, body = crate::error::Problem)))]
+pub async fn problem_list(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(rid): Path<String>,
+) -> ApiResult<axum::Json<ProblemList>> {
+    let rid = id(&rid)?;
+    Ok(axum::Json(
+        s.store
+            .db
+            .read(move |c| inspections::problem_list(c, &ctx, rid))
+            .await?,
+    ))
+}

@@ -1,0 +1,267 @@
+//! Exports over HTTP: a registry list (`/api/v1/exports/{kind}`), the case
+//! list (`/api/v1/exports/cases`) or the special-equipment list
+//! (`/api/v1/exports/equipment`) with the list's filters, as a file. The web
+//! UI's export buttons go through [`download`] too, so every export path is
+//! the same store call, with the same audit entry.
+
+use super::{encoding, file_response};
+use crate::error::ApiError;
+use crate::extract::Query;
+use crate::{ApiResult, AppState, Caller};
+use axum::extract::{Path, State};
+use axum::response::Response;
+use serde::Deserialize;
+use wangge_core::cases::CaseState;
+use wangge_core::equipment::{AlertKind, EquipmentKind, EquipmentStatus};
+use wangge_store::cases::{ListFilter, Order, Source};
+use wangge_store::transfer::{self, ExportFilter, ExportFormat, ExportOptions, Kind};
+use wangge_store::{Ctx, Error as StoreError};
+
+/// What is exported: a registry list or the case list, each with its filters.
+#[derive(Debug, Clone)]
+pub(crate) enum Listing {
+    Registry(Kind),
+    Cases(ListFilter),
+    Equipment(wangge_store::equipment::ListFilter),
+}
+
+impl Listing {
+    fn names(&self) -> (&'static str, &'static str) {
+        match self {
+            Listing::Registry(k) => (k.as_str(), k.label_zh()),
+            Listing::Cases(_) => ("cases", "事件"),
+            Listing::Equipment(_) => ("equipment", "特种设备"),
+        }
+    }
+}
+
+/// `xlsx` (the default) or `csv`.
+pub(crate) fn format(s: Option<&str>) -> Result<ExportFormat, ApiError> {
+    match s.map(str::to_ascii_lowercase).as_deref() {
+        None | Some("") | Some("xlsx") => Ok(ExportFormat::Xlsx),
+        Some("csv") => Ok(ExportFormat::Csv),
+        Some(other) => Err(ApiError::Query(format!(
+            "format must be xlsx or csv, not '{other}'"
+        ))),
+    }
+}
+
+/// Writes the export to a temporary file and answers it as a download named
+/// after the list and the time (`people-20261124-1000.xlsx`, `人员-….xlsx`).
+pub(crate) async fn download(
+    s: &AppState,
+    ctx: &Ctx,
+    listing: Listing,
+    opts: ExportOptions,
+) -> Result<Response, StoreError> {
+    let out = transfer::spool(None)?;
+    let path = out.path().to_path_buf();
+    let format = opts.format;
+    let (ascii, zh) = listing.names();
+    match listing {
+        Listing::Registry(kind) => {
+            transfer::export(&s.store, ctx, kind, opts, &path, None).await?;
+        }
+        Listing::Cases(f) => {
+            transfer::export_cases(&s.store, ctx, f, opts, &path, None).await?;
+        }
+        Listing::Equipment(f) => {
+            transfer::export_equipment(&s.store, ctx, f, opts, &path, None).await?;
+        }
+    }
+    let bytes = tokio::task::spawn_blocking(move || std::fs::read(&path))
+        .await
+        .map_err(|e| StoreError::Db(format!("export task failed: {e}")))?
+        .map_err(|e| StoreError::Db(format!("cannot read the export: {e}")))?;
+    drop(out);
+    let now = ctx.now.to_offset(wangge_store::ctx::CST);
+    let stamp = format!(
+        "{:04}{:02}{:02}-{:02}{:02}",
+        now.year(),
+        u8::from(now.month()),
+        now.day(),
+        now.hour(),
+        now.minute()
+    );
+    let ext = format.extension();
+    Ok(file_response(
+        format.content_type(),
+        &format!("{ascii}-{stamp}.{ext}"),
+        &format!("{zh}-{stamp}.{ext}"),
+        bytes,
+    ))
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ExportQuery {
+    /// Unit code: records anywhere in its subtree (default: the caller's scope).
+    unit: Option<String>,
+    /// Organisations or units of this kind only.
+    kind: Option<String>,
+    /// Units: name contains, or code starts with, this text.
+    q: Option<String>,
+    /// xlsx (default) or csv.
+    format: Option<String>,
+    /// CSV encoding: utf-8 (with BOM, default) or gbk.
+    encoding: Option<String>,
+    /// Show personal values in full (needs the permission and a reason; audited).
+    #[serde(default)]
+    unmask: bool,
+    reason: Option<String>,
+}
+
+/// A list exported with its filters: `.xlsx` with Chinese headers, frozen
+/// header row, fitted widths and a sheet with the filter and time of export,
+/// or `.csv`. Personal values are masked unless `unmask=true` with a `reason`
+/// and the role may see them; every export is audited.
+#[utoipa::path(get, path = "/api/v1/exports/{kind}", tag = "transfer",
+    params(("kind" = String, Path, description = "people, households, organisations, positions or units (cases: see /api/v1/exports/cases)"), ExportQuery),
+    responses((status = 200, description = "the file", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem),
+        (status = 422, body = crate::error::Problem)))]
+pub async fn export(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(k): Path<String>,
+    Query(q): Query<ExportQuery>,
+) -> ApiResult<Response> {
+    let kind = super::kind(&k)?;
+    let mut opts = ExportOptions::new(format(q.format.as_deref())?);
+    opts.filter = ExportFilter {
+        unit: q.unit,
+        kind: q.kind,
+        q: q.q,
+    };
+    opts.unmask = q.unmask;
+    opts.reason = q.reason;
+    if let Some(e) = encoding(q.encoding.as_deref())? {
+        opts.encoding = e;
+    }
+    Ok(download(&s, &ctx, Listing::Registry(kind), opts).await?)
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct CaseExportQuery {
+    /// One state, or several separated by commas.
+    state: Option<String>,
+    /// A minor category, or a major one for all its minors.
+    category: Option<String>,
+    /// Unit code: cases anywhere in its subtree.
+    unit: Option<String>,
+    overdue: Option<bool>,
+    source: Option<Source>,
+    /// Only for roles that may read tips.
+    confidential: Option<bool>,
+    /// Words of the description, or a tracking number.
+    text: Option<String>,
+    /// due (nearest deadline first, the default) or newest.
+    order: Option<Order>,
+    /// xlsx (default) or csv.
+    format: Option<String>,
+    /// CSV encoding: utf-8 (with BOM, default) or gbk.
+    encoding: Option<String>,
+    /// Show reporters' names and contacts in full (needs the permission and a
+    /// reason; audited). Reporters hidden from the caller stay hidden.
+    #[serde(default)]
+    unmask: bool,
+    reason: Option<String>,
+}
+
+fn states(s: Option<&str>) -> Result<Vec<CaseState>, ApiError> {
+    let Some(s) = s.filter(|s| !s.trim().is_empty()) else {
+        return Ok(Vec::new());
+    };
+    s.split(',')
+        .map(|one| {
+            let one = one.trim();
+            CaseState::ALL
+                .into_iter()
+                .find(|st| st.as_str() == one)
+                .ok_or_else(|| {
+                    ApiError::from(wangge_core::Error::invalid(
+                        "state",
+                        "case_state",
+                        format!("未知的案件状态“{one}”"),
+                        format!("unknown case state '{one}'"),
+                    ))
+                })
+        })
+        .collect()
+}
+
+/// The case list exported with the same filters as `GET /api/v1/cases`, in
+/// the same order and scope: 编号, 分类, 状态, 所在单位, 受理时间, 期限, 是否超期,
+/// 办理单位, 满意度 … with the filter and time of export on a second sheet.
+/// Reporters are masked unless `unmask=true` with a `reason`; audited.
+#[utoipa::path(get, path = "/api/v1/exports/cases", tag = "transfer", params(CaseExportQuery),
+    responses((status = 200, description = "the file", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (status = 403, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+pub async fn export_cases(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Query(q): Query<CaseExportQuery>,
+) -> ApiResult<Response> {
+    let filter = ListFilter {
+        states: states(q.state.as_deref())?,
+        category: q.category.filter(|c| !c.trim().is_empty()),
+        unit: q.unit.filter(|u| !u.trim().is_empty()),
+        overdue: q.overdue,
+        source: q.source,
+        confidential: q.confidential,
+        text: q.text.filter(|t| !t.trim().is_empty()),
+        order: q.order.unwrap_or_default(),
+    };
+    let mut opts = ExportOptions::new(format(q.format.as_deref())?);
+    opts.unmask = q.unmask;
+    opts.reason = q.reason;
+    if let Some(e) = encoding(q.encoding.as_deref())? {
+        opts.encoding = e;
+    }
+    Ok(download(&s, &ctx, Listing::Cases(filter), opts).await?)
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct EquipmentExportQuery {
+    /// Unit code: equipment anywhere in its subtree (default: the caller's scope).
+    unit: Option<String>,
+    kind: Option<EquipmentKind>,
+    status: Option<EquipmentStatus>,
+    /// Only equipment with this alert today.
+    alert: Option<AlertKind>,
+    /// Look-ahead in days for `inspection_due` (default 30).
+    within_days: Option<i64>,
+    /// xlsx (default) or csv.
+    format: Option<String>,
+    /// CSV encoding: utf-8 (with BOM, default) or gbk.
+    encoding: Option<String>,
+}
+
+/// The special-equipment list exported with the same filters as
+/// `GET /api/v1/equipment`, in the same order and scope: 使用登记证编号, 设备类别,
+/// 所在单元, 使用单位, 维保单位, 下次检验日期, 状态, 提醒 … with the filter and time
+/// of export on a second sheet; audited.
+#[utoipa::path(get, path = "/api/v1/exports/equipment", tag = "transfer", params(EquipmentExportQuery),
+    responses((status = 200, description = "the file", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem),
+        (status = 422, body = crate::error::Problem)))]
+pub async fn export_equipment(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Query(q): Query<EquipmentExportQuery>,
+) -> ApiResult<Response> {
+    let filter = wangge_store::equipment::ListFilter {
+        unit: q.unit.filter(|u| !u.trim().is_empty()),
+        kind: q.kind,
+        status: q.status,
+        alert: q.alert,
+        within_days: q.within_days,
+    };
+    let mut opts = ExportOptions::new(format(q.format.as_deref())?);
+    if let Some(e) = encoding(q.encoding.as_deref())? {
+        opts.encoding = e;
+    }
+    Ok(download(&s, &ctx, Listing::Equipment(filter), opts).await?)
+}

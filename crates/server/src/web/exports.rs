@@ -1,0 +1,298 @@
+//! Export buttons of the staff list pages (people, units, a unit's lists,
+//! cases; `/exports/equipment.xlsx?unit=&kind=&status=&alert=` serves the
+//! equipment list the same way). Every list links to
+//! `/exports/{kind}.xlsx` and `/exports/{kind}.csv` with its own query
+//! parameters, so a download holds exactly the rows the page selects (cases
+//! read their filter through the page's own `ListQuery::filter`); the file
+//! comes from the same store call as the API's `/api/v1/exports`, masked.
+//!
+//! Personal data in full is asked for on `/exports/{kind}?<filters>`: a form
+//! with the reason, posted with the session's CSRF token (a link alone can
+//! never unmask), audited with its reason like every export.
+
+use super::i18n::T;
+use super::session::PageSession;
+use super::{not_found_page, render, Form};
+use crate::error::ApiError;
+use crate::transfer::exports::download;
+use crate::AppState;
+use askama::Template;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use serde::Deserialize;
+use wangge_core::auth::Permission;
+use wangge_store::transfer::{ExportFormat, Kind};
+use wangge_store::{Ctx, Error as StoreError};
+
+mod filters;
+
+use filters::{request, Request};
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/exports/{file}", get(get_export).post(post_full))
+}
+
+/// One list's export links, as the partial `export_links.html` shows them.
+pub struct ExportLinks {
+    pub kind: &'static str,
+    pub label: &'static str,
+    /// The list's filters as a query string.
+    pub query: String,
+    /// The caller may also export personal data in full.
+    pub full: bool,
+}
+
+impl ExportLinks {
+    /// The links for one list, or none when the caller may not export.
+    pub fn of(t: T, ctx: &Ctx, what: WebKind, query: String) -> Vec<ExportLinks> {
+        let readable = what != WebKind::Equipment || ctx.can(Permission::EquipmentRead);
+        if !ctx.can(Permission::Export) || !readable {
+            return Vec::new();
+        }
+        vec![ExportLinks {
+            kind: what.slug(),
+            label: what.label(t),
+            query,
+            full: what.personal() && ctx.can(Permission::RevealPersonal),
+        }]
+    }
+}
+
+/// A list's filters as a query string, leaving out those not given.
+pub fn query(pairs: &[(&str, &str)]) -> String {
+    let given: Vec<(&str, &str)> = pairs
+        .iter()
+        .filter(|(_, v)| !v.trim().is_empty())
+        .copied()
+        .collect();
+    serde_urlencoded::to_string(given).unwrap_or_default()
+}
+
+/// The lists the web can export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WebKind {
+    Registry(Kind),
+    Cases,
+    Equipment,
+}
+
+impl WebKind {
+    fn parse(s: &str) -> Option<WebKind> {
+        match s {
+            "cases" => return Some(WebKind::Cases),
+            "equipment" => return Some(WebKind::Equipment),
+            _ => {}
+        }
+        Kind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .map(WebKind::Registry)
+    }
+
+    fn slug(self) -> &'static str {
+        match self {
+            WebKind::Registry(k) => k.as_str(),
+            WebKind::Cases => "cases",
+            WebKind::Equipment => "equipment",
+        }
+    }
+
+    fn label(self, t: T) -> &'static str {
+        match self {
+            WebKind::Registry(k) => t.pick(k.label_zh(), k.as_str()),
+            WebKind::Cases => t.pick("事件", "cases"),
+            WebKind::Equipment => t.pick("特种设备", "equipment"),
+        }
+    }
+
+    /// Whether an export of this list carries personal data that can be unmasked.
+    fn personal(self) -> bool {
+        matches!(
+            self,
+            WebKind::Cases | WebKind::Registry(Kind::People | Kind::Positions)
+        )
+    }
+
+    /// The list page to go back to: the list itself, or the unit page whose
+    /// links lead to lists without a page of their own.
+    fn back(self, query: &str, unit: Option<&str>) -> String {
+        match (self, unit) {
+            (WebKind::Cases, _) => format!("/cases?{query}"),
+            (WebKind::Equipment, _) => format!("/equipment?{query}"),
+            (WebKind::Registry(Kind::People), _) => format!("/people?{query}"),
+            (WebKind::Registry(Kind::Units), None) => format!("/units?{query}"),
+            (WebKind::Registry(_), Some(code)) => format!("/units/{}", super::urlencode(code)),
+            (WebKind::Registry(_), None) => "/units".to_string(),
+        }
+    }
+}
+
+/// `people.xlsx` → (people, Some(xlsx)); `people` → (people, None).
+fn split(file: &str) -> Option<(WebKind, Option<ExportFormat>)> {
+    match file.rsplit_once('.') {
+        Some((kind, "xlsx")) => Some((WebKind::parse(kind)?, Some(ExportFormat::Xlsx))),
+        Some((kind, "csv")) => Some((WebKind::parse(kind)?, Some(ExportFormat::Csv))),
+        Some(_) => None,
+        None => Some((WebKind::parse(file)?, None)),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "exports.html")]
+struct ExportPage {
+    t: T,
+    user: wangge_store::accounts::User,
+    csrf: String,
+    kind: &'static str,
+    label: &'static str,
+    query: String,
+    filters: Vec<(&'static str, String)>,
+    can_full: bool,
+    reason: String,
+    reason_error: Option<String>,
+    format: &'static str,
+    error: Option<String>,
+    back: String,
+}
+
+struct Shown {
+    reason: String,
+    reason_error: Option<String>,
+    format: ExportFormat,
+    error: Option<String>,
+}
+
+fn page(t: T, s: PageSession, r: &Request, shown: Shown, status: StatusCode) -> Response {
+    render(
+        status,
+        &ExportPage {
+            t,
+            can_full: r.what.personal() && s.ctx.can(Permission::RevealPersonal),
+            user: s.user,
+            csrf: s.csrf,
+            kind: r.what.slug(),
+            label: r.what.label(t),
+            query: r.query.clone(),
+            filters: r.lines.clone(),
+            reason: shown.reason,
+            reason_error: shown.reason_error,
+            format: shown.format.extension(),
+            error: shown.error,
+            back: r.what.back(&r.query, r.filter.unit.as_deref()),
+        },
+    )
+}
+
+/// A refused export as a page: what is absent or out of scope is not found;
+/// a wrong value is said on the export page; the rest is the API's answer.
+fn refused(t: T, s: PageSession, r: &Request, format: ExportFormat, e: StoreError) -> Response {
+    match e {
+        StoreError::NotFound { .. } | StoreError::Forbidden => not_found_page(t),
+        StoreError::Domain(
+            wangge_core::Error::Invalid { zh, en, .. }
+            | wangge_core::Error::Conflict { zh, en, .. },
+        ) => {
+            let msg = t.pick(&zh, &en).to_string();
+            let shown = Shown {
+                reason: String::new(),
+                reason_error: None,
+                format,
+                error: Some(msg),
+            };
+            page(t, s, r, shown, StatusCode::UNPROCESSABLE_ENTITY)
+        }
+        other => ApiError::from(other).into_response(),
+    }
+}
+
+async fn get_export(
+    State(st): State<AppState>,
+    t: T,
+    s: PageSession,
+    Path(file): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let Some((what, format)) = split(&file) else {
+        return not_found_page(t);
+    };
+    if !s.ctx.can(Permission::Export) {
+        return not_found_page(t);
+    }
+    let r = match request(t, &s.ctx, what, raw.as_deref().unwrap_or("")) {
+        Ok(r) => r,
+        Err(e) => return e.into_response(),
+    };
+    let Some(format) = format else {
+        let shown = Shown {
+            reason: String::new(),
+            reason_error: None,
+            format: ExportFormat::Xlsx,
+            error: None,
+        };
+        return page(t, s, &r, shown, StatusCode::OK);
+    };
+    let opts = r.options(format);
+    match download(&st, &s.ctx, r.listing.clone(), opts).await {
+        Ok(res) => res,
+        Err(e) => refused(t, s, &r, format, e),
+    }
+}
+
+#[derive(Deserialize)]
+struct FullForm {
+    csrf: String,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    format: String,
+}
+
+/// The export in full: the reason is checked (and audited) by the store; a
+/// missing one is said next to its field and nothing is exported or audited.
+async fn post_full(
+    State(st): State<AppState>,
+    t: T,
+    s: PageSession,
+    Path(file): Path<String>,
+    RawQuery(raw): RawQuery,
+    Form(f): Form<FullForm>,
+) -> Response {
+    if !crate::auth::same(&s.csrf, &f.csrf) {
+        return ApiError::Csrf.into_response();
+    }
+    let Some((what, _)) = split(&file) else {
+        return not_found_page(t);
+    };
+    if !s.ctx.can(Permission::Export) {
+        return not_found_page(t);
+    }
+    let r = match request(t, &s.ctx, what, raw.as_deref().unwrap_or("")) {
+        Ok(r) => r,
+        Err(e) => return e.into_response(),
+    };
+    let format = match f.format.as_str() {
+        "csv" => ExportFormat::Csv,
+        _ => ExportFormat::Xlsx,
+    };
+    let mut opts = r.options(format);
+    opts.unmask = true;
+    opts.reason = Some(f.reason.clone());
+    match download(&st, &s.ctx, r.listing.clone(), opts).await {
+        Ok(res) => res,
+        Err(StoreError::Domain(wangge_core::Error::Invalid { field, zh, en, .. }))
+            if field == "reason" =>
+        {
+            let shown = Shown {
+                reason: f.reason,
+                reason_error: Some(t.pick(&zh, &en).to_string()),
+                format,
+                error: None,
+            };
+            page(t, s, &r, shown, StatusCode::UNPROCESSABLE_ENTITY)
+        }
+        Err(e) => refused(t, s, &r, format, e),
+    }
+}
