@@ -117,8 +117,9 @@ enum Command {
     Export {
         #[command(flatten)]
         db: DbArgs,
+        // Boxed: the export's many filters would make every command as large.
         #[command(flatten)]
-        args: transfer::ExportArgs,
+        args: Box<transfer::ExportArgs>,
     },
     /// Write the import template of a kind (.xlsx, with notes and an example row).
     Template {
@@ -308,7 +309,7 @@ async fn run(command: Command, file: FileSettings) -> anyhow::Result<()> {
         }
         Command::Export { db, args } => {
             let r = resolve(&file, &db, None, settings::DEFAULT_DATABASE);
-            transfer::export(&open(&r).await?, args).await
+            transfer::export(&open(&r).await?, *args).await
         }
         Command::Template { args } => transfer::template(args),
         Command::Backup { db, out } => {

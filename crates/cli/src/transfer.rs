@@ -1,5 +1,6 @@
 //! `wangge import`, `wangge export` and `wangge template`: registry files in and
-//! out (and the case list out) from the command line, with a progress bar on a terminal. The operator
+//! out (and the case, equipment, construction-site, inspection-plan, plan-target,
+//! account, category and audit lists out) from the command line, with a progress bar on a terminal. The operator
 //! acts as the system (`cli` in the audit log); `--unit` narrows an import or
 //! export to a subtree, and rows outside it are then rejected.
 
@@ -17,7 +18,7 @@ use wangge_store::{units, Ctx, Scope, Store};
 
 mod filters;
 
-use filters::{case_filter, equipment_filter};
+use filters::{audit_filter, case_filter, equipment_filter, site_filter};
 
 #[derive(Args)]
 pub struct ImportArgs {
@@ -41,8 +42,13 @@ pub struct ImportArgs {
 
 #[derive(Args)]
 pub struct ExportArgs {
-    /// people, households, organisations, positions, units, cases (事件) or equipment (特种设备).
+    /// people, households, organisations, positions, units, cases (事件), equipment (特种设备),
+    /// construction-sites (建筑工地), inspection-plans (排查计划), plan-targets (检查对象,
+    /// with --plan), accounts (账号), categories (事件分类) or audit (审计日志).
     kind: String,
+    /// Plan targets: the inspection plan's id.
+    #[arg(long)]
+    plan: Option<i64>,
     /// Records in this unit's subtree (default: the whole tree).
     #[arg(long)]
     unit: Option<String>,
@@ -82,12 +88,22 @@ pub struct ExportArgs {
     /// Cases: words of the description, or a tracking number.
     #[arg(long)]
     text: Option<String>,
-    /// Equipment: in this status (in_use, stopped, scrapped).
+    /// Equipment: in this status (in_use, stopped, scrapped); construction sites:
+    /// planned, active, suspended, finished.
     #[arg(long)]
     status: Option<String>,
     /// Equipment: with this alert today (inspection_overdue, inspection_due, maintenance_overdue).
     #[arg(long)]
     alert: Option<String>,
+    /// Audit log: entries by this account.
+    #[arg(long)]
+    actor: Option<String>,
+    /// Audit log: entries about this kind of record (person, case, export …).
+    #[arg(long)]
+    entity: Option<String>,
+    /// Audit log: entries of this action (create, update, export …).
+    #[arg(long)]
+    action: Option<String>,
 }
 
 #[derive(Args)]
@@ -239,22 +255,52 @@ pub async fn import(store: &Store, a: ImportArgs) -> anyhow::Result<bool> {
 }
 
 /// The list an export is of.
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum Listing {
     Registry(Kind),
     Cases,
     Equipment,
+    Sites,
+    Plans,
+    Audit,
+    PlanTargets,
+    Accounts,
+    Categories,
 }
 
 pub async fn export(store: &Store, a: ExportArgs) -> anyhow::Result<()> {
     let listing = match a.kind.trim() {
         "cases" | "case" | "事件" | "案件" => Listing::Cases,
         "equipment" | "特种设备" | "设备" => Listing::Equipment,
+        "construction-sites" | "sites" | "建筑工地" | "工地" => Listing::Sites,
+        "inspection-plans" | "plans" | "排查计划" => Listing::Plans,
+        "audit" | "审计日志" => Listing::Audit,
+        "plan-targets" | "targets" | "检查对象" => Listing::PlanTargets,
+        "accounts" | "users" | "账号" => Listing::Accounts,
+        "categories" | "事件分类" | "分类" => Listing::Categories,
         other => Listing::Registry(kind(other)?),
     };
-    if (a.status.is_some() || a.alert.is_some()) && !matches!(listing, Listing::Equipment) {
+    if a.plan.is_some() != (listing == Listing::PlanTargets) {
+        bail!("检查对象导出需要 --plan,其他导出不接受 --plan / plan-target exports need --plan, and only they take it");
+    }
+    if matches!(
+        listing,
+        Listing::PlanTargets | Listing::Accounts | Listing::Categories
+    ) && (a.unit.is_some() || a.filter_kind.is_some() || a.q.is_some())
+    {
+        bail!("检查对象、账号和事件分类导出没有 --unit、--filter-kind、--q 筛选 / plan-target, account and category exports take no --unit, --filter-kind, --q");
+    }
+    if a.alert.is_some() && listing != Listing::Equipment {
+        bail!("--alert 只用于特种设备导出 / only equipment exports take --alert");
+    }
+    if a.status.is_some() && !matches!(listing, Listing::Equipment | Listing::Sites) {
         bail!(
-            "--status、--alert 只用于特种设备导出 / only equipment exports take --status, --alert"
+            "--status 只用于特种设备和建筑工地导出 / only equipment and construction-site exports take --status"
         );
+    }
+    if listing != Listing::Audit && (a.actor.is_some() || a.entity.is_some() || a.action.is_some())
+    {
+        bail!("--actor、--entity、--action 只用于审计日志导出 / only audit-log exports take --actor, --entity, --action");
     }
     if !matches!(listing, Listing::Cases)
         && (!a.state.is_empty()
@@ -289,6 +335,26 @@ pub async fn export(store: &Store, a: ExportArgs) -> anyhow::Result<()> {
         Listing::Equipment => {
             let filter = equipment_filter(&a)?;
             transfer::export_equipment(store, &ctx, filter, opts, &a.out, bar).await
+        }
+        Listing::Sites => {
+            let filter = site_filter(&a)?;
+            transfer::export_sites(store, &ctx, filter, opts, &a.out, bar).await
+        }
+        Listing::Plans => {
+            if a.unit.is_some() || a.filter_kind.is_some() || a.q.is_some() {
+                bail!("排查计划导出没有筛选条件 / inspection-plan exports take no filters");
+            }
+            transfer::export_plans(store, &ctx, opts, &a.out, bar).await
+        }
+        Listing::PlanTargets => {
+            let plan = a.plan.unwrap_or_default();
+            transfer::export_plan_targets(store, &ctx, plan, opts, &a.out, bar).await
+        }
+        Listing::Accounts => transfer::export_accounts(store, &ctx, opts, &a.out, bar).await,
+        Listing::Categories => transfer::export_categories(store, &ctx, opts, &a.out, bar).await,
+        Listing::Audit => {
+            let filter = audit_filter(&a)?;
+            transfer::export_audit(store, &ctx, filter, opts, &a.out, bar).await
         }
         Listing::Registry(kind) => {
             opts.filter = ExportFilter {

@@ -557,3 +557,39 @@ fn a_calendar_file_extends_the_years_and_a_bad_one_stops_the_start() {
     drop(s);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn plan_targets_accounts_and_categories_export_from_the_command_line() {
+    let dir = temp_dir("admin-exports");
+    let url = db_url(&dir);
+    let file = |name: &str| dir.join(name).display().to_string();
+    let export = |args: &[&str]| {
+        let mut all = vec!["export"];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&["--database-url", &url]);
+        run(&all)
+    };
+
+    let (ok, out, err) = export(&["accounts", "--out", &file("a.xlsx")]);
+    assert!(ok, "{err}");
+    assert!(out.contains("已导出"), "{out}");
+    assert!(std::fs::read(dir.join("a.xlsx"))
+        .unwrap()
+        .starts_with(b"PK"));
+    let (ok, _, err) = export(&["categories", "--out", &file("c.csv")]);
+    assert!(ok, "{err}");
+    let text = std::fs::read_to_string(dir.join("c.csv")).unwrap();
+    assert!(text.starts_with("\u{feff}分类代码,大类,小类"), "{text}");
+
+    // A plan's targets need the plan, and only they take one.
+    let (ok, _, err) = export(&["plan-targets", "--out", &file("t.xlsx")]);
+    assert!(!ok && err.contains("--plan"), "{err}");
+    let (ok, _, err) = export(&["accounts", "--plan", "1", "--out", &file("x.xlsx")]);
+    assert!(!ok && err.contains("--plan"), "{err}");
+    let (ok, _, err) = export(&["categories", "--unit", "371799", "--out", &file("x.xlsx")]);
+    assert!(!ok && err.contains("--unit"), "{err}");
+    let (ok, _, _) = export(&["plan-targets", "--plan", "999", "--out", &file("t.xlsx")]);
+    assert!(!ok);
+    assert!(!dir.join("t.xlsx").exists() && !dir.join("x.xlsx").exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}

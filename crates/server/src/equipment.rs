@@ -13,7 +13,7 @@ use wangge_core::equipment::{
 };
 use wangge_store::equipment::{
     self as eq, AlertList, Equipment, EquipmentPatch, Maintenance, NewEquipment, NewInspection,
-    NewMaintenance, NewSite, PeriodicInspection, Site,
+    NewMaintenance, NewSite, PeriodicInspection, Site, SitePatch,
 };
 use wangge_store::Page;
 
@@ -25,7 +25,10 @@ pub fn routes() -> Router<AppState> {
         .route("/equipment/{id}/maintenance", post(add_maintenance))
         .route("/equipment/{id}/inspections", post(add_inspection))
         .route("/construction-sites", get(list_sites).post(create_site))
-        .route("/construction-sites/{id}", get(show_site))
+        .route(
+            "/construction-sites/{id}",
+            get(show_site).patch(update_site),
+        )
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -259,5 +262,27 @@ pub async fn show_site(
     let sid = id(&sid)?;
     Ok(axum::Json(
         s.store.db.read(move |c| eq::get_site(c, &ctx, sid)).await?,
+    ))
+}
+
+/// Changes the fields given (name, builder, unit, location, period, status);
+/// the others stay. The site and a new unit must both lie in the caller's
+/// scope; the audit entry names the changed fields.
+#[utoipa::path(patch, path = "/api/v1/construction-sites/{id}", tag = "equipment", request_body = SitePatch,
+    params(("id" = i64, Path, description = "construction site id")),
+    responses((status = 200, body = Site), (status = 403, body = crate::error::Problem),
+        (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+pub async fn update_site(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(sid): Path<String>,
+    Json(patch): Json<SitePatch>,
+) -> ApiResult<axum::Json<Site>> {
+    let sid = id(&sid)?;
+    Ok(axum::Json(
+        s.store
+            .db
+            .write(move |c| eq::update_site(c, &ctx, sid, patch))
+            .await?,
     ))
 }

@@ -56,6 +56,9 @@ use utoipa::OpenApi;
         crate::attachments::content, crate::attachments::thumbnail,
         crate::transfer::upload, crate::transfer::show_run, crate::transfer::report,
         crate::transfer::exports::export, crate::transfer::exports::export_cases, crate::transfer::exports::export_equipment, crate::transfer::template,
+        crate::transfer::exports::export_sites, crate::transfer::exports::export_plans, crate::transfer::exports::export_audit,
+        crate::transfer::exports::admin::export_plan_targets, crate::transfer::exports::admin::export_accounts,
+        crate::transfer::exports::admin::export_categories,
         crate::inspections::list_templates, crate::inspections::show_template,
         crate::inspections::create_template, crate::inspections::list_plans,
         crate::inspections::create_plan, crate::inspections::show_plan,
@@ -64,7 +67,7 @@ use utoipa::OpenApi;
         crate::equipment::list, crate::equipment::create, crate::equipment::show,
         crate::equipment::update, crate::equipment::add_maintenance, crate::equipment::add_inspection,
         crate::equipment::alerts, crate::equipment::list_sites, crate::equipment::create_site,
-        crate::equipment::show_site,
+        crate::equipment::show_site, crate::equipment::update_site,
     ),
     components(schemas(crate::error::Problem)),
     modifiers(&Security)

@@ -50,10 +50,13 @@ pub async fn create(
     Caller(ctx): Caller,
     Json(new): Json<NewPerson>,
 ) -> ApiResult<(StatusCode, axum::Json<Person>)> {
+    // Validation, keyed hashes and encryption happen here, on the request's
+    // own task, so the writer (one thread on SQLite) only inserts and audits.
+    let prepared = people::prepare_new(&ctx, new)?;
     let p = s
         .store
         .db
-        .write(move |c| people::create(c, &ctx, new))
+        .write(move |c| people::create_prepared(c, &ctx, prepared))
         .await?;
     Ok((StatusCode::CREATED, axum::Json(p)))
 }

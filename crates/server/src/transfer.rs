@@ -42,6 +42,18 @@ pub fn routes() -> Router<AppState> {
         .route("/imports/runs/{id}/report", get(report))
         .route("/exports/cases", get(exports::export_cases))
         .route("/exports/equipment", get(exports::export_equipment))
+        .route("/exports/construction-sites", get(exports::export_sites))
+        .route("/exports/inspection-plans", get(exports::export_plans))
+        .route("/exports/audit", get(exports::export_audit))
+        .route(
+            "/exports/plan-targets",
+            get(exports::admin::export_plan_targets),
+        )
+        .route("/exports/accounts", get(exports::admin::export_accounts))
+        .route(
+            "/exports/categories",
+            get(exports::admin::export_categories),
+        )
         .route("/exports/{kind}", get(exports::export))
         .route("/templates/{kind}", get(template))
 }

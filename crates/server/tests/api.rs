@@ -15,6 +15,8 @@ mod api {
     mod cases;
     mod equipment;
     mod exports;
+    mod exports_admin;
+    mod exports_lists;
     mod health;
     mod injection;
     mod inspections;
@@ -25,6 +27,7 @@ mod api {
     mod roles;
     mod sessions;
     mod shutdown;
+    mod site_edit;
     mod throttle;
     mod transfer;
     mod units;

@@ -63,12 +63,11 @@ pub const ZONE_CODE: &str = "371799";
 /// that need ID numbers guaranteed not to collide with demo residents.
 pub const LAST_DEMO_BIRTH_YEAR: i32 = 2023;
 
-/// Residents per write job. The writer runs each job in its own savepoint, and
-/// SQLite's cost per statement grows with what the savepoint has written, so
-/// jobs stay small; a group of them shares one transaction (and one fsync)
-/// through group commit.
+/// Residents per generated batch: the unit the preparing threads share out
+/// (a batch holds whole households).
 const JOB: usize = 200;
-/// Jobs prepared and queued together, up to 50,000 residents per commit: with
+/// Batches per group, up to 50,000 residents: each group is one bulk write in
+/// a transaction of its own (`Db::write_alone`: no savepoint, one fsync). With
 /// random keys (the ID and phone hashes) each commit rewrites leaf pages all
 /// over those indexes, so fewer, larger commits write less.
 const JOBS_PER_GROUP: usize = 250;

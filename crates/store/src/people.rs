@@ -2,7 +2,7 @@
 //! with keyed hashes for lookup, and leave the store masked.
 
 use crate::ctx::{ms_to_time, Ctx};
-use crate::db::{Backend, Conn, Row, Value};
+use crate::db::{Conn, Row, Value};
 use crate::error::{Error, Result};
 use crate::paging::{self, Page};
 use crate::{audit, households, params, units};
@@ -11,8 +11,13 @@ use serde_json::json;
 use time::OffsetDateTime;
 use wangge_core::auth::Permission;
 use wangge_core::ids::{parse_phone, Sex};
-use wangge_core::people::{check_text, optional, validate_person, Relation};
+use wangge_core::people::{check_text, optional, Relation};
 use wangge_core::{mask, Error as CoreError};
+
+mod prepared;
+pub use prepared::{
+    create_prepared, insert_prepared, prepare, prepare_new, PreparedNew, PreparedPerson,
+};
 
 const F_ID: &str = "people.id_number";
 const F_PHONE: &str = "people.phone";
@@ -127,7 +132,7 @@ fn from_row(ctx: &Ctx, r: &Row) -> Result<(Person, String)> {
     ))
 }
 
-fn duplicate_id() -> Error {
+pub(crate) fn duplicate_id() -> Error {
     // Says nothing about the person already registered.
     CoreError::conflict(
         "person_exists",
@@ -138,7 +143,7 @@ fn duplicate_id() -> Error {
 }
 
 /// Checks a household reference and its relation, within scope.
-fn check_household(
+pub(crate) fn check_household(
     c: &mut dyn Conn,
     ctx: &Ctx,
     household: Option<i64>,
@@ -193,30 +198,12 @@ fn check_household(
     }
 }
 
+/// Creates a person in one go (validation and encryption included); the API
+/// splits this into [`prepare_new`] before the write and [`create_prepared`]
+/// inside it, so the CPU work stays off the writer thread.
 pub fn create(c: &mut dyn Conn, ctx: &Ctx, new: NewPerson) -> Result<Person> {
-    ctx.require(Permission::RegistryWrite)?;
-    let unit = units::resolve(c, ctx, "unit", &new.unit)?;
-    let p = prepare(
-        ctx,
-        &new.name,
-        &new.id_number,
-        new.phone.as_deref(),
-        new.address_detail.as_deref(),
-        (unit.id, &unit.path),
-        new.household_id,
-        new.relation,
-    )?;
-    check_household(c, ctx, new.household_id, new.relation, None)?;
-    let id = insert(c, ctx, &p)?;
-    audit::record(
-        c,
-        ctx,
-        "person",
-        id,
-        "create",
-        json!({"fields": ["name", "id_number", "phone", "unit", "address_detail", "household_id", "relation"]}),
-    )?;
-    get(c, ctx, id)
+    let p = prepare_new(ctx, new)?;
+    create_prepared(c, ctx, p)
 }
 
 pub fn get(c: &mut dyn Conn, ctx: &Ctx, id: i64) -> Result<Person> {
@@ -408,145 +395,4 @@ pub fn reveal(c: &mut dyn Conn, ctx: &Ctx, id: i64, reason: &str) -> Result<Reve
     };
     audit::record(c, ctx, "person", id, "reveal", json!({"reason": reason}))?;
     Ok(out)
-}
-
-/// Rows per statement in [`insert_prepared`]: on PostgreSQL each statement is a
-/// round trip, on SQLite a statement's fixed overhead on the writer thread; a
-/// fixed size keeps the statement text, and so its prepared statement, the same.
-const PEOPLE_PER_INSERT: usize = 32;
-
-/// Inserts many prepared people in the caller's transaction (bulk loads, demo),
-/// several rows per statement.
-pub fn insert_prepared(c: &mut dyn Conn, ctx: &Ctx, rows: &[PreparedPerson]) -> Result<()> {
-    // On SQLite a multi-row statement inside a large transaction needs a
-    // statement journal, and at 1,000,000 residents its release
-    // (`sqlite3BtreeSavepoint`) took 93 % of the writer: one row per statement
-    // there, where a statement costs no round trip anyway.
-    if c.backend() == Backend::Sqlite {
-        for p in rows {
-            insert(c, ctx, p)?;
-        }
-        return Ok(());
-    }
-    let now = ctx.now_ms();
-    for chunk in rows.chunks(PEOPLE_PER_INSERT) {
-        let mut sql = String::from(
-            "INSERT INTO people (name, sex, birth_date, id_hash, id_enc, phone_hash, phone_enc, address_enc,
-                unit_id, unit_path, household_id, relation, created_at, updated_at) VALUES ",
-        );
-        let mut args: Vec<Value> = Vec::with_capacity(1 + chunk.len() * 12);
-        args.push(now.into());
-        for (i, p) in chunk.iter().enumerate() {
-            if i > 0 {
-                sql.push_str(", ");
-            }
-            let n = 2 + 12 * i;
-            sql.push('(');
-            for k in 0..12 {
-                sql.push_str(&format!("${}, ", n + k));
-            }
-            sql.push_str("$1, $1)");
-            args.extend(row_values(p));
-        }
-        c.execute(&sql, &args).map_err(|e| match e {
-            Error::Unique(_) => duplicate_id(),
-            other => other,
-        })?;
-    }
-    Ok(())
-}
-
-/// A prepared person's columns from `name` to `relation`, in table order.
-fn row_values(p: &PreparedPerson) -> [Value; 12] {
-    [
-        p.name.as_str().into(),
-        p.sex.as_str().into(),
-        p.birth_date.as_str().into(),
-        p.id_hash.clone().into(),
-        p.id_enc.clone().into(),
-        p.phone_hash.clone().into(),
-        p.phone_enc.clone().into(),
-        p.address_enc.clone().into(),
-        p.unit_id.into(),
-        p.unit_path.as_str().into(),
-        p.household_id.into(),
-        p.relation.map(Relation::as_str).into(),
-    ]
-}
-
-fn insert(c: &mut dyn Conn, ctx: &Ctx, p: &PreparedPerson) -> Result<i64> {
-    c.query_one(
-        "INSERT INTO people (name, sex, birth_date, id_hash, id_enc, phone_hash, phone_enc, address_enc,
-            unit_id, unit_path, household_id, relation, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) RETURNING id",
-        &{
-            let mut args = row_values(p).to_vec();
-            args.push(ctx.now_ms().into());
-            args
-        },
-    )
-    .map_err(|e| match e {
-        Error::Unique(_) => duplicate_id(),
-        other => other,
-    })?
-    .get(0)
-}
-
-/// A person validated, hashed and encrypted, ready for [`insert_prepared`].
-/// Preparing is CPU work that can run on many threads before the single write.
-#[derive(Debug, Clone)]
-pub struct PreparedPerson {
-    pub name: String,
-    pub sex: Sex,
-    pub birth_date: String,
-    pub id_hash: Vec<u8>,
-    pub id_enc: Vec<u8>,
-    pub phone_hash: Option<Vec<u8>>,
-    pub phone_enc: Option<Vec<u8>>,
-    pub address_enc: Option<Vec<u8>>,
-    pub unit_id: i64,
-    pub unit_path: String,
-    pub household_id: Option<i64>,
-    pub relation: Option<Relation>,
-}
-
-/// Validates and encrypts one person for a bulk load into a known unit.
-#[allow(clippy::too_many_arguments)]
-pub fn prepare(
-    ctx: &Ctx,
-    name: &str,
-    id_number: &str,
-    phone: Option<&str>,
-    address_detail: Option<&str>,
-    unit: (i64, &str),
-    household_id: Option<i64>,
-    relation: Option<Relation>,
-) -> Result<PreparedPerson> {
-    let v = validate_person(name, id_number, phone, address_detail, ctx.today())?;
-    let keys = ctx.keys();
-    Ok(PreparedPerson {
-        name: v.name,
-        sex: v.id.sex,
-        birth_date: v.id.birth_date.to_string(),
-        id_hash: keys.lookup_hash(F_ID, v.id.as_str()),
-        id_enc: keys.seal(F_ID, v.id.as_str())?,
-        phone_hash: v
-            .phone
-            .as_ref()
-            .map(|p| keys.lookup_hash(F_PHONE, p.as_str())),
-        phone_enc: v
-            .phone
-            .as_ref()
-            .map(|p| keys.seal(F_PHONE, p.as_str()))
-            .transpose()?,
-        address_enc: v
-            .address_detail
-            .as_ref()
-            .map(|a| keys.seal(F_ADDRESS, a))
-            .transpose()?,
-        unit_id: unit.0,
-        unit_path: unit.1.to_string(),
-        household_id,
-        relation,
-    })
 }

@@ -3,7 +3,11 @@
 //! headers (English accepted too), for people with their households,
 //! households, organisations, positions and units; exports of the case and
 //! special-equipment lists with their own filters (`export_cases.rs`,
-//! `export_equipment.rs`, through the lists' own store functions).
+//! `export_equipment.rs`, through the lists' own store functions), and of the
+//! construction-site list, the inspection plans and the audit log
+//! (`export_sites.rs`, `export_plans.rs`, `export_audit.rs`, sharing
+//! `export_list.rs`), of one plan's targets (`export_targets.rs`) and of the
+//! administrator's accounts and categories (`export_admin.rs`).
 //!
 //! An import reads the file twice, streaming, and never holds it in memory:
 //! 1. **check**: every row is parsed, validated and compared with the database
@@ -22,8 +26,14 @@
 mod columns;
 mod directory;
 mod export;
+mod export_admin;
+mod export_audit;
 mod export_cases;
 mod export_equipment;
+mod export_list;
+mod export_plans;
+mod export_sites;
+mod export_targets;
 mod import;
 mod import_equipment;
 mod import_households;
@@ -40,8 +50,16 @@ mod xlsx;
 
 pub use columns::{columns, Column, Use};
 pub use export::{export, ExportFilter, ExportFormat, ExportOptions, Exported};
+pub use export_admin::{
+    export_accounts, export_categories, ACCOUNT_HEADERS, ACCOUNT_SHEET, CATEGORY_HEADERS,
+    CATEGORY_SHEET,
+};
+pub use export_audit::{export_audit, AUDIT_HEADERS, AUDIT_SHEET};
 pub use export_cases::{export_cases, CASE_HEADERS, CASE_SHEET};
 pub use export_equipment::{export_equipment, EQUIPMENT_HEADERS, EQUIPMENT_SHEET};
+pub use export_plans::{export_plans, PLAN_HEADERS, PLAN_SHEET};
+pub use export_sites::{export_sites, site_status_zh, SITE_HEADERS, SITE_SHEET};
+pub use export_targets::{export_plan_targets, TARGET_HEADERS, TARGET_SHEET};
 pub use import::{
     import, report_of, run, spool, ImportOptions, ImportRun, ImportSummary, Imported, OnProgress,
     Progress, Stage,

@@ -17,6 +17,8 @@ mod common;
 mod at_rest;
 #[path = "store/attachments.rs"]
 mod attachments;
+#[path = "store/bulk.rs"]
+mod bulk;
 #[path = "store/calendar.rs"]
 mod calendar;
 #[path = "store/cases.rs"]
@@ -51,9 +53,13 @@ mod people;
 mod scope;
 #[path = "store/transfer.rs"]
 mod transfer;
+#[path = "store/transfer_admin.rs"]
+mod transfer_admin;
 #[path = "store/transfer_cases.rs"]
 mod transfer_cases;
 #[path = "store/transfer_equipment.rs"]
 mod transfer_equipment;
+#[path = "store/transfer_lists.rs"]
+mod transfer_lists;
 #[path = "store/units.rs"]
 mod units;

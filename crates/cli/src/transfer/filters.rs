@@ -1,12 +1,13 @@
-//! The case and equipment lists' filters from the command line, read and
-//! checked like the API's query parameters.
+//! The case, equipment, construction-site and audit lists' filters from the
+//! command line, read and checked like the API's query parameters.
 
 use super::ExportArgs;
 use anyhow::{bail, Context};
 use wangge_core::cases::CaseState;
-use wangge_core::equipment::{AlertKind, EquipmentKind, EquipmentStatus};
+use wangge_core::equipment::{AlertKind, EquipmentKind, EquipmentStatus, SiteStatus};
+use wangge_store::audit::Filter as AuditFilter;
 use wangge_store::cases::{ListFilter, Order, Source};
-use wangge_store::equipment::ListFilter as EquipmentFilter;
+use wangge_store::equipment::{ListFilter as EquipmentFilter, SiteFilter};
 
 /// The case list's filter from the command line, checked like the API's.
 pub(super) fn case_filter(a: &ExportArgs) -> anyhow::Result<ListFilter> {
@@ -54,6 +55,37 @@ pub(super) fn equipment_filter(a: &ExportArgs) -> anyhow::Result<EquipmentFilter
             .transpose()?,
         alert: a.alert.as_deref().map(AlertKind::parse).transpose()?,
         within_days: None,
+    })
+}
+
+/// The construction-site list's filter from the command line.
+pub(super) fn site_filter(a: &ExportArgs) -> anyhow::Result<SiteFilter> {
+    if a.q.is_some() || a.filter_kind.is_some() {
+        bail!("建筑工地导出不支持 --q 和 --filter-kind / construction-site exports take --unit, --status");
+    }
+    Ok(SiteFilter {
+        unit: a.unit.clone(),
+        status: a.status.as_deref().map(SiteStatus::parse).transpose()?,
+    })
+}
+
+/// The audit log's filter from the command line: the whole log, newest first,
+/// unless narrowed.
+pub(super) fn audit_filter(a: &ExportArgs) -> anyhow::Result<AuditFilter> {
+    if a.unit.is_some() || a.q.is_some() || a.filter_kind.is_some() {
+        bail!("审计日志导出不支持 --unit、--q、--filter-kind / audit-log exports take --actor, --entity, --action");
+    }
+    let given = |v: &Option<String>| {
+        v.as_ref()
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+    };
+    Ok(AuditFilter {
+        actor: given(&a.actor),
+        entity: given(&a.entity),
+        entity_id: None,
+        action: given(&a.action),
+        before: None,
     })
 }
 
@@ -140,5 +172,31 @@ mod tests {
             .unwrap_err();
         assert!(e.to_string().contains("rust"), "{e}");
         assert!(equipment_filter(&args(&["equipment", "--out", "e.csv", "--q", "x"])).is_err());
+    }
+
+    #[test]
+    fn site_and_audit_filters_are_read_like_the_lists() {
+        let f = site_filter(&args(&[
+            "construction-sites",
+            "--out",
+            "s.csv",
+            "--status",
+            "suspended",
+            "--unit",
+            "371799001",
+        ]))
+        .unwrap();
+        assert_eq!(
+            (f.status, f.unit.as_deref()),
+            (Some(SiteStatus::Suspended), Some("371799001"))
+        );
+        let e = site_filter(&args(&["sites", "--out", "s.csv", "--status", "in_use"])).unwrap_err();
+        assert!(e.to_string().contains("in_use"), "{e}");
+        let f = audit_filter(&args(&[
+            "audit", "--out", "a.xlsx", "--actor", "admin", "--action", " ",
+        ]))
+        .unwrap();
+        assert_eq!((f.actor.as_deref(), f.action), (Some("admin"), None));
+        assert!(audit_filter(&args(&["audit", "--out", "a.xlsx", "--unit", "371799"])).is_err());
     }
 }

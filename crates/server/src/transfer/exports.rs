@@ -1,6 +1,10 @@
 //! Exports over HTTP: a registry list (`/api/v1/exports/{kind}`), the case
-//! list (`/api/v1/exports/cases`) or the special-equipment list
-//! (`/api/v1/exports/equipment`) with the list's filters, as a file. The web
+//! list (`/api/v1/exports/cases`), the special-equipment list
+//! (`/api/v1/exports/equipment`), the construction sites
+//! (`/api/v1/exports/construction-sites`), the inspection plans
+//! (`/api/v1/exports/inspection-plans`) or the audit log
+//! (`/api/v1/exports/audit`) with the list's filters, one plan's targets,
+//! the accounts or the case categories (`exports/admin.rs`), as a file. The web
 //! UI's export buttons go through [`download`] too, so every export path is
 //! the same store call, with the same audit entry.
 
@@ -12,10 +16,12 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use serde::Deserialize;
 use wangge_core::cases::CaseState;
-use wangge_core::equipment::{AlertKind, EquipmentKind, EquipmentStatus};
+use wangge_core::equipment::{AlertKind, EquipmentKind, EquipmentStatus, SiteStatus};
 use wangge_store::cases::{ListFilter, Order, Source};
 use wangge_store::transfer::{self, ExportFilter, ExportFormat, ExportOptions, Kind};
 use wangge_store::{Ctx, Error as StoreError};
+
+pub mod admin;
 
 /// What is exported: a registry list or the case list, each with its filters.
 #[derive(Debug, Clone)]
@@ -23,6 +29,13 @@ pub(crate) enum Listing {
     Registry(Kind),
     Cases(ListFilter),
     Equipment(wangge_store::equipment::ListFilter),
+    Sites(wangge_store::equipment::SiteFilter),
+    Plans,
+    Audit(wangge_store::audit::Filter),
+    /// The targets of one inspection plan.
+    PlanTargets(i64),
+    Accounts,
+    Categories,
 }
 
 impl Listing {
@@ -31,6 +44,12 @@ impl Listing {
             Listing::Registry(k) => (k.as_str(), k.label_zh()),
             Listing::Cases(_) => ("cases", "事件"),
             Listing::Equipment(_) => ("equipment", "特种设备"),
+            Listing::Sites(_) => ("construction-sites", "建筑工地"),
+            Listing::Plans => ("inspection-plans", "排查计划"),
+            Listing::Audit(_) => ("audit", "审计日志"),
+            Listing::PlanTargets(_) => ("plan-targets", "检查对象"),
+            Listing::Accounts => ("accounts", "账号"),
+            Listing::Categories => ("categories", "事件分类"),
         }
     }
 }
@@ -67,6 +86,24 @@ pub(crate) async fn download(
         }
         Listing::Equipment(f) => {
             transfer::export_equipment(&s.store, ctx, f, opts, &path, None).await?;
+        }
+        Listing::Sites(f) => {
+            transfer::export_sites(&s.store, ctx, f, opts, &path, None).await?;
+        }
+        Listing::Plans => {
+            transfer::export_plans(&s.store, ctx, opts, &path, None).await?;
+        }
+        Listing::Audit(f) => {
+            transfer::export_audit(&s.store, ctx, f, opts, &path, None).await?;
+        }
+        Listing::PlanTargets(plan) => {
+            transfer::export_plan_targets(&s.store, ctx, plan, opts, &path, None).await?;
+        }
+        Listing::Accounts => {
+            transfer::export_accounts(&s.store, ctx, opts, &path, None).await?;
+        }
+        Listing::Categories => {
+            transfer::export_categories(&s.store, ctx, opts, &path, None).await?;
         }
     }
     let bytes = tokio::task::spawn_blocking(move || std::fs::read(&path))
@@ -264,4 +301,111 @@ pub async fn export_equipment(
         opts.encoding = e;
     }
     Ok(download(&s, &ctx, Listing::Equipment(filter), opts).await?)
+}
+
+/// The file format and CSV encoding every export takes.
+fn file_options(format_: Option<&str>, enc: Option<&str>) -> Result<ExportOptions, ApiError> {
+    let mut opts = ExportOptions::new(format(format_)?);
+    if let Some(e) = encoding(enc)? {
+        opts.encoding = e;
+    }
+    Ok(opts)
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct SiteExportQuery {
+    /// Unit code: sites anywhere in its subtree (default: the caller's scope).
+    unit: Option<String>,
+    status: Option<SiteStatus>,
+    /// xlsx (default) or csv.
+    format: Option<String>,
+    /// CSV encoding: utf-8 (with BOM, default) or gbk.
+    encoding: Option<String>,
+}
+
+/// The construction-site list exported with the same filters as
+/// `GET /api/v1/construction-sites`, in the same order and scope: 项目名称,
+/// 施工单位, 所在单元, 单元代码, 具体位置, 开工日期, 计划完工日期, 状态, with the
+/// filter and time of export on a second sheet; audited.
+#[utoipa::path(get, path = "/api/v1/exports/construction-sites", tag = "transfer", params(SiteExportQuery),
+    responses((status = 200, description = "the file", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem),
+        (status = 422, body = crate::error::Problem)))]
+pub async fn export_sites(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Query(q): Query<SiteExportQuery>,
+) -> ApiResult<Response> {
+    let filter = wangge_store::equipment::SiteFilter {
+        unit: q.unit.filter(|u| !u.trim().is_empty()),
+        status: q.status,
+    };
+    let opts = file_options(q.format.as_deref(), q.encoding.as_deref())?;
+    Ok(download(&s, &ctx, Listing::Sites(filter), opts).await?)
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct PlanExportQuery {
+    /// xlsx (default) or csv.
+    format: Option<String>,
+    /// CSV encoding: utf-8 (with BOM, default) or gbk.
+    encoding: Option<String>,
+}
+
+/// The inspection plans the caller may see, as `GET /api/v1/inspection-plans`
+/// lists them: 计划名称, 检查表, 所在单元, 下达单位, 截止日期, 检查对象, 已检查,
+/// 发现问题, 未检查 (progress over the targets in the caller's scope), with the
+/// time of export on a second sheet; audited.
+#[utoipa::path(get, path = "/api/v1/exports/inspection-plans", tag = "transfer", params(PlanExportQuery),
+    responses((status = 200, description = "the file", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (status = 403, body = crate::error::Problem)))]
+pub async fn export_plans(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Query(q): Query<PlanExportQuery>,
+) -> ApiResult<Response> {
+    let opts = file_options(q.format.as_deref(), q.encoding.as_deref())?;
+    Ok(download(&s, &ctx, Listing::Plans, opts).await?)
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct AuditExportQuery {
+    actor: Option<String>,
+    entity: Option<String>,
+    entity_id: Option<i64>,
+    action: Option<String>,
+    /// Entries before this sequence number only.
+    before: Option<i64>,
+    /// xlsx (default) or csv.
+    format: Option<String>,
+    /// CSV encoding: utf-8 (with BOM, default) or gbk.
+    encoding: Option<String>,
+}
+
+/// The audit log exported with the same filters as `GET /api/v1/audit`,
+/// newest first, every page: 序号, 时间, 操作人, 来源地址, 对象, 编号, 操作, 内容,
+/// 哈希, with the filter, the chain's verdict and the time of export on a
+/// second sheet. For the audit-log readers (auditors, the zone administrator):
+/// it needs `audit_read`, not `export`; audited like every export.
+#[utoipa::path(get, path = "/api/v1/exports/audit", tag = "transfer", params(AuditExportQuery),
+    responses((status = 200, description = "the file", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (status = 403, body = crate::error::Problem)))]
+pub async fn export_audit(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Query(q): Query<AuditExportQuery>,
+) -> ApiResult<Response> {
+    let given = |v: Option<String>| v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+    let filter = wangge_store::audit::Filter {
+        actor: given(q.actor),
+        entity: given(q.entity),
+        entity_id: q.entity_id,
+        action: given(q.action),
+        before: q.before,
+    };
+    let opts = file_options(q.format.as_deref(), q.encoding.as_deref())?;
+    Ok(download(&s, &ctx, Listing::Audit(filter), opts).await?)
 }

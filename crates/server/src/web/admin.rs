@@ -1,5 +1,6 @@
 //! Administration pages: accounts (roles and scopes) and one's own API tokens.
 
+use super::exports::{ExportLinks, WebKind};
 use super::i18n::T;
 use super::session::PageSession;
 use super::{not_found_page, render, Form};
@@ -72,6 +73,8 @@ struct UsersPage {
     user: accounts::User,
     csrf: String,
     users: Vec<UserRow>,
+    /// Links to export the account list (`/exports/accounts.xlsx`).
+    exports: Vec<ExportLinks>,
     roles: Vec<(&'static str, String)>,
     form: UserForm,
     errors: UserErrors,
@@ -122,6 +125,7 @@ async fn users_view(
         status,
         &UsersPage {
             t,
+            exports: ExportLinks::of(t, &session.ctx, WebKind::Accounts, String::new()),
             user: session.user,
             csrf: session.csrf,
             users: rows,

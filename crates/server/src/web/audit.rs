@@ -1,6 +1,8 @@
 //! The audit log for auditors: newest first, filtered by actor, record and
-//! action, with the hash chain's verdict on top.
+//! action, with the hash chain's verdict on top, and links to export every
+//! entry the filters select (`/exports/audit.xlsx|.csv`).
 
+use super::exports::{self, ExportLinks, WebKind};
 use super::i18n::T;
 use super::session::PageSession;
 use super::{not_found_page, render};
@@ -51,6 +53,7 @@ struct AuditPage {
     rows: Vec<Row>,
     older: Option<i64>,
     verdict: Option<String>,
+    exports: Vec<ExportLinks>,
 }
 
 const PAGE: i64 = 100;
@@ -117,6 +120,12 @@ async fn page(
         })
         .collect();
     let verdict = verdict.first_bad.map(|(seq, why)| format!("#{seq} {why}"));
+    let query = exports::query(&[
+        ("actor", q.actor.as_deref().unwrap_or("")),
+        ("entity", q.entity.as_deref().unwrap_or("")),
+        ("action", q.action.as_deref().unwrap_or("")),
+    ]);
+    let exports = ExportLinks::of(t, &session.ctx, WebKind::Audit, query);
     render(
         StatusCode::OK,
         &AuditPage {
@@ -129,6 +138,7 @@ async fn page(
             rows,
             older,
             verdict,
+            exports,
         },
     )
 }

@@ -7,6 +7,7 @@
 mod form;
 mod routes;
 
+use super::exports::{ExportLinks, WebKind};
 use super::i18n::T;
 use super::session::PageSession;
 use super::{not_found_page, render, Form};
@@ -81,6 +82,8 @@ struct ListPage {
     user: User,
     csrf: String,
     rows: Vec<Row>,
+    /// Links to export the category list (`/exports/categories.xlsx`).
+    exports: Vec<ExportLinks>,
     majors: Vec<(String, String)>,
     form: CategoryForm,
     errors: Errors,
@@ -133,6 +136,7 @@ async fn list_view(
         .collect();
     let page = ListPage {
         t,
+        exports: ExportLinks::of(t, &session.ctx, WebKind::Categories, String::new()),
         user: session.user,
         csrf: session.csrf,
         rows,

@@ -1,10 +1,12 @@
 //! Pages of the special-equipment registry (list with filters and alerts, a
 //! piece of equipment with its history and forms for maintenance and status),
-//! the construction-site registry, and the alert block shown on the staff home
-//! page and the dashboard.
+//! the construction-site registry (list with exports, registration, a site
+//! and its edit form), and the alert block shown on the staff home page and
+//! the dashboard.
 
 mod detail;
 mod new;
+mod site_edit;
 mod site_new;
 mod sites;
 

@@ -1,6 +1,11 @@
 //! Export buttons of the staff list pages (people, units, a unit's lists,
 //! cases; `/exports/equipment.xlsx?unit=&kind=&status=&alert=` serves the
-//! equipment list the same way). Every list links to
+//! equipment list the same way, `/exports/construction-sites.xlsx?status=`
+//! the construction sites, `/exports/inspection-plans.xlsx` the plans on the
+//! inspections page and `/exports/audit.xlsx?actor=&entity=&action=` the
+//! audit log, for its readers only; `/exports/plan-targets.xlsx?plan=` a
+//! plan page's targets, `/exports/accounts.xlsx` and
+//! `/exports/categories.xlsx` the administrator's lists). Every list links to
 //! `/exports/{kind}.xlsx` and `/exports/{kind}.csv` with its own query
 //! parameters, so a download holds exactly the rows the page selects (cases
 //! read their filter through the page's own `ListQuery::filter`); the file
@@ -48,8 +53,7 @@ pub struct ExportLinks {
 impl ExportLinks {
     /// The links for one list, or none when the caller may not export.
     pub fn of(t: T, ctx: &Ctx, what: WebKind, query: String) -> Vec<ExportLinks> {
-        let readable = what != WebKind::Equipment || ctx.can(Permission::EquipmentRead);
-        if !ctx.can(Permission::Export) || !readable {
+        if !what.allowed(ctx) {
             return Vec::new();
         }
         vec![ExportLinks {
@@ -77,6 +81,12 @@ pub enum WebKind {
     Registry(Kind),
     Cases,
     Equipment,
+    Sites,
+    Plans,
+    Audit,
+    PlanTargets,
+    Accounts,
+    Categories,
 }
 
 impl WebKind {
@@ -84,6 +94,12 @@ impl WebKind {
         match s {
             "cases" => return Some(WebKind::Cases),
             "equipment" => return Some(WebKind::Equipment),
+            "construction-sites" => return Some(WebKind::Sites),
+            "inspection-plans" => return Some(WebKind::Plans),
+            "audit" => return Some(WebKind::Audit),
+            "plan-targets" => return Some(WebKind::PlanTargets),
+            "accounts" => return Some(WebKind::Accounts),
+            "categories" => return Some(WebKind::Categories),
             _ => {}
         }
         Kind::ALL
@@ -97,7 +113,27 @@ impl WebKind {
             WebKind::Registry(k) => k.as_str(),
             WebKind::Cases => "cases",
             WebKind::Equipment => "equipment",
+            WebKind::Sites => "construction-sites",
+            WebKind::Plans => "inspection-plans",
+            WebKind::Audit => "audit",
+            WebKind::PlanTargets => "plan-targets",
+            WebKind::Accounts => "accounts",
+            WebKind::Categories => "categories",
         }
+    }
+
+    /// Whether the caller may export this list: `Export` and the right to read
+    /// it; the audit log only needs its readers' permission (see
+    /// `wangge_store::transfer::export_audit` for why).
+    fn allowed(self, ctx: &Ctx) -> bool {
+        let read = match self {
+            WebKind::Registry(_) | WebKind::Cases => None,
+            WebKind::Equipment | WebKind::Sites => Some(Permission::EquipmentRead),
+            WebKind::Plans | WebKind::PlanTargets => Some(Permission::InspectionsRead),
+            WebKind::Accounts | WebKind::Categories => Some(Permission::UsersManage),
+            WebKind::Audit => return ctx.can(Permission::AuditRead),
+        };
+        ctx.can(Permission::Export) && read.is_none_or(|p| ctx.can(p))
     }
 
     fn label(self, t: T) -> &'static str {
@@ -105,6 +141,12 @@ impl WebKind {
             WebKind::Registry(k) => t.pick(k.label_zh(), k.as_str()),
             WebKind::Cases => t.pick("事件", "cases"),
             WebKind::Equipment => t.pick("特种设备", "equipment"),
+            WebKind::Sites => t.pick("建筑工地", "construction sites"),
+            WebKind::Plans => t.pick("排查计划", "inspection plans"),
+            WebKind::Audit => t.pick("审计日志", "audit log"),
+            WebKind::PlanTargets => t.pick("检查对象", "plan targets"),
+            WebKind::Accounts => t.pick("账号", "accounts"),
+            WebKind::Categories => t.pick("事件分类", "case categories"),
         }
     }
 
@@ -122,6 +164,16 @@ impl WebKind {
         match (self, unit) {
             (WebKind::Cases, _) => format!("/cases?{query}"),
             (WebKind::Equipment, _) => format!("/equipment?{query}"),
+            (WebKind::Sites, _) => format!("/construction-sites?{query}"),
+            (WebKind::Plans, _) => "/inspections".to_string(),
+            (WebKind::Audit, _) => format!("/audit?{query}"),
+            // The canonical query of a plan's targets is `plan=<id>`.
+            (WebKind::PlanTargets, _) => match query.strip_prefix("plan=") {
+                Some(id) => format!("/inspections/plans/{id}"),
+                None => "/inspections".to_string(),
+            },
+            (WebKind::Accounts, _) => "/admin/users".to_string(),
+            (WebKind::Categories, _) => "/admin/categories".to_string(),
             (WebKind::Registry(Kind::People), _) => format!("/people?{query}"),
             (WebKind::Registry(Kind::Units), None) => format!("/units?{query}"),
             (WebKind::Registry(_), Some(code)) => format!("/units/{}", super::urlencode(code)),
@@ -218,7 +270,7 @@ async fn get_export(
     let Some((what, format)) = split(&file) else {
         return not_found_page(t);
     };
-    if !s.ctx.can(Permission::Export) {
+    if !what.allowed(&s.ctx) {
         return not_found_page(t);
     }
     let r = match request(t, &s.ctx, what, raw.as_deref().unwrap_or("")) {
@@ -266,7 +318,7 @@ async fn post_full(
     let Some((what, _)) = split(&file) else {
         return not_found_page(t);
     };
-    if !s.ctx.can(Permission::Export) {
+    if !what.allowed(&s.ctx) {
         return not_found_page(t);
     }
     let r = match request(t, &s.ctx, what, raw.as_deref().unwrap_or("")) {

@@ -9,6 +9,7 @@ mod new_plan;
 mod record;
 mod templates;
 
+use super::exports::{ExportLinks, WebKind};
 use super::i18n::T;
 use super::session::PageSession;
 use super::{not_found_page, render};
@@ -93,6 +94,8 @@ struct HomePage {
     user: User,
     csrf: String,
     plans: Vec<PlanLine>,
+    /// Links to export the plan list as shown (`/exports/inspection-plans.xlsx`).
+    exports: Vec<ExportLinks>,
     form: Option<new_plan::PlanForm>,
     status: StatusCode,
 }
@@ -138,6 +141,7 @@ async fn home_with(
     };
     let page = HomePage {
         t,
+        exports: ExportLinks::of(t, &session.ctx, WebKind::Plans, String::new()),
         user: session.user,
         csrf: session.csrf,
         plans,
@@ -162,6 +166,8 @@ struct PlanPage {
     plan: Plan,
     stats: PlanStats,
     targets: Vec<TargetLine>,
+    /// Links to export the targets as listed (`/exports/plan-targets.xlsx?plan=`).
+    exports: Vec<ExportLinks>,
     can_record: bool,
 }
 
@@ -208,6 +214,7 @@ async fn plan_page(
         .collect();
     let page = PlanPage {
         t,
+        exports: ExportLinks::of(t, &session.ctx, WebKind::PlanTargets, format!("plan={id}")),
         can_record: session.ctx.can(Permission::InspectionsRecord),
         user: session.user,
         csrf: session.csrf,

@@ -4,16 +4,21 @@
 //! Screenshots of every page visited go to `ci-artifacts/screenshots/`.
 
 use super::support::NOW;
+use axum::body::Body;
+use axum::http::{header, Method, Request};
 use fantoccini::{Client, ClientBuilder, Locator};
+use http_body_util::BodyExt;
+use serde_json::{json, Value};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
+use tower::ServiceExt;
 use wangge_core::auth::Role;
 use wangge_server::{AppState, FixedClock};
 use wangge_store::accounts::{self, NewUser};
 use wangge_store::testing::temp_store;
-use wangge_store::{Backend, Scope};
+use wangge_store::{Backend, Conn, Ctx, Scope, Store};
 
 /// chromedriver (and the port it listens on), killed when the test ends.
 pub(super) struct Driver(Child, u16);
@@ -30,6 +35,162 @@ fn free_port() -> u16 {
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .expect("a free port")
+}
+
+/// A runtime of its own for a browser test: WebDriver calls and the server
+/// run side by side on it.
+pub(super) fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// The real server on a free port of 127.0.0.1, at a fixed clock.
+pub(super) struct Served {
+    pub base: String,
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+pub(super) async fn serve(state: AppState) -> Served {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(wangge_server::serve(listener, state, async move {
+        let _ = stopped.await;
+    }));
+    Served { base, stop, task }
+}
+
+impl Served {
+    /// Shuts the server down and waits for it.
+    pub async fn stop(self) {
+        let _ = self.stop.send(());
+        let _ = self.task.await;
+    }
+}
+
+/// Fixtures for the browser tests, made in process through the API as a zone
+/// administrator before the browser starts.
+pub(super) struct Setup {
+    router: axum::Router,
+    token: String,
+}
+
+impl Setup {
+    /// A zone administrator `admin` who signs in with `password`, and their
+    /// token; `seed` runs first in the same write (categories, templates).
+    pub async fn new(
+        store: &Store,
+        state: AppState,
+        password: &str,
+        seed: fn(&mut dyn Conn, &Ctx) -> wangge_store::Result<()>,
+    ) -> Setup {
+        let ctx = store.ctx("setup", Scope::All, NOW);
+        let hash = accounts::hash_password(password).unwrap();
+        let token = store
+            .db
+            .write(move |c| {
+                seed(c, &ctx)?;
+                let admin = NewUser {
+                    username: "admin".into(),
+                    display_name: None,
+                    role: Role::ZoneAdmin,
+                    scope_unit: None,
+                    scope_org: None,
+                };
+                accounts::create_user(c, &ctx, admin, &hash)?;
+                accounts::create_token(c, &ctx, "admin", "setup").map(|(_, t)| t)
+            })
+            .await
+            .unwrap();
+        Setup {
+            router: wangge_server::router(state),
+            token,
+        }
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Value {
+        let req = Request::builder()
+            .method(Method::POST)
+            .uri(path)
+            .header(header::AUTHORIZATION, format!("Bearer {}", self.token))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap();
+        let res = self.router.clone().oneshot(req).await.unwrap();
+        let bytes = res.into_body().collect().await.unwrap().to_bytes();
+        serde_json::from_slice(&bytes).unwrap()
+    }
+
+    /// A unit under `parent`; answers its code.
+    pub async fn unit(&self, kind: &str, name: &str, parent: &str) -> String {
+        let made = self
+            .post(
+                "/api/v1/units",
+                json!({"kind": kind, "name": name, "parent": parent}),
+            )
+            .await;
+        made["code"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no unit: {made}"))
+            .to_string()
+    }
+
+    /// An organisation at `unit`; answers its id.
+    pub async fn org(&self, name: &str, kind: &str, unit: &str) -> i64 {
+        let made = self
+            .post(
+                "/api/v1/organisations",
+                json!({"name": name, "kind": kind, "unit": unit}),
+            )
+            .await;
+        made["id"]
+            .as_i64()
+            .unwrap_or_else(|| panic!("no organisation: {made}"))
+    }
+}
+
+/// An account that signs in with `password`.
+pub(super) async fn user(store: &Store, password: &str, new: NewUser) {
+    let ctx = store.ctx("setup", Scope::All, NOW);
+    let hash = accounts::hash_password(password).unwrap();
+    store
+        .db
+        .write(move |c| accounts::create_user(c, &ctx, new, &hash))
+        .await
+        .unwrap();
+}
+
+pub(super) async fn text(c: &Client, css: &str) -> String {
+    c.wait()
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .text()
+        .await
+        .unwrap()
+}
+
+pub(super) async fn click(c: &Client, css: &str) {
+    c.wait()
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("click {css}: {e}"));
+}
+
+pub(super) async fn type_in(c: &Client, css: &str, value: &str) {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .send_keys(value)
+        .await
+        .unwrap();
 }
 
 /// Starts chromedriver and a headless Chromium session, or explains why not.
@@ -186,11 +347,7 @@ fn a_clerk_logs_in_at_phone_and_desktop_width() {
         return;
     };
     let store = temp.store.clone();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = runtime();
     rt.block_on(async move {
         let ctx = store.ctx("setup", Scope::All, NOW);
         let hash = accounts::hash_password("Lantern-river-2026").unwrap();
@@ -206,13 +363,9 @@ fn a_clerk_logs_in_at_phone_and_desktop_width() {
             .write(move |c| accounts::create_user(c, &ctx, new, &hash))
             .await
             .unwrap();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let state = AppState::new(store.clone()).with_clock(Arc::new(FixedClock(NOW)));
-        let server = tokio::spawn(wangge_server::serve(listener, state, async move {
-            let _ = stopped.await;
-        }));
+        let server = serve(state).await;
+        let base = server.base.clone();
 
         for (width, label) in [(360, "phone"), (1280, "desktop")] {
             let Some((_driver, c, profile)) = browser(width).await else {
@@ -326,8 +479,7 @@ fn a_clerk_logs_in_at_phone_and_desktop_width() {
             c.close().await.unwrap();
             let _ = std::fs::remove_dir_all(profile);
         }
-        let _ = stop.send(());
-        let _ = server.await;
+        server.stop().await;
     });
     drop(rt);
     drop(temp);

@@ -5,40 +5,22 @@
 //! open the case. Then every main page at phone and desktop width: screenshots,
 //! no sideways overflow, no untranslated keys, no English on Chinese pages.
 
-use super::browser::{assert_no_overflow, browser, cdp, shot};
+use super::browser::{
+    self, assert_no_overflow, browser, cdp, click, runtime, serve, shot, text, type_in, Setup,
+};
 use super::support::NOW;
-use axum::body::Body;
-use axum::http::{header, Method, Request};
 use fantoccini::{Client, Locator};
-use http_body_util::BodyExt;
-use serde_json::{json, Value};
+use serde_json::json;
 use std::sync::Arc;
-use tower::ServiceExt;
 use wangge_core::auth::Role;
 use wangge_server::{AppState, FixedClock};
-use wangge_store::accounts::{self, NewUser};
+use wangge_store::accounts::NewUser;
 use wangge_store::testing::temp_store;
-use wangge_store::{Backend, Scope, Store};
+use wangge_store::{Backend, Store};
 
 const PASSWORD: &str = "Lantern-river-2026";
 
-/// Setup through the API, in process, as the zone administrator.
-async fn api(router: &axum::Router, token: &str, path: &str, body: Value) -> Value {
-    let req = Request::builder()
-        .method(Method::POST)
-        .uri(path)
-        .header(header::AUTHORIZATION, format!("Bearer {token}"))
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(Body::from(body.to_string()))
-        .unwrap();
-    let res = router.clone().oneshot(req).await.unwrap();
-    let bytes = res.into_body().collect().await.unwrap().to_bytes();
-    serde_json::from_slice(&bytes).unwrap()
-}
-
 async fn user(store: &Store, name: &str, role: Role, unit: Option<&str>, org: Option<i64>) {
-    let ctx = store.ctx("setup", Scope::All, NOW);
-    let hash = accounts::hash_password(PASSWORD).unwrap();
     let new = NewUser {
         username: name.into(),
         display_name: None,
@@ -46,11 +28,7 @@ async fn user(store: &Store, name: &str, role: Role, unit: Option<&str>, org: Op
         scope_unit: unit.map(str::to_string),
         scope_org: org,
     };
-    store
-        .db
-        .write(move |c| accounts::create_user(c, &ctx, new, &hash))
-        .await
-        .unwrap();
+    browser::user(store, PASSWORD, new).await;
 }
 
 struct Fixture {
@@ -60,92 +38,25 @@ struct Fixture {
 }
 
 async fn fixture(store: &Store, state: AppState) -> Fixture {
-    let ctx = store.ctx("setup", Scope::All, NOW);
-    let token = store
-        .db
-        .write(move |c| {
-            wangge_store::cases::seed_categories(c, &ctx)?;
-            let admin = NewUser {
-                username: "admin".into(),
-                display_name: None,
-                role: Role::ZoneAdmin,
-                scope_unit: None,
-                scope_org: None,
-            };
-            accounts::create_user(c, &ctx, admin, "x")?;
-            accounts::create_token(c, &ctx, "admin", "setup").map(|(_, t)| t)
-        })
-        .await
-        .unwrap();
-    let r = wangge_server::router(state);
-    let unit = |kind: &str, name: &str, parent: &str| json!({"kind": kind, "name": name, "parent": parent});
-    let zone = api(
-        &r,
-        &token,
-        "/api/v1/units",
-        json!({"kind": "zone", "name": "菏泽开发区", "code": "371799"}),
-    )
+    let s = Setup::new(store, state, PASSWORD, |c, ctx| {
+        wangge_store::cases::seed_categories(c, ctx).map(|_| ())
+    })
     .await;
-    let zone = zone["code"].as_str().unwrap().to_string();
-    let street = api(
-        &r,
-        &token,
-        "/api/v1/units",
-        unit("street", "丹阳街道", &zone),
-    )
-    .await["code"]
+    let zone = s
+        .post(
+            "/api/v1/units",
+            json!({"kind": "zone", "name": "菏泽开发区", "code": "371799"}),
+        )
+        .await["code"]
         .as_str()
         .unwrap()
         .to_string();
-    let community = api(
-        &r,
-        &token,
-        "/api/v1/units",
-        unit("community", "长江社区", &street),
-    )
-    .await["code"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let other = api(
-        &r,
-        &token,
-        "/api/v1/units",
-        unit("community", "黄河社区", &street),
-    )
-    .await["code"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let compound = api(
-        &r,
-        &token,
-        "/api/v1/units",
-        unit("compound", "康庄小区", &community),
-    )
-    .await["code"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let building = api(
-        &r,
-        &token,
-        "/api/v1/units",
-        unit("building", "1号楼", &compound),
-    )
-    .await["code"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let dept = api(
-        &r,
-        &token,
-        "/api/v1/organisations",
-        json!({"name": "菏泽开发区市场监督管理局", "kind": "department", "unit": zone}),
-    )
-    .await["id"]
-        .as_i64()
-        .unwrap();
+    let street = s.unit("street", "丹阳街道", &zone).await;
+    let community = s.unit("community", "长江社区", &street).await;
+    let other = s.unit("community", "黄河社区", &street).await;
+    let compound = s.unit("compound", "康庄小区", &community).await;
+    let building = s.unit("building", "1号楼", &compound).await;
+    let dept = s.org("菏泽开发区市场监督管理局", "department", &zone).await;
     user(store, "clerk", Role::StreetStaff, Some(&street), None).await;
     user(store, "handler", Role::DeptHandler, None, Some(dept)).await;
     user(store, "grid", Role::GridWorker, Some(&community), None).await;
@@ -156,34 +67,6 @@ async fn fixture(store: &Store, state: AppState) -> Fixture {
         building,
         dept,
     }
-}
-
-async fn text(c: &Client, css: &str) -> String {
-    c.wait()
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
-        .text()
-        .await
-        .unwrap()
-}
-
-async fn click(c: &Client, css: &str) {
-    c.find(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
-        .click()
-        .await
-        .unwrap();
-}
-
-async fn type_in(c: &Client, css: &str, value: &str) {
-    c.find(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
-        .send_keys(value)
-        .await
-        .unwrap();
 }
 
 async fn log_in(c: &Client, base: &str, name: &str) {
@@ -262,24 +145,16 @@ fn a_case_from_a_phone_report_to_its_rating_in_a_browser() {
     let store = temp.store.clone();
     let photo = wangge_store::testing::temp_dir().join("pothole.png");
     std::fs::write(&photo, super::web_cases::png()).unwrap();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = runtime();
     rt.block_on(async move {
         let state = AppState::new(store.clone()).with_clock(Arc::new(FixedClock(NOW)));
         let fx = fixture(&store, state.clone()).await;
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let server = tokio::spawn(wangge_server::serve(listener, state, async move {
-            let _ = stopped.await;
-        }));
+        let server = serve(state).await;
+        let base = server.base.clone();
 
         // The resident, on a phone.
         let Some((phone_driver, phone, phone_profile)) = browser(360).await else {
-            let _ = stop.send(());
+            server.stop().await;
             return;
         };
         // The phone allows the site its position, and DevTools says where it is.
@@ -502,8 +377,7 @@ fn a_case_from_a_phone_report_to_its_rating_in_a_browser() {
         desk.close().await.unwrap();
         let _ = std::fs::remove_dir_all(phone_profile);
         let _ = std::fs::remove_dir_all(desk_profile);
-        let _ = stop.send(());
-        let _ = server.await;
+        server.stop().await;
     });
     drop(rt);
     drop(temp);

@@ -4,175 +4,66 @@
 //! opens the problem list. Screenshots of each page; no sideways overflow,
 //! no untranslated keys.
 
-use super::browser::{assert_no_overflow, browser, cdp, shot};
+use super::browser::{
+    self, assert_no_overflow, browser, cdp, click, runtime, serve, shot, text, type_in, Setup,
+};
 use super::support::NOW;
-use axum::body::Body;
-use axum::http::{header, Method, Request};
 use fantoccini::{Client, Locator};
-use http_body_util::BodyExt;
-use serde_json::{json, Value};
+use serde_json::json;
 use std::sync::Arc;
-use tower::ServiceExt;
 use wangge_core::auth::Role;
 use wangge_core::inspections::{ItemKind, ELEVATOR_USE_UNIT};
 use wangge_server::{AppState, FixedClock};
-use wangge_store::accounts::{self, NewUser};
+use wangge_store::accounts::NewUser;
 use wangge_store::testing::temp_store;
-use wangge_store::{Backend, Scope, Store};
+use wangge_store::{Backend, Store};
 
 const PASSWORD: &str = "Lantern-river-2026";
-
-async fn post(router: &axum::Router, token: &str, path: &str, body: Value) -> Value {
-    let req = Request::builder()
-        .method(Method::POST)
-        .uri(path)
-        .header(header::AUTHORIZATION, format!("Bearer {token}"))
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(Body::from(body.to_string()))
-        .unwrap();
-    let res = router.clone().oneshot(req).await.unwrap();
-    let bytes = res.into_body().collect().await.unwrap().to_bytes();
-    serde_json::from_slice(&bytes).unwrap()
-}
 
 /// The zone, a community with a shopping centre, the bureau, the expert firm
 /// and its expert, and the elevator plan over the centre. Answers the plan's id.
 async fn fixture(store: &Store, state: AppState) -> i64 {
-    let ctx = store.ctx("setup", Scope::All, NOW);
-    let hash = accounts::hash_password(PASSWORD).unwrap();
-    let token = store
-        .db
-        .write(move |c| {
-            wangge_store::cases::seed_categories(c, &ctx)?;
-            wangge_store::inspections::seed_templates(c, &ctx)?;
-            let admin = NewUser {
-                username: "admin".into(),
-                display_name: None,
-                role: Role::ZoneAdmin,
-                scope_unit: None,
-                scope_org: None,
-            };
-            accounts::create_user(c, &ctx, admin, &hash)?;
-            accounts::create_token(c, &ctx, "admin", "setup").map(|(_, t)| t)
-        })
-        .await
-        .unwrap();
-    let r = wangge_server::router(state);
-    let unit = |kind: &str, name: &str, parent: &str| json!({"kind": kind, "name": name, "parent": parent});
-    let zone = post(
-        &r,
-        &token,
-        "/api/v1/units",
-        json!({"kind": "zone", "name": "菏泽开发区", "code": "371799"}),
-    )
-    .await["code"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let street = post(
-        &r,
-        &token,
-        "/api/v1/units",
-        unit("street", "丹阳街道", &zone),
-    )
-    .await["code"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let community = post(
-        &r,
-        &token,
-        "/api/v1/units",
-        unit("community", "长江社区", &street),
-    )
-    .await["code"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let org =
-        |name: &str, kind: &str, unit: &str| json!({"name": name, "kind": kind, "unit": unit});
-    let orgs = "/api/v1/organisations";
-    let bureau = post(
-        &r,
-        &token,
-        orgs,
-        org("开发区市场监管所", "department", &zone),
-    )
-    .await["id"]
-        .as_i64()
-        .unwrap();
-    let firm = post(
-        &r,
-        &token,
-        orgs,
-        org("第三方特种设备检验机构", "enterprise", &zone),
-    )
-    .await["id"]
-        .as_i64()
-        .unwrap();
-    let mall = post(&r, &token, orgs, org("万达广场", "enterprise", &community)).await["id"]
-        .as_i64()
-        .unwrap();
-    let ctx = store.ctx("setup", Scope::All, NOW);
-    let hash = accounts::hash_password(PASSWORD).unwrap();
-    store
-        .db
-        .write(move |c| {
-            let expert = NewUser {
-                username: "expert".into(),
-                display_name: Some("李工".into()),
-                role: Role::DeptHandler,
-                scope_unit: None,
-                scope_org: Some(firm),
-            };
-            accounts::create_user(c, &ctx, expert, &hash)
-        })
-        .await
-        .unwrap();
-    let plan = post(
-        &r,
-        &token,
-        "/api/v1/inspection-plans",
-        json!({
-            "name": "电梯安全隐患排查", "template": ELEVATOR_USE_UNIT, "unit": street,
-            "issuing_org_id": bureau, "supervising_org_id": bureau, "inspector_org_id": firm,
-            "due_date": "2026-12-31",
-            "targets": [{"kind": "organisation", "group": "人员密集场所", "ids": [mall]}]
-        }),
-    )
+    let s = Setup::new(store, state, PASSWORD, |c, ctx| {
+        wangge_store::cases::seed_categories(c, ctx)?;
+        wangge_store::inspections::seed_templates(c, ctx).map(|_| ())
+    })
     .await;
+    let zone = s
+        .post(
+            "/api/v1/units",
+            json!({"kind": "zone", "name": "菏泽开发区", "code": "371799"}),
+        )
+        .await["code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let street = s.unit("street", "丹阳街道", &zone).await;
+    let community = s.unit("community", "长江社区", &street).await;
+    let bureau = s.org("开发区市场监管所", "department", &zone).await;
+    let firm = s.org("第三方特种设备检验机构", "enterprise", &zone).await;
+    let mall = s.org("万达广场", "enterprise", &community).await;
+    let expert = NewUser {
+        username: "expert".into(),
+        display_name: Some("李工".into()),
+        role: Role::DeptHandler,
+        scope_unit: None,
+        scope_org: Some(firm),
+    };
+    browser::user(store, PASSWORD, expert).await;
+    let plan = s
+        .post(
+            "/api/v1/inspection-plans",
+            json!({
+                "name": "电梯安全隐患排查", "template": ELEVATOR_USE_UNIT, "unit": street,
+                "issuing_org_id": bureau, "supervising_org_id": bureau, "inspector_org_id": firm,
+                "due_date": "2026-12-31",
+                "targets": [{"kind": "organisation", "group": "人员密集场所", "ids": [mall]}]
+            }),
+        )
+        .await;
     plan["id"]
         .as_i64()
         .unwrap_or_else(|| panic!("no plan: {plan}"))
-}
-
-async fn click(c: &Client, css: &str) {
-    c.wait()
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
-        .click()
-        .await
-        .unwrap_or_else(|e| panic!("click {css}: {e}"));
-}
-
-async fn type_in(c: &Client, css: &str, value: &str) {
-    c.find(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
-        .send_keys(value)
-        .await
-        .unwrap();
-}
-
-async fn text(c: &Client, css: &str) -> String {
-    c.wait()
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
-        .text()
-        .await
-        .unwrap()
 }
 
 /// Screenshot, no overflow at phone width, no catalogue key on screen.
@@ -208,22 +99,14 @@ fn an_inspector_records_a_finding_on_a_phone_and_opens_the_problem_list() {
         return;
     };
     let store = temp.store.clone();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = runtime();
     rt.block_on(async move {
         let state = AppState::new(store.clone()).with_clock(Arc::new(FixedClock(NOW)));
         let plan = fixture(&store, state.clone()).await;
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let server = tokio::spawn(wangge_server::serve(listener, state, async move {
-            let _ = stopped.await;
-        }));
+        let server = serve(state).await;
+        let base = server.base.clone();
         let Some((driver, c, _profile)) = browser(360).await else {
-            let _ = stop.send(());
+            server.stop().await;
             return;
         };
         cdp(
@@ -333,7 +216,6 @@ fn an_inspector_records_a_finding_on_a_phone_and_opens_the_problem_list() {
 
         c.close().await.unwrap();
         drop(driver);
-        let _ = stop.send(());
-        let _ = server.await;
+        server.stop().await;
     });
 }

@@ -398,6 +398,15 @@ impl App {
                     "people",
                     "positions",
                     "audit_log",
+                    "cases",
+                    "case_events",
+                    "equipment",
+                    "equipment_maintenance",
+                    "equipment_inspections",
+                    "construction_sites",
+                    "inspection_plans",
+                    "inspection_records",
+                    "inspection_findings",
                 ] {
                     let rows = c.query(&format!("SELECT * FROM {table} ORDER BY 1, 2"), &[])?;
                     out.push(format!("{table}: {rows:?}"));

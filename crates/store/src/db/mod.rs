@@ -33,6 +33,21 @@ pub trait Conn {
     fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64>;
     /// Runs several statements without parameters (migrations, transaction control).
     fn batch(&mut self, sql: &str) -> Result<()>;
+    /// Inserts many rows into one table in the caller's transaction and answers
+    /// how many: `COPY … FROM STDIN` on PostgreSQL (one round trip instead of
+    /// one per statement), one prepared single-row `INSERT` per row on SQLite
+    /// (a multi-row statement there opens a statement journal). Each row holds
+    /// one value per column, in the order of `columns`.
+    fn bulk_insert(
+        &mut self,
+        table: &str,
+        columns: &[&str],
+        rows: &mut dyn Iterator<Item = Vec<Value>>,
+    ) -> Result<u64>;
+    /// Reserves `n` new ids of `table`'s `id` column for rows the caller inserts
+    /// with explicit ids in this same transaction (so that a bulk load can refer
+    /// to rows it has not inserted yet).
+    fn reserve_ids(&mut self, table: &str, n: usize) -> Result<Vec<i64>>;
 
     fn query_opt(&mut self, sql: &str, params: &[Value]) -> Result<Option<Row>> {
         Ok(self.query(sql, params)?.into_iter().next())
@@ -157,6 +172,18 @@ impl Db {
         self.inner.writer.run(f).await
     }
 
+    /// Like [`Db::write`], but `f` gets a transaction of its own, never shared
+    /// with other writes and so run without a savepoint: the door for bulk
+    /// loads, whose large jobs a savepoint would slow down. If `f` fails, only
+    /// its own writes are rolled back; other writes are not affected.
+    pub async fn write_alone<T, F>(&self, f: F) -> Result<T>
+    where
+        F: FnOnce(&mut dyn Conn) -> Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.inner.writer.run_alone(f).await
+    }
+
     /// Runs `f` on a dedicated connection outside the writer, in its own
     /// transaction (migrations, bulk loads). Blocks the calling thread.
     pub fn exclusive<T>(opts: &Options, f: impl FnOnce(&mut dyn Conn) -> Result<T>) -> Result<T> {
@@ -168,6 +195,22 @@ impl Db {
         };
         f(conn.as_mut())
     }
+}
+
+/// The table and column names a bulk insert may use: they are spliced into SQL,
+/// so only plain identifiers pass.
+fn check_identifiers(table: &str, columns: &[&str]) -> Result<()> {
+    let plain = |s: &str| {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    };
+    if columns.is_empty() || !plain(table) || !columns.iter().all(|c| plain(c)) {
+        return Err(Error::Db(format!(
+            "bulk insert into {table:?} ({columns:?}): not plain identifiers"
+        )));
+    }
+    Ok(())
 }
 
 /// Runs `f` inside BEGIN … COMMIT on `conn`, rolling back if it fails.

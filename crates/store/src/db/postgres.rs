@@ -4,6 +4,7 @@
 use super::{Backend, Conn, Row, Value};
 use crate::error::{Error, Result};
 use bytes::BytesMut;
+use postgres::binary_copy::BinaryCopyInWriter;
 use postgres::error::SqlState;
 use postgres::types::{to_sql_checked, IsNull, ToSql, Type};
 use postgres::{Client, NoTls, Statement};
@@ -196,5 +197,58 @@ impl Conn for PgConn {
 
     fn batch(&mut self, sql: &str) -> Result<()> {
         self.client()?.batch_execute(sql).map_err(map_err)
+    }
+
+    fn bulk_insert(
+        &mut self,
+        table: &str,
+        columns: &[&str],
+        rows: &mut dyn Iterator<Item = Vec<Value>>,
+    ) -> Result<u64> {
+        super::check_identifiers(table, columns)?;
+        let list = columns.join(", ");
+        // Binary COPY needs each column's type; a prepared SELECT of the same
+        // columns describes them without reading a row.
+        let describe = format!("SELECT {list} FROM {table}");
+        let types: Vec<Type> = self
+            .statement(&describe)?
+            .columns()
+            .iter()
+            .map(|c| c.type_().clone())
+            .collect();
+        let copy = format!("COPY {table} ({list}) FROM STDIN (FORMAT binary)");
+        let sink = self.client()?.copy_in(&copy).map_err(map_err)?;
+        let mut writer = BinaryCopyInWriter::new(sink, &types);
+        for row in rows {
+            // The writer panics on a wrong count; this answers an error instead
+            // (dropping the unfinished writer aborts the COPY).
+            if row.len() != types.len() {
+                return Err(Error::Db(format!(
+                    "bulk insert into {table}: {} values for {} columns",
+                    row.len(),
+                    types.len()
+                )));
+            }
+            writer.write(&refs(&row)).map_err(map_err)?;
+        }
+        writer.finish().map_err(map_err)
+    }
+
+    fn reserve_ids(&mut self, table: &str, n: usize) -> Result<Vec<i64>> {
+        super::check_identifiers(table, &["id"])?;
+        // Taken from the identity's sequence, so concurrent writers (and later
+        // inserts without an id) never get the same ones.
+        let sql = format!(
+            "SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, $1)"
+        );
+        let stmt = self.statement(&sql)?;
+        let count = i64::try_from(n).map_err(|_| Error::Db("too many ids".into()))?;
+        let rows = self
+            .client()?
+            .query(&stmt, &refs(&[Value::Int(count)]))
+            .map_err(map_err)?;
+        rows.iter()
+            .map(|r| r.try_get::<_, i64>(0).map_err(map_err))
+            .collect()
     }
 }

@@ -159,6 +159,56 @@ impl Conn for SqliteConn {
     fn batch(&mut self, sql: &str) -> Result<()> {
         self.conn.execute_batch(sql).map_err(map_err)
     }
+
+    fn bulk_insert(
+        &mut self,
+        table: &str,
+        columns: &[&str],
+        rows: &mut dyn Iterator<Item = Vec<Value>>,
+    ) -> Result<u64> {
+        super::check_identifiers(table, columns)?;
+        let marks: Vec<String> = (1..=columns.len()).map(|i| format!("?{i}")).collect();
+        let sql = format!(
+            "INSERT INTO {table} ({}) VALUES ({})",
+            columns.join(", "),
+            marks.join(", ")
+        );
+        let mut stmt = self.conn.prepare_cached(&sql).map_err(map_err)?;
+        let mut n = 0;
+        for row in rows {
+            if row.len() != columns.len() {
+                return Err(Error::Db(format!(
+                    "bulk insert into {table}: {} values for {} columns",
+                    row.len(),
+                    columns.len()
+                )));
+            }
+            n += stmt
+                .execute(rusqlite::params_from_iter(&row))
+                .map_err(map_err)? as u64;
+        }
+        Ok(n)
+    }
+
+    fn reserve_ids(&mut self, table: &str, n: usize) -> Result<Vec<i64>> {
+        super::check_identifiers(table, &["id"])?;
+        // The writer holds SQLite's only write lock for the whole transaction,
+        // so nobody else can take these ids before the caller inserts them.
+        // `sqlite_sequence` remembers ids of deleted rows (AUTOINCREMENT never
+        // hands them out again), MAX(id) covers tables without it.
+        let last: i64 = self
+            .conn
+            .query_row(
+                &format!(
+                    "SELECT MAX(COALESCE((SELECT MAX(id) FROM {table}), 0),
+                        COALESCE((SELECT seq FROM sqlite_sequence WHERE name = ?1), 0))"
+                ),
+                [table],
+                |r| r.get(0),
+            )
+            .map_err(map_err)?;
+        Ok((1..=n as i64).map(|i| last + i).collect())
+    }
 }
 
 #[cfg(test)]

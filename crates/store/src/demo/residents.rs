@@ -1,4 +1,4 @@
-//! Writing residents: preparation on all cores, batched writes.
+//! Writing residents: preparation on all cores, one bulk write per group.
 
 use super::*;
 
@@ -25,12 +25,15 @@ pub(super) async fn load_residents(
     if cfg.people == 0 {
         return Ok(0);
     }
+    // About eight groups, so that preparing one overlaps writing the previous
+    // even in a small demo, and at most JOBS_PER_GROUP jobs per group.
+    let jobs_per_group = (cfg.people / 8 / JOB).clamp(1, JOBS_PER_GROUP);
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Vec<PreparedBatch>>>(1);
     let producer = {
         let (ctx, places) = (ctx.clone(), built.places.clone());
         let mut generator = Generator::new(layout, cfg);
         tokio::task::spawn_blocking(move || loop {
-            let group: Vec<RawBatch> = (0..JOBS_PER_GROUP)
+            let group: Vec<RawBatch> = (0..jobs_per_group)
                 .map(|_| generator.next_batch(JOB))
                 .filter(|b| !b.people.is_empty())
                 .collect();
@@ -44,23 +47,26 @@ pub(super) async fn load_residents(
             }
         })
     };
-    // The writes of one group are queued together, so group commit puts them in
-    // one transaction (one fsync), each in its own small savepoint; the next
-    // group is being prepared meanwhile.
+    // Each group is one bulk write with a transaction of its own (no
+    // savepoint; one fsync), while the next group is prepared on the other
+    // cores.
     let mut written = 0;
-    let mut in_flight: Option<tokio::task::JoinSet<Result<(usize, usize)>>> = None;
+    let mut in_flight: Option<tokio::task::JoinHandle<Result<usize>>> = None;
     while let Some(group) = rx.recv().await {
-        let mut writes = tokio::task::JoinSet::new();
-        for batch in group? {
-            let (store, ctx) = (store.clone(), ctx.clone());
-            writes.spawn(async move { store.db.write(move |c| write_batch(c, &ctx, batch)).await });
-        }
-        if let Some(previous) = in_flight.replace(writes) {
-            written += finish(store, ctx, previous).await?;
+        let group = group?;
+        let (store2, ctx) = (store.clone(), ctx.clone());
+        let write = tokio::spawn(async move {
+            store2
+                .db
+                .write_alone(move |c| write_group(c, &ctx, group))
+                .await
+        });
+        if let Some(previous) = in_flight.replace(write) {
+            written += joined(previous).await?;
         }
     }
     if let Some(last) = in_flight {
-        written += finish(store, ctx, last).await?;
+        written += joined(last).await?;
     }
     producer
         .await
@@ -68,30 +74,10 @@ pub(super) async fn load_residents(
     Ok(written)
 }
 
-/// Waits for a group's writes and records them in the audit log. One entry per
-/// group, written on its own: an audit entry takes the audit chain's head lock
-/// until its transaction commits, which in every job would serialise
-/// PostgreSQL's parallel writers.
-pub(super) async fn finish(
-    store: &Store,
-    ctx: &Ctx,
-    mut writes: tokio::task::JoinSet<Result<(usize, usize)>>,
-) -> Result<usize> {
-    let (mut people, mut households) = (0, 0);
-    while let Some(done) = writes.join_next().await {
-        let (p, h) = done.map_err(|e| Error::Db(format!("demo write task failed: {e}")))??;
-        people += p;
-        households += h;
-    }
-    let ctx = ctx.clone();
-    store
-        .db
-        .write(move |c| {
-            let detail = json!({"households": households, "people": people});
-            audit::record(c, &ctx, "demo", 0, "seed_residents", detail)
-        })
-        .await?;
-    Ok(people)
+async fn joined(write: tokio::task::JoinHandle<Result<usize>>) -> Result<usize> {
+    write
+        .await
+        .map_err(|e| Error::Db(format!("demo write task failed: {e}")))?
 }
 
 /// Validates, hashes and encrypts a group of batches on every core.
@@ -170,67 +156,55 @@ pub(super) fn prepare_batch(
     })
 }
 
-/// Households per INSERT statement: one statement per row costs the writer
-/// thread (the bottleneck) a statement's overhead each; a fixed size keeps the
-/// statement text, and so its prepared statement, the same.
-pub(super) const HOUSEHOLDS_PER_INSERT: usize = 16;
+const HOUSEHOLD_COLUMNS: [&str; 6] = [
+    "id",
+    "number",
+    "unit_id",
+    "unit_path",
+    "created_at",
+    "updated_at",
+];
 
-/// Inserts households with plain multi-row SQL (`households::create` would
-/// resolve the unit and read the row back for each) and answers their ids in
-/// order. Rows are matched to ids by their numbers, which are unique in a demo,
-/// since neither backend promises RETURNING in VALUES order.
-pub(super) fn insert_households(
-    c: &mut dyn Conn,
-    ctx: &Ctx,
-    households: &[PreparedHousehold],
-) -> Result<Vec<i64>> {
+/// Inserts a group's households and residents, and one audit entry for them
+/// all, in the caller's transaction. Household ids are reserved first, so the
+/// residents can refer to them and both tables go in as bulk inserts (COPY
+/// on PostgreSQL). The audit entry comes last: on PostgreSQL it locks the
+/// chain's head row until the commit, which other writers would wait for.
+pub(super) fn write_group(c: &mut dyn Conn, ctx: &Ctx, group: Vec<PreparedBatch>) -> Result<usize> {
+    let total: usize = group.iter().map(|b| b.households.len()).sum();
+    let ids = c.reserve_ids("households", total)?;
+    if ids.len() != total {
+        return Err(Error::Db(
+            "the database reserved too few household ids".into(),
+        ));
+    }
     let now = ctx.now_ms();
-    let mut ids = Vec::with_capacity(households.len());
-    for chunk in households.chunks(HOUSEHOLDS_PER_INSERT) {
-        let mut sql = String::from(
-            "INSERT INTO households (number, unit_id, unit_path, created_at, updated_at) VALUES ",
-        );
-        let mut args = Vec::with_capacity(chunk.len() * 3 + 1);
-        args.push(now.into());
-        for (i, h) in chunk.iter().enumerate() {
-            let n = 2 + 3 * i;
-            if i > 0 {
-                sql.push_str(", ");
-            }
-            sql.push_str(&format!("(${n}, ${}, ${}, $1, $1)", n + 1, n + 2));
-            args.push(h.number.as_str().into());
-            args.push(h.unit_id.into());
-            args.push(h.unit_path.as_str().into());
+    let mut next = ids.iter().copied();
+    let mut rows = Vec::with_capacity(total);
+    let mut people = Vec::new();
+    for batch in group {
+        let first = rows.len();
+        for h in batch.households {
+            let id = next.next().unwrap_or_default();
+            rows.push(vec![
+                id.into(),
+                h.number.into(),
+                h.unit_id.into(),
+                h.unit_path.into(),
+                now.into(),
+                now.into(),
+            ]);
         }
-        sql.push_str(" RETURNING id, number");
-        let returned = c
-            .query(&sql, &args)?
-            .iter()
-            .map(|r| Ok((r.get::<String>(1)?, r.get::<i64>(0)?)))
-            .collect::<Result<Vec<_>>>()?;
-        for h in chunk {
-            let id = returned
-                .iter()
-                .find(|(number, _)| *number == h.number)
-                .map(|(_, id)| *id)
-                .ok_or_else(|| Error::Db(format!("household {} was not inserted", h.number)))?;
-            ids.push(id);
+        for (mut p, h) in batch.people.into_iter().zip(batch.household_of) {
+            p.household_id = ids.get(first + h).copied();
+            people.push(p);
         }
     }
-    Ok(ids)
-}
-
-/// Inserts a group's households and then its residents.
-pub(super) fn write_batch(
-    c: &mut dyn Conn,
-    ctx: &Ctx,
-    batch: PreparedBatch,
-) -> Result<(usize, usize)> {
-    let ids = insert_households(c, ctx, &batch.households)?;
-    let mut people = batch.people;
-    for (p, &h) in people.iter_mut().zip(&batch.household_of) {
-        p.household_id = ids.get(h).copied();
-    }
-    people::insert_prepared(c, ctx, &people)?;
-    Ok((people.len(), ids.len()))
+    let households = rows.len();
+    c.bulk_insert("households", &HOUSEHOLD_COLUMNS, &mut rows.into_iter())?;
+    let n = people.len();
+    people::insert_prepared(c, ctx, people)?;
+    let detail = json!({"households": households, "people": n});
+    audit::record(c, ctx, "demo", 0, "seed_residents", detail)?;
+    Ok(n)
 }

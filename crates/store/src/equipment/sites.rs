@@ -1,7 +1,7 @@
 //! Construction sites (施工工地): the registry that dust-control inspections
 //! (the 七个百分百 checklist) target.
 
-use super::{fmt_date, opt_date, org_ref};
+use super::{fmt_date, opt_date, org_ref, stored_date};
 use crate::ctx::{ms_to_time, Ctx};
 use crate::db::{Conn, Row, Value};
 use crate::error::{Error, Result};
@@ -49,6 +49,23 @@ pub struct NewSite {
     pub starts_on: String,
     pub ends_on: Option<String>,
     /// Defaults to `active`.
+    pub status: Option<SiteStatus>,
+}
+
+/// A change to a construction site: only the fields given change. An empty
+/// `ends_on` ("") clears the planned end; `location` "" clears the location.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SitePatch {
+    pub name: Option<String>,
+    pub builder_org_id: Option<i64>,
+    /// Unit code; must lie in the caller's scope, like the site's present unit.
+    pub unit: Option<String>,
+    pub location: Option<String>,
+    /// YYYY-MM-DD.
+    pub starts_on: Option<String>,
+    /// YYYY-MM-DD, or "" for none.
+    pub ends_on: Option<String>,
     pub status: Option<SiteStatus>,
 }
 
@@ -131,6 +148,107 @@ pub fn get_site(c: &mut dyn Conn, ctx: &Ctx, id: i64) -> Result<Site> {
     } else {
         Err(Error::not_found("construction site"))
     }
+}
+
+/// Changes the fields `patch` gives. The site must be in the caller's scope
+/// (else it is not found) and so must a new unit (else the unit is unknown);
+/// the period is checked as a whole, the old end against a new start. The
+/// audit entry names the changed fields (and the unit and status moves),
+/// never their values otherwise; a patch that changes nothing writes nothing.
+pub fn update_site(c: &mut dyn Conn, ctx: &Ctx, id: i64, patch: SitePatch) -> Result<Site> {
+    ctx.require(Permission::EquipmentWrite)?;
+    let current = get_site(c, ctx, id)?;
+    let mut sets: Vec<(&'static str, Value)> = Vec::new();
+    if let Some(n) = &patch.name {
+        let n = check_text("name", n, 100)?;
+        if n != current.name {
+            sets.push(("name", n.into()));
+        }
+    }
+    if let Some(o) = patch.builder_org_id {
+        org_ref(c, "builder_org_id", o)?;
+        if o != current.builder_org_id {
+            sets.push(("builder_org_id", o.into()));
+        }
+    }
+    let mut moved = None;
+    if let Some(code) = &patch.unit {
+        let unit = units::resolve(c, ctx, "unit", code.trim())?;
+        if unit.code != current.unit {
+            sets.push(("unit_id", unit.id.into()));
+            sets.push(("unit_path", unit.path.clone().into()));
+            moved = Some(unit.code);
+        }
+    }
+    if let Some(l) = &patch.location {
+        let l = match optional(Some(l)) {
+            Some(l) => check_text("location", l, 100)?,
+            None => String::new(),
+        };
+        if l != current.location {
+            sets.push(("location", l.into()));
+        }
+    }
+    let starts = match &patch.starts_on {
+        Some(s) => rules::parse_date("starts_on", s)?,
+        None => stored_date(&current.starts_on)?,
+    };
+    let ends = match &patch.ends_on {
+        Some(e) => opt_date("ends_on", Some(e))?,
+        None => current.ends_on.as_deref().map(stored_date).transpose()?,
+    };
+    rules::check_site_period(starts, ends)?;
+    let (starts, ends) = (fmt_date(starts), ends.map(fmt_date));
+    if patch.starts_on.is_some() && starts != current.starts_on {
+        sets.push(("starts_on", starts.into()));
+    }
+    if patch.ends_on.is_some() && ends != current.ends_on {
+        sets.push(("ends_on", ends.into()));
+    }
+    if let Some(st) = patch.status.filter(|s| *s != current.status) {
+        sets.push(("status", st.as_str().into()));
+    }
+    if sets.is_empty() {
+        return Ok(current);
+    }
+    let assign: Vec<String> = sets
+        .iter()
+        .enumerate()
+        .map(|(i, (f, _))| format!("{f} = ${}", i + 1))
+        .collect();
+    let mut args: Vec<Value> = sets.iter().map(|(_, v)| v.clone()).collect();
+    args.push(ctx.now_ms().into());
+    args.push(id.into());
+    c.execute(
+        &format!(
+            "UPDATE construction_sites SET {}, updated_at = ${} WHERE id = ${}",
+            assign.join(", "),
+            args.len() - 1,
+            args.len()
+        ),
+        &args,
+    )?;
+    // unit_id and unit_path are one change: the API's "unit".
+    let mut fields: Vec<&str> = Vec::new();
+    for (f, _) in &sets {
+        let f = if *f == "unit_path" || *f == "unit_id" {
+            "unit"
+        } else {
+            *f
+        };
+        if !fields.contains(&f) {
+            fields.push(f);
+        }
+    }
+    let mut detail = json!({ "fields": fields });
+    if let Some(to) = moved {
+        detail["unit"] = json!({"from": current.unit, "to": to});
+    }
+    if let Some(st) = patch.status.filter(|s| *s != current.status) {
+        detail["status"] = json!({"from": current.status, "to": st});
+    }
+    audit::record(c, ctx, "construction_site", id, "update", detail)?;
+    get_site(c, ctx, id)
 }
 
 #[derive(Debug, Default, Clone)]

@@ -1,6 +1,8 @@
-//! The construction-site registry's pages: the list (by status) and one site.
+//! The construction-site registry's pages: the list (by status, with its
+//! export links) and one site (with a link to its edit form, `site_edit`).
 
-use super::{page_error, site_new, Choice};
+use super::{page_error, site_edit, site_new, Choice};
+use crate::web::exports::{self, ExportLinks, WebKind};
 use crate::web::i18n::T;
 use crate::web::session::PageSession;
 use crate::web::{not_found_page, render};
@@ -21,9 +23,13 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/construction-sites", get(list_page).post(site_new::submit))
         .route("/construction-sites/{id}", get(site_page))
+        .route(
+            "/construction-sites/{id}/edit",
+            get(site_edit::form).post(site_edit::submit),
+        )
 }
 
-fn status_key(s: SiteStatus) -> &'static str {
+pub(super) fn status_key(s: SiteStatus) -> &'static str {
     match s {
         SiteStatus::Planned => "equipment.site_status.planned",
         SiteStatus::Active => "equipment.site_status.active",
@@ -71,6 +77,7 @@ struct ListPage {
     status: String,
     rows: Vec<SiteRow>,
     next: Option<String>,
+    exports: Vec<ExportLinks>,
     /// The registration form, for those who may register.
     form: Option<site_new::SiteForm>,
 }
@@ -110,10 +117,12 @@ pub(super) async fn list(
         Err(e) => return page_error(t, e),
     };
     let current = status.map(SiteStatus::as_str).unwrap_or("");
+    let query = exports::query(&[("status", current)]);
     render(
         code,
         &ListPage {
             t,
+            exports: ExportLinks::of(t, &session.ctx, WebKind::Sites, query),
             form,
             statuses: SiteStatus::ALL
                 .iter()
@@ -140,6 +149,8 @@ struct SitePage {
     csrf: String,
     site: SiteRow,
     unit: String,
+    /// The caller may change the site.
+    can_edit: bool,
 }
 
 async fn site_page(
@@ -157,6 +168,7 @@ async fn site_page(
             StatusCode::OK,
             &SitePage {
                 t,
+                can_edit: session.ctx.can(Permission::EquipmentWrite),
                 unit: site.unit.clone(),
                 site: SiteRow::from(&site),
                 user: session.user,

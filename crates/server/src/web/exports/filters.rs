@@ -1,7 +1,9 @@
 //! Reading an export request's query string exactly as the list page reads
 //! its own: the same parameter names, the same parsing (cases through the
 //! page's `ListQuery::filter`), a canonical query string for the links, and
-//! the filter as lines for the export page.
+//! the filter as lines for the export page. A value the export cannot read
+//! (a site status that does not exist) is refused rather than read as "any",
+//! which would export more than asked.
 
 use super::WebKind;
 use crate::error::ApiError;
@@ -9,7 +11,7 @@ use crate::transfer::exports::Listing;
 use crate::web::i18n::T;
 use serde::Deserialize;
 use wangge_core::auth::Permission;
-use wangge_core::equipment::{AlertKind, EquipmentKind, EquipmentStatus};
+use wangge_core::equipment::{AlertKind, EquipmentKind, EquipmentStatus, SiteStatus};
 use wangge_store::transfer::{ExportFilter, ExportFormat, ExportOptions};
 use wangge_store::Ctx;
 
@@ -20,6 +22,37 @@ struct EquipmentQuery {
     kind: Option<String>,
     status: Option<String>,
     alert: Option<String>,
+}
+
+/// The construction-site list's filter, as its page names it.
+#[derive(Deserialize, Default)]
+struct SiteQuery {
+    status: Option<String>,
+}
+
+/// The plan page's one parameter: which plan.
+#[derive(Deserialize, Default)]
+struct PlanQuery {
+    plan: Option<String>,
+}
+
+/// The audit page's filters (`before` pages, like a cursor, and is left out).
+#[derive(Deserialize, Default)]
+struct AuditQuery {
+    actor: Option<String>,
+    entity: Option<String>,
+    action: Option<String>,
+}
+
+/// The given filters as a query string, in order.
+fn query_of(pairs: &[(&str, &Option<String>)]) -> String {
+    serde_urlencoded::to_string(
+        pairs
+            .iter()
+            .filter_map(|(k, v)| v.as_ref().map(|v| (*k, v.as_str())))
+            .collect::<Vec<_>>(),
+    )
+    .unwrap_or_default()
 }
 
 /// The registry lists' filters, as their pages name them.
@@ -174,6 +207,89 @@ pub(super) fn request(t: T, ctx: &Ctx, what: WebKind, raw: &str) -> Result<Reque
             Request {
                 what,
                 listing: Listing::Equipment(f),
+                filter: ExportFilter::default(),
+                query,
+                lines,
+            }
+        }
+        WebKind::Sites => {
+            let q: SiteQuery = serde_urlencoded::from_str(raw).map_err(malformed)?;
+            let status = given(&q.status);
+            let f = wangge_store::equipment::SiteFilter {
+                unit: None,
+                status: status.as_deref().map(SiteStatus::parse).transpose()?,
+            };
+            let mut lines = Vec::new();
+            if let Some(st) = f.status {
+                let label = wangge_store::transfer::site_status_zh(st);
+                lines.push(("exports.f_status", t.pick(label, st.as_str()).to_string()));
+            }
+            Request {
+                what,
+                listing: Listing::Sites(f),
+                filter: ExportFilter::default(),
+                query: query_of(&[("status", &status)]),
+                lines,
+            }
+        }
+        // The plan list has no filters: whatever the query holds is ignored,
+        // as the page ignores it.
+        WebKind::Plans => Request {
+            what,
+            listing: Listing::Plans,
+            filter: ExportFilter::default(),
+            query: String::new(),
+            lines: Vec::new(),
+        },
+        // A plan's targets need the plan; a missing or malformed id is refused
+        // rather than read as "every plan".
+        WebKind::PlanTargets => {
+            let q: PlanQuery = serde_urlencoded::from_str(raw).map_err(malformed)?;
+            let plan = given(&q.plan)
+                .and_then(|p| p.parse::<i64>().ok())
+                .ok_or_else(|| ApiError::Query("plan must be a plan id".into()))?;
+            Request {
+                what,
+                listing: Listing::PlanTargets(plan),
+                filter: ExportFilter::default(),
+                query: format!("plan={plan}"),
+                lines: vec![("exports.f_plan", plan.to_string())],
+            }
+        }
+        // The administrator's lists have no filters.
+        WebKind::Accounts | WebKind::Categories => Request {
+            what,
+            listing: if what == WebKind::Accounts {
+                Listing::Accounts
+            } else {
+                Listing::Categories
+            },
+            filter: ExportFilter::default(),
+            query: String::new(),
+            lines: Vec::new(),
+        },
+        WebKind::Audit => {
+            let q: AuditQuery = serde_urlencoded::from_str(raw).map_err(malformed)?;
+            let (actor, entity, action) = (given(&q.actor), given(&q.entity), given(&q.action));
+            let pairs = [
+                ("actor", "exports.f_actor", &actor),
+                ("entity", "exports.f_entity", &entity),
+                ("action", "exports.f_action", &action),
+            ];
+            let lines = pairs
+                .iter()
+                .filter_map(|(_, label, v)| v.as_ref().map(|v| (*label, v.clone())))
+                .collect();
+            let query = query_of(&pairs.map(|(k, _, v)| (k, v)));
+            Request {
+                what,
+                listing: Listing::Audit(wangge_store::audit::Filter {
+                    actor,
+                    entity,
+                    entity_id: None,
+                    action,
+                    before: None,
+                }),
                 filter: ExportFilter::default(),
                 query,
                 lines,

@@ -1,0 +1,145 @@
+//! Exports of one inspection plan's targets as the plan page lists them:
+//! `inspections::list_targets` decides which targets the caller sees (staff
+//! with a subtree: the targets inside it), in the page's order (group, unit,
+//! target). Each row adds what the page shows as a badge and a link: the
+//! status, how many records, and when the last was made. Targets carry no
+//! personal data; the export is audited like every other.
+
+use super::export::{unmask_reason, ExportOptions, Exported};
+use super::export_list::{audit_export, info_lines, own_filters_only, report};
+use super::import::OnProgress;
+use super::sink::{Out, Sink};
+use crate::ctx::{ms_to_time, Ctx};
+use crate::error::Result;
+use crate::inspections::{self, Target};
+use crate::{params, Store};
+use serde_json::json;
+use std::collections::HashMap;
+use std::path::Path;
+use wangge_core::auth::Permission;
+
+/// The columns of a plan-target export, in order.
+pub const TARGET_HEADERS: &[&str] = &[
+    "分组",
+    "检查对象",
+    "所在单元",
+    "单元代码",
+    "责任单位",
+    "状态",
+    "检查次数",
+    "最近检查日期",
+];
+
+/// The sheet a plan-target export writes its rows to.
+pub const TARGET_SHEET: &str = "检查对象";
+
+/// What the records of one target say: with findings, last recorded (ms).
+struct Recorded {
+    with_findings: bool,
+    last_ms: i64,
+}
+
+/// Exports the targets of plan `plan_id` that the caller sees on its page.
+/// A plan the caller may not see is not found, and nothing is audited.
+pub async fn export_plan_targets(
+    store: &Store,
+    ctx: &Ctx,
+    plan_id: i64,
+    opts: ExportOptions,
+    out: &Path,
+    progress: Option<OnProgress>,
+) -> Result<Exported> {
+    ctx.require(Permission::Export)?;
+    ctx.require(Permission::InspectionsRead)?;
+    let reason = unmask_reason(ctx, &opts)?;
+    own_filters_only(
+        &opts,
+        "检查对象导出没有筛选条件,导出您在该计划中可见的全部对象",
+        "a plan-target export has no filters; it exports every target of the plan you may see",
+    )?;
+    let c0 = ctx.clone();
+    let plan = store
+        .db
+        .read(move |c| inspections::get_plan(c, &c0, plan_id))
+        .await?;
+    let detail = json!({"plan": plan_id});
+    audit_export(store, ctx, "plan_targets", detail, opts.format, reason).await?;
+    let (cr, out) = (ctx.clone(), out.to_path_buf());
+    store
+        .db
+        .read(move |c| {
+            let targets = inspections::list_targets(c, &cr, plan_id)?;
+            let recorded: HashMap<i64, Recorded> = c
+                .query(
+                    "SELECT target_id,
+                        CAST(SUM(CASE WHEN findings > 0 THEN 1 ELSE 0 END) AS BIGINT),
+                        CAST(MAX(recorded_at) AS BIGINT)
+                     FROM inspection_records WHERE plan_id = $1 GROUP BY target_id",
+                    params![plan_id],
+                )?
+                .iter()
+                .map(|r| {
+                    let found: i64 = r.get(1)?;
+                    Ok((
+                        r.get(0)?,
+                        Recorded {
+                            with_findings: found > 0,
+                            last_ms: r.get(2)?,
+                        },
+                    ))
+                })
+                .collect::<Result<_>>()?;
+            let mut sink = Sink::new(
+                opts.format,
+                opts.encoding,
+                &out,
+                TARGET_SHEET,
+                TARGET_HEADERS,
+            )?;
+            for t in &targets {
+                sink.row(&target_row(t, recorded.get(&t.id)))?;
+            }
+            let rows = targets.len() as u64;
+            report(&progress, rows);
+            let lines = vec![
+                (
+                    "排查计划 / Plan".to_string(),
+                    format!("{} (#{})", plan.name, plan.id),
+                ),
+                (
+                    "范围 / Scope".to_string(),
+                    "该计划中您可见的全部对象 / every target of the plan you may see".to_string(),
+                ),
+            ];
+            let info = info_lines("检查对象 (plan-targets)", lines, &cr, rows);
+            sink.finish(&out, &info)?;
+            Ok(Exported {
+                rows,
+                unmasked: false,
+            })
+        })
+        .await
+}
+
+/// 未检查, 已检查, or 发现问题 when any record found something, as the plan's
+/// statistics count them.
+fn status(t: &Target, r: Option<&Recorded>) -> &'static str {
+    match r {
+        _ if t.records == 0 => "未检查",
+        Some(r) if r.with_findings => "发现问题",
+        _ => "已检查",
+    }
+}
+
+fn target_row(t: &Target, r: Option<&Recorded>) -> Vec<Out> {
+    vec![
+        Out::text(&t.group),
+        Out::text(&t.label),
+        Out::text(&t.unit_name),
+        Out::text(&t.unit),
+        Out::opt(t.responsible_org_name.clone()),
+        Out::text(status(t, r)),
+        Out::Number(t.records as f64),
+        Out::opt(r.map(|r| ms_to_time(r.last_ms).date().to_string())),
+    ]
+}
