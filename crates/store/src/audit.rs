@@ -4,11 +4,12 @@
 //! [`verify`].
 
 use crate::ctx::{ms_to_time, Ctx};
-use crate::db::{Conn, Row};
+use crate::db::{Conn, Row, Value};
 use crate::error::Result;
 use crate::params;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use std::cell::RefCell;
 use time::OffsetDateTime;
 
 struct Content<'a> {
@@ -42,6 +43,25 @@ fn entry_hash(prev: &str, e: &Content<'_>) -> String {
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// An entry waiting for its place in the chain.
+struct Pending {
+    at: i64,
+    actor: String,
+    client_addr: Option<String>,
+    entity: String,
+    entity_id: i64,
+    action: String,
+    detail: String,
+}
+
+thread_local! {
+    /// On a writer thread during a transaction: the entries its writes have
+    /// recorded, chained and inserted together just before the commit
+    /// ([`deferred`]). Elsewhere (migrations, the command line, tests on a
+    /// bare connection) `None`, and entries are written at once.
+    static PENDING: RefCell<Option<Vec<Pending>>> = const { RefCell::new(None) };
+}
+
 /// Appends an entry in the caller's transaction.
 pub fn record(
     c: &mut dyn Conn,
@@ -51,35 +71,134 @@ pub fn record(
     action: &str,
     detail: serde_json::Value,
 ) -> Result<()> {
-    // Taking the head row's lock orders concurrent writers into one chain.
-    let head = c.query_one(
-        "UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash",
-        &[],
-    )?;
-    let seq: i64 = head.get(0)?;
-    let prev: String = head.get(1)?;
-    let detail = detail.to_string();
-    let content = Content {
-        seq,
+    let entry = Pending {
         at: ctx.now_ms(),
-        actor: &ctx.actor,
-        client_addr: ctx.client_addr.as_deref(),
-        entity,
+        actor: ctx.actor.clone(),
+        client_addr: ctx.client_addr.clone(),
+        entity: entity.to_string(),
         entity_id,
-        action,
-        detail: &detail,
+        action: action.to_string(),
+        detail: detail.to_string(),
     };
-    let hash = entry_hash(&prev, &content);
-    c.execute(
-        "INSERT INTO audit_log (seq, at, actor, client_addr, entity, entity_id, action, detail, prev_hash, hash)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        params![seq, content.at, ctx.actor.as_str(), content.client_addr, entity, entity_id, action, detail.as_str(), prev, hash.as_str()],
+    let entry = PENDING.with_borrow_mut(|p| match p {
+        Some(list) => {
+            list.push(entry);
+            None
+        }
+        None => Some(entry),
+    });
+    match entry {
+        Some(e) => append(c, vec![e]),
+        None => Ok(()),
+    }
+}
+
+/// Rows per multi-row insert: 10 parameters each.
+const CHUNK: usize = 50;
+
+/// Chains `entries` after the head and inserts them. Taking the head row's
+/// lock orders concurrent writers into one chain; it is held to the commit,
+/// so it is taken last.
+fn append(c: &mut dyn Conn, entries: Vec<Pending>) -> Result<()> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let head = c.query_one(
+        "UPDATE audit_head SET seq = seq + $1 WHERE id = 1 RETURNING seq, hash",
+        params![entries.len() as i64],
     )?;
+    let last: i64 = head.get(0)?;
+    let mut prev: String = head.get(1)?;
+    let mut seq = last - entries.len() as i64;
+    let mut rows: Vec<Vec<Value>> = Vec::with_capacity(entries.len());
+    for e in entries {
+        seq += 1;
+        let hash = entry_hash(
+            &prev,
+            &Content {
+                seq,
+                at: e.at,
+                actor: &e.actor,
+                client_addr: e.client_addr.as_deref(),
+                entity: &e.entity,
+                entity_id: e.entity_id,
+                action: &e.action,
+                detail: &e.detail,
+            },
+        );
+        rows.push(vec![
+            seq.into(),
+            e.at.into(),
+            e.actor.into(),
+            e.client_addr.into(),
+            e.entity.into(),
+            e.entity_id.into(),
+            e.action.into(),
+            e.detail.into(),
+            prev.into(),
+            hash.clone().into(),
+        ]);
+        prev = hash;
+    }
+    for chunk in rows.chunks(CHUNK) {
+        let tuples: Vec<String> = (0..chunk.len())
+            .map(|r| {
+                let marks: Vec<String> = (1..=10).map(|i| format!("${}", r * 10 + i)).collect();
+                format!("({})", marks.join(", "))
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO audit_log (seq, at, actor, client_addr, entity, entity_id, action, detail, prev_hash, hash) VALUES {}",
+            tuples.join(", ")
+        );
+        let args: Vec<Value> = chunk.iter().flatten().cloned().collect();
+        c.execute(&sql, &args)?;
+    }
     c.execute(
         "UPDATE audit_head SET hash = $1 WHERE id = 1",
-        params![hash],
+        params![prev],
     )?;
     Ok(())
+}
+
+/// The writer's side of deferred entries: one chain update per transaction
+/// instead of three statements per entry, and the head row locked only from
+/// just before the commit.
+pub(crate) mod deferred {
+    use super::{append, PENDING};
+    use crate::db::Conn;
+    use crate::error::Result;
+
+    /// A transaction starts on this thread: entries wait for [`flush`].
+    pub fn begin() {
+        PENDING.set(Some(Vec::new()));
+    }
+
+    /// How many entries wait, to [`truncate`] to if the next write fails.
+    pub fn mark() -> usize {
+        PENDING.with_borrow(|p| p.as_ref().map_or(0, Vec::len))
+    }
+
+    /// Forgets the entries of a write that was rolled back.
+    pub fn truncate(to: usize) {
+        PENDING.with_borrow_mut(|p| {
+            if let Some(list) = p {
+                list.truncate(to);
+            }
+        });
+    }
+
+    /// Writes the waiting entries; the transaction is to commit next.
+    pub fn flush(c: &mut dyn Conn) -> Result<()> {
+        let list = PENDING.with_borrow_mut(|p| p.replace(Vec::new()));
+        append(c, list.unwrap_or_default())
+    }
+
+    /// The transaction ended (committed or not): entries are written at once
+    /// again.
+    pub fn end() {
+        PENDING.set(None);
+    }
 }
 
 /// One audit entry as the auditor sees it.

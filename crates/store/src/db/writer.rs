@@ -9,8 +9,12 @@
 //! savepoint. In SQLite a savepoint copies every page the job touches into a
 //! sub-journal, which at tens of thousands of rows per job cost more than the
 //! inserts themselves.
+//!
+//! The audit entries of a transaction's writes are chained at its commit
+//! (`audit::deferred`); a write that fails drops its own.
 
 use super::Conn;
+use crate::audit;
 use crate::error::{Error, Result};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::mpsc::{channel, Receiver, Sender};
@@ -183,6 +187,7 @@ fn run_together(conn: &mut dyn Conn, batch: Vec<Box<dyn Job>>, begin: &str) {
     // What must run before the next job's savepoint: the transaction's start,
     // then the previous job's release or rollback.
     let mut before = format!("{begin};");
+    audit::deferred::begin();
     for job in batch {
         if let Some(e) = &broken {
             job.abort(Error::clone(e));
@@ -193,18 +198,21 @@ fn run_together(conn: &mut dyn Conn, batch: Vec<Box<dyn Job>>, begin: &str) {
             broken = Some(e);
             continue;
         }
+        let mark = audit::deferred::mark();
         let (ok, d) = job.run(conn);
         before = if ok {
             "RELEASE w;".to_string()
         } else {
+            audit::deferred::truncate(mark);
             "ROLLBACK TO w; RELEASE w;".to_string()
         };
         done.push(d);
     }
     let commit = match broken {
         Some(e) => Err(e),
-        None => conn.batch(&format!("{before} COMMIT")),
+        None => commit_with_audit(conn, &before),
     };
+    audit::deferred::end();
     if commit.is_err() {
         let _ = conn.batch("ROLLBACK");
     }
@@ -218,17 +226,32 @@ fn run_together(conn: &mut dyn Conn, batch: Vec<Box<dyn Job>>, begin: &str) {
 /// writes come one at a time.
 fn run_alone(conn: &mut dyn Conn, batch: Vec<Box<dyn Job>>) {
     for job in batch {
+        audit::deferred::begin();
         let (ok, done) = job.run(conn);
         let end = if ok {
-            conn.batch("COMMIT")
+            commit_with_audit(conn, "")
         } else {
             // The job's own error is the answer; an empty commit would be the
             // same as this rollback.
             conn.batch("ROLLBACK")
         };
+        audit::deferred::end();
         if end.is_err() {
             let _ = conn.batch("ROLLBACK");
         }
         done(end);
     }
+}
+
+/// Ends the last savepoint (`before`), chains the transaction's audit entries
+/// and commits; without entries, in one round trip.
+fn commit_with_audit(conn: &mut dyn Conn, before: &str) -> Result<()> {
+    if audit::deferred::mark() == 0 {
+        return conn.batch(&format!("{before} COMMIT"));
+    }
+    if !before.is_empty() {
+        conn.batch(before)?;
+    }
+    audit::deferred::flush(conn)?;
+    conn.batch("COMMIT")
 }

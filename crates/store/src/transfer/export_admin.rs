@@ -8,10 +8,10 @@
 //! hashes and tokens are never read. Staff names are shown in full, as on the
 //! page: they are the staff's working names, not residents' personal data.
 
-use super::export::{unmask_reason, ExportOptions, Exported};
-use super::export_list::{audit_export, info_lines, own_filters_only, report};
+use super::export::{ExportOptions, Exported};
+use super::export_list::{allowed, audit_export, scope_line, write_list, ListFile};
 use super::import::OnProgress;
-use super::sink::{Out, Sink};
+use super::sink::Out;
 use crate::accounts::{self, User};
 use crate::cases::{self, Category, Deadline, DeadlineUnit};
 use crate::ctx::{Ctx, CST};
@@ -57,15 +57,6 @@ pub const CATEGORY_HEADERS: &[&str] = &[
 /// The sheet a category export writes its rows to.
 pub const CATEGORY_SHEET: &str = "事件分类";
 
-/// Both lists are the administrator's: the page's permission and `Export`.
-fn allowed(ctx: &Ctx, opts: &ExportOptions, zh: &str, en: &str) -> Result<Option<String>> {
-    ctx.require(Permission::Export)?;
-    ctx.require(Permission::UsersManage)?;
-    let reason = unmask_reason(ctx, opts)?;
-    own_filters_only(opts, zh, en)?;
-    Ok(reason)
-}
-
 /// Exports the accounts the administrator's page lists, by username.
 pub async fn export_accounts(
     store: &Store,
@@ -77,6 +68,7 @@ pub async fn export_accounts(
     let reason = allowed(
         ctx,
         &opts,
+        Permission::UsersManage,
         "账号列表没有筛选条件,导出您管辖范围内的全部账号",
         "the account list has no filters; it exports every account in your scope",
     )?;
@@ -106,27 +98,18 @@ pub async fn export_accounts(
                 .iter()
                 .map(|r| Ok((r.get(0)?, r.get(1)?)))
                 .collect::<Result<_>>()?;
-            let mut sink = Sink::new(
-                opts.format,
-                opts.encoding,
-                &out,
-                ACCOUNT_SHEET,
-                ACCOUNT_HEADERS,
-            )?;
-            for u in &users {
-                sink.row(&account_row(u, &units, &orgs))?;
-            }
-            let rows = users.len() as u64;
-            report(&progress, rows);
-            let lines = vec![(
-                "范围 / Scope".to_string(),
-                "您管辖范围内的全部账号 / every account in your scope".to_string(),
-            )];
-            let info = info_lines("账号 (accounts)", lines, &cr, rows);
-            sink.finish(&out, &info)?;
-            Ok(Exported {
-                rows,
-                unmasked: false,
+            let file = ListFile {
+                sheet: ACCOUNT_SHEET,
+                headers: ACCOUNT_HEADERS,
+                title: "账号 (accounts)",
+                out: &out,
+            };
+            let lines = scope_line("您管辖范围内的全部账号 / every account in your scope");
+            write_list(file, &opts, &cr, &progress, lines, |sink| {
+                for u in &users {
+                    sink.row(&account_row(u, &units, &orgs))?;
+                }
+                Ok(users.len() as u64)
             })
         })
         .await
@@ -165,6 +148,7 @@ pub async fn export_categories(
     let reason = allowed(
         ctx,
         &opts,
+        Permission::UsersManage,
         "事件分类列表没有筛选条件,导出全部分类",
         "the category list has no filters; it exports every category",
     )?;
@@ -183,28 +167,19 @@ pub async fn export_categories(
                 .filter(|k| k.parent.is_none())
                 .map(|k| (k.code.as_str(), k.name_zh.as_str()))
                 .collect();
-            let mut sink = Sink::new(
-                opts.format,
-                opts.encoding,
-                &out,
-                CATEGORY_SHEET,
-                CATEGORY_HEADERS,
-            )?;
-            for k in &cats {
-                let major = k.parent.as_deref().and_then(|p| majors.get(p).copied());
-                sink.row(&category_row(k, major, &routes))?;
-            }
-            let rows = cats.len() as u64;
-            report(&progress, rows);
-            let lines = vec![(
-                "范围 / Scope".to_string(),
-                "全部分类(含停用) / every category, inactive ones too".to_string(),
-            )];
-            let info = info_lines("事件分类 (categories)", lines, &cr, rows);
-            sink.finish(&out, &info)?;
-            Ok(Exported {
-                rows,
-                unmasked: false,
+            let file = ListFile {
+                sheet: CATEGORY_SHEET,
+                headers: CATEGORY_HEADERS,
+                title: "事件分类 (categories)",
+                out: &out,
+            };
+            let lines = scope_line("全部分类(含停用) / every category, inactive ones too");
+            write_list(file, &opts, &cr, &progress, lines, |sink| {
+                for k in &cats {
+                    let major = k.parent.as_deref().and_then(|p| majors.get(p).copied());
+                    sink.row(&category_row(k, major, &routes))?;
+                }
+                Ok(cats.len() as u64)
             })
         })
         .await

@@ -11,9 +11,9 @@
 //! read, so the file holds its own entry when the filter admits it.
 
 use super::export::{unmask_reason, ExportOptions, Exported};
-use super::export_list::{audit_export, info_lines, own_filters_only, report};
+use super::export_list::{audit_export, own_filters_only, report, write_list, ListFile};
 use super::import::OnProgress;
-use super::sink::{Out, Sink};
+use super::sink::Out;
 use crate::audit::{self, Entry, Filter};
 use crate::ctx::{Ctx, CST};
 use crate::error::Result;
@@ -70,23 +70,6 @@ pub async fn export_audit(
     store
         .db
         .read(move |c| {
-            let mut sink = Sink::new(opts.format, opts.encoding, &out, AUDIT_SHEET, AUDIT_HEADERS)?;
-            let mut page_filter = filter.clone();
-            let mut rows = 0u64;
-            loop {
-                let entries = audit::list(c, &cr, &page_filter, MAX_LIMIT)?;
-                for e in &entries {
-                    sink.row(&entry_row(e))?;
-                    rows += 1;
-                }
-                report(&progress, rows);
-                match entries.last() {
-                    Some(last) if entries.len() as i64 == MAX_LIMIT => {
-                        page_filter.before = Some(last.seq)
-                    }
-                    _ => break,
-                }
-            }
             // The page shows the chain's verdict on top; the file keeps it.
             let verdict = audit::verify(c)?;
             let mut lines = filter_lines(&filter);
@@ -100,11 +83,29 @@ pub async fn export_audit(
                     Some((seq, why)) => format!("失败:第{seq}条 / broken at entry {seq}: {why}"),
                 },
             ));
-            let info = info_lines("审计日志 (audit)", lines, &cr, rows);
-            sink.finish(&out, &info)?;
-            Ok(Exported {
-                rows,
-                unmasked: false,
+            let file = ListFile {
+                sheet: AUDIT_SHEET,
+                headers: AUDIT_HEADERS,
+                title: "审计日志 (audit)",
+                out: &out,
+            };
+            write_list(file, &opts, &cr, &progress, lines, |sink| {
+                let mut page_filter = filter.clone();
+                let mut rows = 0u64;
+                loop {
+                    let entries = audit::list(c, &cr, &page_filter, MAX_LIMIT)?;
+                    for e in &entries {
+                        sink.row(&entry_row(e))?;
+                        rows += 1;
+                    }
+                    report(&progress, rows);
+                    match entries.last() {
+                        Some(last) if entries.len() as i64 == MAX_LIMIT => {
+                            page_filter.before = Some(last.seq)
+                        }
+                        _ => return Ok(rows),
+                    }
+                }
             })
         })
         .await

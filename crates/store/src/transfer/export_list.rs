@@ -1,16 +1,76 @@
-//! What the exports of lists with their own filters (construction sites,
-//! inspection plans, the audit log) share: the refusal of the registry's
-//! filter, the audit entry written before a row leaves, progress, and the
-//! lines of the second sheet.
+//! What the exports of lists with their own filters share (construction
+//! sites, inspection plans and one plan's targets, accounts, categories, the
+//! audit log): who may, the refusal of the registry's filter, the audit entry
+//! written before a row leaves, the file with its second sheet, and progress.
 
-use super::export::{ExportFormat, ExportOptions};
+use super::export::{unmask_reason, ExportFormat, ExportOptions, Exported};
 use super::import::{OnProgress, Progress, Stage};
-use super::sink::exported_at;
+use super::sink::{exported_at, Sink};
 use crate::ctx::Ctx;
 use crate::error::Result;
 use crate::{audit, Store};
 use serde_json::json;
+use std::path::Path;
+use wangge_core::auth::Permission;
 use wangge_core::Error as CoreError;
+
+/// Who may export such a list: `Export` and the list's own permission; its
+/// filters are the list's (see [`own_filters_only`], whose message `zh`/`en`
+/// is). Answers the reason to audit if unmasking was asked for.
+pub(super) fn allowed(
+    ctx: &Ctx,
+    opts: &ExportOptions,
+    list: Permission,
+    zh: &str,
+    en: &str,
+) -> Result<Option<String>> {
+    ctx.require(Permission::Export)?;
+    ctx.require(list)?;
+    let reason = unmask_reason(ctx, opts)?;
+    own_filters_only(opts, zh, en)?;
+    Ok(reason)
+}
+
+/// A list's file: its sheet, column headers and the kind the second sheet names.
+pub(super) struct ListFile<'a> {
+    pub sheet: &'static str,
+    pub headers: &'static [&'static str],
+    pub title: &'static str,
+    pub out: &'a Path,
+}
+
+/// Writes a list's file: `fill` writes the rows and answers how many (a list
+/// read a page at a time reports progress itself), then the second sheet
+/// with the filter's `lines`.
+pub(super) fn write_list(
+    file: ListFile<'_>,
+    opts: &ExportOptions,
+    ctx: &Ctx,
+    progress: &Option<OnProgress>,
+    lines: Vec<(String, String)>,
+    fill: impl FnOnce(&mut Sink) -> Result<u64>,
+) -> Result<Exported> {
+    let mut sink = Sink::new(
+        opts.format,
+        opts.encoding,
+        file.out,
+        file.sheet,
+        file.headers,
+    )?;
+    let rows = fill(&mut sink)?;
+    report(progress, rows);
+    let info = info_lines(file.title, lines, ctx, rows);
+    sink.finish(file.out, &info)?;
+    Ok(Exported {
+        rows,
+        unmasked: false,
+    })
+}
+
+/// The one line of the second sheet for a list without filters.
+pub(super) fn scope_line(what: &str) -> Vec<(String, String)> {
+    vec![("范围 / Scope".to_string(), what.to_string())]
+}
 
 /// These lists take their own filters: a registry filter (unit, kind, q in
 /// `opts.filter`) is refused rather than ignored, so nobody believes a file

@@ -4,10 +4,10 @@
 //! `inspections::plan_stats`, the page's own calls). The list has no filters.
 //! Plans carry no personal data; the export is audited like every other.
 
-use super::export::{unmask_reason, ExportOptions, Exported};
-use super::export_list::{audit_export, info_lines, own_filters_only, report};
+use super::export::{ExportOptions, Exported};
+use super::export_list::{allowed, audit_export, scope_line, write_list, ListFile};
 use super::import::OnProgress;
-use super::sink::{Out, Sink};
+use super::sink::Out;
 use crate::ctx::Ctx;
 use crate::error::Result;
 use crate::inspections::{self, Plan, PlanStats};
@@ -46,11 +46,10 @@ pub async fn export_plans(
     out: &Path,
     progress: Option<OnProgress>,
 ) -> Result<Exported> {
-    ctx.require(Permission::Export)?;
-    ctx.require(Permission::InspectionsRead)?;
-    let reason = unmask_reason(ctx, &opts)?;
-    own_filters_only(
+    let reason = allowed(
+        ctx,
         &opts,
+        Permission::InspectionsRead,
         "排查计划列表没有筛选条件,导出您可见的全部计划",
         "the inspection-plan list has no filters; it exports every plan you may see",
     )?;
@@ -67,23 +66,21 @@ pub async fn export_plans(
     store
         .db
         .read(move |c| {
-            let mut sink = Sink::new(opts.format, opts.encoding, &out, PLAN_SHEET, PLAN_HEADERS)?;
-            let mut rows = 0u64;
-            for plan in inspections::list_plans(c, &cr)? {
-                let stats = inspections::plan_stats(c, &cr, plan.id)?;
-                sink.row(&plan_row(&plan, &stats))?;
-                rows += 1;
-            }
-            report(&progress, rows);
-            let lines = vec![(
-                "范围 / Scope".to_string(),
-                "您可见的全部计划 / every plan you may see".to_string(),
-            )];
-            let info = info_lines("排查计划 (inspection-plans)", lines, &cr, rows);
-            sink.finish(&out, &info)?;
-            Ok(Exported {
-                rows,
-                unmasked: false,
+            let file = ListFile {
+                sheet: PLAN_SHEET,
+                headers: PLAN_HEADERS,
+                title: "排查计划 (inspection-plans)",
+                out: &out,
+            };
+            let lines = scope_line("您可见的全部计划 / every plan you may see");
+            write_list(file, &opts, &cr, &progress, lines, |sink| {
+                let mut rows = 0u64;
+                for plan in inspections::list_plans(c, &cr)? {
+                    let stats = inspections::plan_stats(c, &cr, plan.id)?;
+                    sink.row(&plan_row(&plan, &stats))?;
+                    rows += 1;
+                }
+                Ok(rows)
             })
         })
         .await

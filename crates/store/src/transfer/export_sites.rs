@@ -3,10 +3,10 @@
 //! so the file holds exactly the list's rows, in its order and scope. Sites
 //! carry no personal data; the export is audited like every other.
 
-use super::export::{unmask_reason, ExportOptions, Exported};
-use super::export_list::{audit_export, info_lines, own_filters_only, report, unit_line};
+use super::export::{ExportOptions, Exported};
+use super::export_list::{allowed, audit_export, report, unit_line, write_list, ListFile};
 use super::import::OnProgress;
-use super::sink::{Out, Sink};
+use super::sink::Out;
 use crate::ctx::Ctx;
 use crate::equipment::{self, Site, SiteFilter};
 use crate::error::Result;
@@ -52,11 +52,10 @@ pub async fn export_sites(
     out: &Path,
     progress: Option<OnProgress>,
 ) -> Result<Exported> {
-    ctx.require(Permission::Export)?;
-    ctx.require(Permission::EquipmentRead)?;
-    let reason = unmask_reason(ctx, &opts)?;
-    own_filters_only(
+    let reason = allowed(
+        ctx,
         &opts,
+        Permission::EquipmentRead,
         "建筑工地导出使用工地列表的筛选条件",
         "a construction-site export takes the site list's filters",
     )?;
@@ -80,22 +79,6 @@ pub async fn export_sites(
     store
         .db
         .read(move |c| {
-            let mut sink = Sink::new(opts.format, opts.encoding, &out, SITE_SHEET, SITE_HEADERS)?;
-            let mut cursor: Option<String> = None;
-            let mut rows = 0u64;
-            loop {
-                let page =
-                    equipment::list_sites(c, &cr, &filter, cursor.as_deref(), Some(MAX_LIMIT))?;
-                for s in &page.items {
-                    sink.row(&site_row(s))?;
-                    rows += 1;
-                }
-                report(&progress, rows);
-                match page.next_cursor {
-                    Some(next) => cursor = Some(next),
-                    None => break,
-                }
-            }
             let mut lines = vec![unit_line(&filter.unit)];
             lines.push((
                 "状态 / Status".to_string(),
@@ -104,11 +87,28 @@ pub async fn export_sites(
                     .map_or("全部 / any", site_status_zh)
                     .to_string(),
             ));
-            let info = info_lines("建筑工地 (construction-sites)", lines, &cr, rows);
-            sink.finish(&out, &info)?;
-            Ok(Exported {
-                rows,
-                unmasked: false,
+            let file = ListFile {
+                sheet: SITE_SHEET,
+                headers: SITE_HEADERS,
+                title: "建筑工地 (construction-sites)",
+                out: &out,
+            };
+            write_list(file, &opts, &cr, &progress, lines, |sink| {
+                let mut cursor: Option<String> = None;
+                let mut rows = 0u64;
+                loop {
+                    let page =
+                        equipment::list_sites(c, &cr, &filter, cursor.as_deref(), Some(MAX_LIMIT))?;
+                    for s in &page.items {
+                        sink.row(&site_row(s))?;
+                        rows += 1;
+                    }
+                    report(&progress, rows);
+                    match page.next_cursor {
+                        Some(next) => cursor = Some(next),
+                        None => return Ok(rows),
+                    }
+                }
             })
         })
         .await

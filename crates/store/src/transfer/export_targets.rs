@@ -5,10 +5,10 @@
 //! status, how many records, and when the last was made. Targets carry no
 //! personal data; the export is audited like every other.
 
-use super::export::{unmask_reason, ExportOptions, Exported};
-use super::export_list::{audit_export, info_lines, own_filters_only, report};
+use super::export::{ExportOptions, Exported};
+use super::export_list::{allowed, audit_export, scope_line, write_list, ListFile};
 use super::import::OnProgress;
-use super::sink::{Out, Sink};
+use super::sink::Out;
 use crate::ctx::{ms_to_time, Ctx};
 use crate::error::Result;
 use crate::inspections::{self, Target};
@@ -49,11 +49,10 @@ pub async fn export_plan_targets(
     out: &Path,
     progress: Option<OnProgress>,
 ) -> Result<Exported> {
-    ctx.require(Permission::Export)?;
-    ctx.require(Permission::InspectionsRead)?;
-    let reason = unmask_reason(ctx, &opts)?;
-    own_filters_only(
+    let reason = allowed(
+        ctx,
         &opts,
+        Permission::InspectionsRead,
         "检查对象导出没有筛选条件,导出您在该计划中可见的全部对象",
         "a plan-target export has no filters; it exports every target of the plan you may see",
     )?;
@@ -89,33 +88,24 @@ pub async fn export_plan_targets(
                     ))
                 })
                 .collect::<Result<_>>()?;
-            let mut sink = Sink::new(
-                opts.format,
-                opts.encoding,
-                &out,
-                TARGET_SHEET,
-                TARGET_HEADERS,
-            )?;
-            for t in &targets {
-                sink.row(&target_row(t, recorded.get(&t.id)))?;
-            }
-            let rows = targets.len() as u64;
-            report(&progress, rows);
-            let lines = vec![
-                (
-                    "排查计划 / Plan".to_string(),
-                    format!("{} (#{})", plan.name, plan.id),
-                ),
-                (
-                    "范围 / Scope".to_string(),
-                    "该计划中您可见的全部对象 / every target of the plan you may see".to_string(),
-                ),
-            ];
-            let info = info_lines("检查对象 (plan-targets)", lines, &cr, rows);
-            sink.finish(&out, &info)?;
-            Ok(Exported {
-                rows,
-                unmasked: false,
+            let file = ListFile {
+                sheet: TARGET_SHEET,
+                headers: TARGET_HEADERS,
+                title: "检查对象 (plan-targets)",
+                out: &out,
+            };
+            let mut lines = vec![(
+                "排查计划 / Plan".to_string(),
+                format!("{} (#{})", plan.name, plan.id),
+            )];
+            lines.extend(scope_line(
+                "该计划中您可见的全部对象 / every target of the plan you may see",
+            ));
+            write_list(file, &opts, &cr, &progress, lines, |sink| {
+                for t in &targets {
+                    sink.row(&target_row(t, recorded.get(&t.id)))?;
+                }
+                Ok(targets.len() as u64)
             })
         })
         .await

@@ -184,6 +184,26 @@ fn failed_writes_vanish_and_their_batch_mates_stay() {
             count(&ts, "audit_log").await,
             audit_before + ok_names.len() as i64
         );
+        // The batch's entries were chained together at its commit: the failed
+        // writes' entries left no gap or broken link, and every entry names a
+        // unit that was committed.
+        let verdict = ts.db.read(wangge_store::audit::verify).await.unwrap();
+        assert_eq!(verdict.first_bad, None, "{verdict:?}");
+        let audited: BTreeSet<String> = ts
+            .db
+            .read(move |c| {
+                c.query(
+                    "SELECT u.name FROM audit_log a JOIN units u ON u.id = a.entity_id
+                     WHERE a.entity = 'unit' AND a.seq > $1",
+                    &[audit_before.into()],
+                )?
+                .iter()
+                .map(|r| r.get(0))
+                .collect::<Result<_>>()
+            })
+            .await
+            .unwrap();
+        assert_eq!(audited, ok_names);
 
         // On PostgreSQL the transactions can be seen: failed and successful writes
         // shared them.
