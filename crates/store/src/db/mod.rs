@@ -8,6 +8,7 @@
 
 mod pool;
 mod postgres;
+pub mod rebuild;
 mod sqlite;
 mod value;
 mod writer;

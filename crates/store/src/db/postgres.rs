@@ -156,7 +156,12 @@ fn map_err(e: postgres::Error) -> Error {
     if e.is_closed() {
         return Error::Unavailable;
     }
-    Error::Db(e.to_string())
+    // The driver's own Display says only "db error"; the server's message
+    // is what tells an operator what went wrong.
+    match e.as_db_error() {
+        Some(db) => Error::Db(format!("{}: {}", db.code().code(), db.message())),
+        None => Error::Db(e.to_string()),
+    }
 }
 
 fn refs(params: &[Value]) -> Vec<&(dyn ToSql + Sync)> {

@@ -47,37 +47,34 @@ pub(super) async fn load_residents(
             }
         })
     };
-    // Each group is one bulk write with a transaction of its own (no
-    // savepoint; one fsync), while the next group is prepared on the other
-    // cores.
-    let mut written = 0;
-    let mut in_flight: Option<tokio::task::JoinHandle<Result<usize>>> = None;
-    while let Some(group) = rx.recv().await {
-        let group = group?;
-        let (store2, ctx) = (store.clone(), ctx.clone());
-        let write = tokio::spawn(async move {
-            store2
-                .db
-                .write_alone(move |c| write_group(c, &ctx, group))
-                .await
-        });
-        if let Some(previous) = in_flight.replace(write) {
-            written += joined(previous).await?;
-        }
-    }
-    if let Some(last) = in_flight {
-        written += joined(last).await?;
-    }
+    // All groups go in as one job, in one transaction, while the next group is
+    // prepared on the other cores: a failure leaves no half-loaded zone, and on
+    // PostgreSQL the indexes of an empty people table can be built after the
+    // load (see `db::rebuild`).
+    let ctx = ctx.clone();
+    let written = store
+        .db
+        .write_alone(move |c| {
+            let rebuild = crate::db::rebuild::suspend(c, &["households", "people"])?;
+            let (mut households, mut written) = (0, 0);
+            while let Some(group) = rx.blocking_recv() {
+                let (h, p) = write_group(c, &ctx, group?)?;
+                households += h;
+                written += p;
+            }
+            if let Some(r) = rebuild {
+                r.restore(c)?;
+            }
+            let detail = json!({"households": households, "people": written});
+            audit::record(c, &ctx, "demo", 0, "seed_residents", detail)?;
+            Ok(written)
+        })
+        .await;
+    // The producer stops at its next send once the job has dropped `rx`.
     producer
         .await
         .map_err(|e| Error::Db(format!("demo generator failed: {e}")))?;
-    Ok(written)
-}
-
-async fn joined(write: tokio::task::JoinHandle<Result<usize>>) -> Result<usize> {
-    write
-        .await
-        .map_err(|e| Error::Db(format!("demo write task failed: {e}")))?
+    written
 }
 
 /// Validates, hashes and encrypts a group of batches on every core.
@@ -165,12 +162,11 @@ const HOUSEHOLD_COLUMNS: [&str; 6] = [
     "updated_at",
 ];
 
-/// Inserts a group's households and residents, and one audit entry for them
-/// all, in the caller's transaction. Household ids are reserved first, so the
+/// Inserts a group's households and residents in the caller's transaction;
+/// returns how many of each. Household ids are reserved first, so the
 /// residents can refer to them and both tables go in as bulk inserts (COPY
-/// on PostgreSQL). The audit entry comes last: on PostgreSQL it locks the
-/// chain's head row until the commit, which other writers would wait for.
-pub(super) fn write_group(c: &mut dyn Conn, ctx: &Ctx, group: Vec<PreparedBatch>) -> Result<usize> {
+/// on PostgreSQL).
+fn write_group(c: &mut dyn Conn, ctx: &Ctx, group: Vec<PreparedBatch>) -> Result<(usize, usize)> {
     let total: usize = group.iter().map(|b| b.households.len()).sum();
     let ids = c.reserve_ids("households", total)?;
     if ids.len() != total {
@@ -204,7 +200,5 @@ pub(super) fn write_group(c: &mut dyn Conn, ctx: &Ctx, group: Vec<PreparedBatch>
     c.bulk_insert("households", &HOUSEHOLD_COLUMNS, &mut rows.into_iter())?;
     let n = people.len();
     people::insert_prepared(c, ctx, people)?;
-    let detail = json!({"households": households, "people": n});
-    audit::record(c, ctx, "demo", 0, "seed_residents", detail)?;
-    Ok(n)
+    Ok((households, n))
 }
