@@ -34,7 +34,7 @@
 //! sweep); it sees everything and reports on behalf of an anonymous reporter.
 
 mod categories;
-mod counters;
+pub(crate) mod counters;
 mod deadlines;
 mod duplicates;
 mod intake;

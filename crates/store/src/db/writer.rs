@@ -11,10 +11,12 @@
 //! inserts themselves.
 //!
 //! The audit entries of a transaction's writes are chained at its commit
-//! (`audit::deferred`); a write that fails drops its own.
+//! (`audit::deferred`), and their case counter deltas are added up and written
+//! there too (`cases::counters::deferred`); a write that fails drops its own.
 
 use super::Conn;
 use crate::audit;
+use crate::cases::counters::deferred as counters;
 use crate::error::{Error, Result};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::mpsc::{channel, Receiver, Sender};
@@ -187,7 +189,7 @@ fn run_together(conn: &mut dyn Conn, batch: Vec<Box<dyn Job>>, begin: &str) {
     // What must run before the next job's savepoint: the transaction's start,
     // then the previous job's release or rollback.
     let mut before = format!("{begin};");
-    audit::deferred::begin();
+    pending::begin();
     for job in batch {
         if let Some(e) = &broken {
             job.abort(Error::clone(e));
@@ -198,12 +200,12 @@ fn run_together(conn: &mut dyn Conn, batch: Vec<Box<dyn Job>>, begin: &str) {
             broken = Some(e);
             continue;
         }
-        let mark = audit::deferred::mark();
+        let mark = pending::mark();
         let (ok, d) = job.run(conn);
         before = if ok {
             "RELEASE w;".to_string()
         } else {
-            audit::deferred::truncate(mark);
+            pending::truncate(mark);
             "ROLLBACK TO w; RELEASE w;".to_string()
         };
         done.push(d);
@@ -212,7 +214,7 @@ fn run_together(conn: &mut dyn Conn, batch: Vec<Box<dyn Job>>, begin: &str) {
         Some(e) => Err(e),
         None => commit_with_audit(conn, &before),
     };
-    audit::deferred::end();
+    pending::end();
     if commit.is_err() {
         let _ = conn.batch("ROLLBACK");
     }
@@ -226,7 +228,7 @@ fn run_together(conn: &mut dyn Conn, batch: Vec<Box<dyn Job>>, begin: &str) {
 /// writes come one at a time.
 fn run_alone(conn: &mut dyn Conn, batch: Vec<Box<dyn Job>>) {
     for job in batch {
-        audit::deferred::begin();
+        pending::begin();
         let (ok, done) = job.run(conn);
         let end = if ok {
             commit_with_audit(conn, "")
@@ -235,7 +237,7 @@ fn run_alone(conn: &mut dyn Conn, batch: Vec<Box<dyn Job>>) {
             // same as this rollback.
             conn.batch("ROLLBACK")
         };
-        audit::deferred::end();
+        pending::end();
         if end.is_err() {
             let _ = conn.batch("ROLLBACK");
         }
@@ -243,15 +245,41 @@ fn run_alone(conn: &mut dyn Conn, batch: Vec<Box<dyn Job>>) {
     }
 }
 
-/// Ends the last savepoint (`before`), chains the transaction's audit entries
-/// and commits; without entries, in one round trip.
+/// Ends the last savepoint (`before`), writes the transaction's counter deltas,
+/// chains its audit entries and commits; with neither, in one round trip.
 fn commit_with_audit(conn: &mut dyn Conn, before: &str) -> Result<()> {
-    if audit::deferred::mark() == 0 {
+    if pending::mark() == (0, 0) {
         return conn.batch(&format!("{before} COMMIT"));
     }
     if !before.is_empty() {
         conn.batch(before)?;
     }
+    counters::flush(conn)?;
     audit::deferred::flush(conn)?;
     conn.batch("COMMIT")
+}
+
+/// What the writes of a transaction leave for its commit: audit entries and
+/// counter deltas.
+mod pending {
+    use super::{audit, counters};
+
+    pub(super) fn begin() {
+        audit::deferred::begin();
+        counters::begin();
+    }
+
+    pub(super) fn mark() -> (usize, usize) {
+        (audit::deferred::mark(), counters::mark())
+    }
+
+    pub(super) fn truncate((a, c): (usize, usize)) {
+        audit::deferred::truncate(a);
+        counters::truncate(c);
+    }
+
+    pub(super) fn end() {
+        audit::deferred::end();
+        counters::end();
+    }
 }

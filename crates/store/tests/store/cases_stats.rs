@@ -561,3 +561,100 @@ fn counters_agree_with_a_brute_force_count_at_every_level() {
         assert_eq!(field(&refused(r, "period")), "to");
     });
 }
+
+/// The counter deltas of a group-commit transaction wait for its commit: a
+/// report that fails inside the batch leaves none behind, and a recount in the
+/// middle of the batch neither counts the earlier reports twice nor loses the
+/// later ones. The rebuild from the log afterwards finds nothing to change.
+#[test]
+fn counters_of_one_batch_are_written_once_at_its_commit() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    on_each_backend(|ts| async move {
+        let w = Arc::new(world(&ts).await);
+        w.rubbish().await;
+        const N: usize = 30;
+        let queued = Arc::new(AtomicUsize::new(0));
+        let writers = match ts.backend {
+            wangge_store::Backend::Sqlite => 1,
+            wangge_store::Backend::Postgres => ts.opts.db.pg_writers,
+        };
+        // Hold every writer until all the writes below are queued, so that
+        // they are taken as one batch.
+        let mut holders = Vec::new();
+        for _ in 0..writers {
+            let (started_tx, started_rx) = tokio::sync::oneshot::channel();
+            let (queued, db) = (queued.clone(), ts.db.clone());
+            holders.push(tokio::spawn(async move {
+                db.write(move |_c| {
+                    let _ = started_tx.send(());
+                    let give_up = std::time::Instant::now() + std::time::Duration::from_secs(20);
+                    while queued.load(Ordering::SeqCst) < N && std::time::Instant::now() < give_up {
+                        std::thread::sleep(std::time::Duration::from_millis(2));
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                    Ok(())
+                })
+                .await
+            }));
+            started_rx.await.unwrap();
+        }
+        let tasks: Vec<_> = (0..N)
+            .map(|i| {
+                let (w, queued) = (w.clone(), queued.clone());
+                tokio::spawn(async move {
+                    let (anon, admin) = (w.anon.clone(), w.admin.clone());
+                    let unit = w.t.building_a1.code.clone();
+                    let write = w.write(move |c, cfg| {
+                        if i == N / 2 {
+                            return cases::rebuild_counters(c, &admin).map(|_| ());
+                        }
+                        let new = new_case("0101", &unit, &format!("第{i}次反映垃圾未清运"));
+                        cases::create(c, &anon, cfg, new, None)?;
+                        if i % 5 == 2 {
+                            return Err(wangge_core::Error::conflict(
+                                "test_failure",
+                                "故意失败",
+                                "failing on purpose",
+                            )
+                            .into());
+                        }
+                        Ok(())
+                    });
+                    queued.fetch_add(1, Ordering::SeqCst);
+                    (i, write.await)
+                })
+            })
+            .collect();
+        for h in holders {
+            h.await.unwrap().unwrap();
+        }
+        let mut kept_reports = 1;
+        for t in tasks {
+            let (i, r) = t.await.unwrap();
+            assert_eq!(r.is_ok(), i % 5 != 2, "write {i}: {r:?}");
+            if r.is_ok() && i != N / 2 {
+                kept_reports += 1;
+            }
+        }
+        let (zone, admin) = (w.t.zone.code.clone(), w.admin.clone());
+        let s = w
+            .read(move |c, _| {
+                let (from, to) = (
+                    ms(datetime!(2026-11-01 00:00 +8)),
+                    ms(datetime!(2026-12-01 00:00 +8)),
+                );
+                cases::stats(c, &admin, &zone, from, to)
+            })
+            .await
+            .unwrap();
+        assert_eq!(s.received, kept_reports);
+
+        let kept = counter_tables(&w).await;
+        let admin = w.admin.clone();
+        w.write(move |c, _| cases::rebuild_counters(c, &admin))
+            .await
+            .unwrap();
+        assert_eq!(counter_tables(&w).await, kept);
+    });
+}
