@@ -66,10 +66,9 @@ pub const LAST_DEMO_BIRTH_YEAR: i32 = 2023;
 /// Residents per generated batch: the unit the preparing threads share out
 /// (a batch holds whole households).
 const JOB: usize = 200;
-/// Batches per group, up to 50,000 residents: each group is one bulk write in
-/// a transaction of its own (`Db::write_alone`: no savepoint, one fsync). With
-/// random keys (the ID and phone hashes) each commit rewrites leaf pages all
-/// over those indexes, so fewer, larger commits write less.
+/// Batches per group, up to 50,000 residents: the unit handed from the
+/// preparing threads to the load, which writes every group in one transaction
+/// (`load_residents`); a group is prepared while the previous one is written.
 const JOBS_PER_GROUP: usize = 250;
 
 /// Cross-appointments (交叉任职) between a compound party branch and its owners'

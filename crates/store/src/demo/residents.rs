@@ -1,4 +1,4 @@
-//! Writing residents: preparation on all cores, one bulk write per group.
+//! Writing residents: preparation on all cores, every group in one transaction.
 
 use super::*;
 
