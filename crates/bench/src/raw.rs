@@ -1,8 +1,12 @@
 //! The raw baseline: the same inserts and lookups Wangge does, straight into
 //! rusqlite or PostgreSQL with no application code — no validation, no hashing,
-//! no encryption, no query layer — into a table shaped like Wangge's `people`
-//! (same columns, same indexes), with the same durability (SQLite WAL with
-//! `synchronous=FULL`; PostgreSQL's default `synchronous_commit`).
+//! no encryption, no query layer — into tables shaped like Wangge's `people` and
+//! `audit_log` (same columns, same indexes), with the same durability (SQLite WAL
+//! with `synchronous=FULL`; PostgreSQL's default `synchronous_commit`).
+//!
+//! Two loads: the generation's (residents in place order, in households, as the
+//! demo writes them) and then the API phase's (one resident in each building in
+//! turn, no household, and the audit entry every created resident gets).
 
 use crate::stats::{median, Latency};
 use anyhow::{Context, Result};
@@ -21,12 +25,23 @@ pub struct RawResult {
     pub window_rates: Vec<f64>,
     pub by_hash: Latency,
     pub first_page: Latency,
+    /// The API phase's inserts, made after the lookups on the loaded table.
+    pub created: usize,
+    pub create_secs: f64,
 }
 
 impl RawResult {
     pub fn rows_per_sec(&self) -> f64 {
         if self.insert_secs > 0.0 {
             self.rows as f64 / self.insert_secs
+        } else {
+            0.0
+        }
+    }
+
+    pub fn creates_per_sec(&self) -> f64 {
+        if self.create_secs > 0.0 {
+            self.created as f64 / self.create_secs
         } else {
             0.0
         }
@@ -49,7 +64,8 @@ struct Row {
     address_enc: Vec<u8>,
     unit_id: i64,
     unit_path: String,
-    household_id: i64,
+    household_id: Option<i64>,
+    relation: Option<&'static str>,
     created_at: i64,
 }
 
@@ -66,6 +82,13 @@ fn street_prefix(street: usize) -> String {
 }
 
 impl RowGen {
+    fn new(rows: usize) -> RowGen {
+        RowGen {
+            rng: SplitMix64::new(99),
+            rows,
+        }
+    }
+
     fn bytes(&mut self, n: usize) -> Vec<u8> {
         let mut out = Vec::with_capacity(n + 8);
         while out.len() < n {
@@ -75,8 +98,21 @@ impl RowGen {
         out
     }
 
+    /// The `i`-th resident of the generation: places in order, three to a household.
     fn row(&mut self, i: usize) -> Row {
-        let place = i * PLACES / self.rows.max(1);
+        let mut r = self.at_place(i, i * PLACES / self.rows.max(1));
+        r.household_id = Some((i / 3) as i64 + 1);
+        r.relation = Some("head");
+        r
+    }
+
+    /// The `i`-th resident the API phase creates: each request goes to the next
+    /// building, as `api::create_people` sends them.
+    fn created(&mut self, i: usize) -> Row {
+        self.at_place(self.rows + i, i % PLACES)
+    }
+
+    fn at_place(&mut self, i: usize, place: usize) -> Row {
         let street = place * 4 / PLACES;
         Row {
             name: "张三丰".to_string(),
@@ -99,23 +135,22 @@ impl RowGen {
                 200 + place / 2,
                 1000 + place
             ),
-            household_id: (i / 3) as i64 + 1,
+            household_id: None,
+            relation: None,
             created_at: 1_790_000_000_000 + i as i64,
         }
     }
 }
 
-/// Loads `rows` rows in durable transactions of `ROWS_PER_TX`, calling `tx` for
-/// each; keeps every `lookups`-th id hash for the lookup phase.
+/// Loads `rows` rows made by `make` in durable transactions of `ROWS_PER_TX`,
+/// calling `tx` for each; keeps every `lookups`-th id hash for the lookup phase.
 fn load(
+    gen: &mut RowGen,
     rows: usize,
     lookups: usize,
+    make: fn(&mut RowGen, usize) -> Row,
     mut tx: impl FnMut(&mut Vec<Row>) -> Result<()>,
 ) -> Result<(f64, Vec<f64>, Vec<Vec<u8>>)> {
-    let mut gen = RowGen {
-        rng: SplitMix64::new(99),
-        rows,
-    };
     let every = (rows / lookups.max(1)).max(1);
     let mut sample = Vec::new();
     let window = (rows / 10).max(ROWS_PER_TX);
@@ -128,7 +163,7 @@ fn load(
     while i < rows {
         batch.clear();
         while batch.len() < ROWS_PER_TX && i < rows {
-            let r = gen.row(i);
+            let r = make(gen, i);
             if i % every == 0 {
                 sample.push(r.id_hash.clone());
             }
@@ -167,19 +202,51 @@ CREATE TABLE people (
 );
 CREATE INDEX people_path ON people(unit_path, id);
 CREATE INDEX people_household ON people(household_id);
-CREATE INDEX people_phone ON people(phone_hash);";
+CREATE INDEX people_phone ON people(phone_hash);
+CREATE TABLE audit_log (
+    seq         BIGINT PRIMARY KEY,
+    at          BIGINT NOT NULL,
+    actor       TEXT NOT NULL,
+    client_addr TEXT,
+    entity      TEXT NOT NULL,
+    entity_id   BIGINT NOT NULL,
+    action      TEXT NOT NULL,
+    detail      TEXT NOT NULL,
+    prev_hash   TEXT NOT NULL,
+    hash        TEXT NOT NULL
+);
+CREATE INDEX audit_entity ON audit_log(entity, entity_id);
+CREATE INDEX audit_actor ON audit_log(actor, seq);
+CREATE TABLE audit_head (id BIGINT PRIMARY KEY, seq BIGINT NOT NULL, hash TEXT NOT NULL);
+INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, '');";
 
 const INSERT: &str =
     "INSERT INTO people (name, sex, birth_date, id_hash, id_enc, phone_hash, phone_enc,
     address_enc, unit_id, unit_path, household_id, relation, created_at, updated_at)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'head', $12, $12)";
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) RETURNING id";
+
+/// The audit entry of a created resident, with the detail Wangge writes and
+/// hashes of the same length (not computed: no application code).
+const INSERT_AUDIT: &str =
+    "INSERT INTO audit_log (seq, at, actor, client_addr, entity, entity_id, action, detail, prev_hash, hash)
+    VALUES ($1, $2, 'bench-admin', '127.0.0.1', 'person', $3, 'create', $4, $5, $5)";
+
+const AUDIT_DETAIL: &str =
+    r#"{"fields":["name","id_number","phone","unit","address_detail","household_id","relation"]}"#;
+
+const UPDATE_HEAD: &str = "UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1";
+
+/// A 64-character hex digest's worth of text for entry `seq`.
+fn fake_hash(seq: i64) -> String {
+    format!("{seq:064x}")
+}
 
 const SELECT: &str = "SELECT id, name, sex, birth_date, id_enc, phone_enc, address_enc, unit_id,
     unit_path, household_id, relation, version, created_at, updated_at FROM people";
 
 fn sqlite_sql(sql: &str) -> String {
     let mut out = sql.to_string();
-    for n in (1..=12).rev() {
+    for n in (1..=13).rev() {
         out = out.replace(&format!("${n}"), &format!("?{n}"));
     }
     out
@@ -214,7 +281,29 @@ fn subtree_bounds() -> Vec<(String, String)> {
         .collect()
 }
 
-pub fn sqlite(dir: &Path, rows: usize, lookups: usize) -> Result<RawResult> {
+/// Inserts one resident; answers its id.
+fn sqlite_insert(st: &mut rusqlite::CachedStatement<'_>, r: &Row) -> Result<i64> {
+    Ok(st.query_row(
+        rusqlite::params![
+            r.name,
+            r.sex,
+            r.birth_date,
+            r.id_hash,
+            r.id_enc,
+            r.phone_hash,
+            r.phone_enc,
+            r.address_enc,
+            r.unit_id,
+            r.unit_path,
+            r.household_id,
+            r.relation,
+            r.created_at
+        ],
+        |row| row.get(0),
+    )?)
+}
+
+pub fn sqlite(dir: &Path, rows: usize, lookups: usize, creates: usize) -> Result<RawResult> {
     let path = dir.join("raw-baseline.db");
     let mut conn = rusqlite::Connection::open(&path)
         .with_context(|| format!("cannot create {}", path.display()))?;
@@ -225,30 +314,19 @@ pub fn sqlite(dir: &Path, rows: usize, lookups: usize) -> Result<RawResult> {
     )?;
     conn.execute_batch(SQLITE_DDL)?;
     let insert = sqlite_sql(INSERT);
-    let (insert_secs, window_rates, sample) = load(rows, lookups, |batch| {
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        {
-            let mut st = tx.prepare_cached(&insert)?;
-            for r in batch.iter() {
-                st.execute(rusqlite::params![
-                    r.name,
-                    r.sex,
-                    r.birth_date,
-                    r.id_hash,
-                    r.id_enc,
-                    r.phone_hash,
-                    r.phone_enc,
-                    r.address_enc,
-                    r.unit_id,
-                    r.unit_path,
-                    r.household_id,
-                    r.created_at
-                ])?;
+    let mut gen = RowGen::new(rows);
+    let (insert_secs, window_rates, sample) =
+        load(&mut gen, rows, lookups, RowGen::row, |batch| {
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            {
+                let mut st = tx.prepare_cached(&insert)?;
+                for r in batch.iter() {
+                    sqlite_insert(&mut st, r)?;
+                }
             }
-        }
-        tx.commit()?;
-        Ok(())
-    })?;
+            tx.commit()?;
+            Ok(())
+        })?;
     let read_row = |r: &rusqlite::Row<'_>| -> rusqlite::Result<usize> {
         let mut bytes = 0;
         for i in 0..14 {
@@ -274,6 +352,38 @@ pub fn sqlite(dir: &Path, rows: usize, lookups: usize) -> Result<RawResult> {
         let rows = st.query_map([lo, hi], read_row)?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?.len())
     })?;
+    let (insert_audit, update_head) = (sqlite_sql(INSERT_AUDIT), sqlite_sql(UPDATE_HEAD));
+    let mut seq = 0i64;
+    let (create_secs, _, _) = load(&mut gen, creates, 0, RowGen::created, |batch| {
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        {
+            let mut st = tx.prepare_cached(&insert)?;
+            let mut audit = tx.prepare_cached(&insert_audit)?;
+            for r in batch.iter() {
+                let id = sqlite_insert(&mut st, r)?;
+                seq += 1;
+                audit.execute(rusqlite::params![
+                    seq,
+                    r.created_at,
+                    id,
+                    AUDIT_DETAIL,
+                    fake_hash(seq)
+                ])?;
+            }
+            tx.execute(&update_head, rusqlite::params![seq, fake_hash(seq)])?;
+        }
+        tx.commit()?;
+        Ok(())
+    })?;
+    let counts: (i64, i64) = conn.query_row(
+        "SELECT (SELECT COUNT(*) FROM people), (SELECT COUNT(*) FROM audit_log)",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    anyhow::ensure!(
+        counts == ((rows + creates) as i64, creates as i64),
+        "the raw baseline lost rows: {counts:?}"
+    );
     drop(conn);
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
@@ -284,6 +394,8 @@ pub fn sqlite(dir: &Path, rows: usize, lookups: usize) -> Result<RawResult> {
         window_rates,
         by_hash,
         first_page,
+        created: creates,
+        create_secs,
     })
 }
 
@@ -308,46 +420,82 @@ CREATE TABLE people (
 );
 CREATE INDEX people_path ON people(unit_path, id);
 CREATE INDEX people_household ON people(household_id);
-CREATE INDEX people_phone ON people(phone_hash);";
+CREATE INDEX people_phone ON people(phone_hash);
+CREATE TABLE audit_log (
+    seq         BIGINT PRIMARY KEY,
+    at          BIGINT NOT NULL,
+    actor       TEXT NOT NULL,
+    client_addr TEXT,
+    entity      TEXT NOT NULL,
+    entity_id   BIGINT NOT NULL,
+    action      TEXT NOT NULL,
+    detail      TEXT NOT NULL,
+    prev_hash   TEXT NOT NULL,
+    hash        TEXT NOT NULL
+);
+CREATE INDEX audit_entity ON audit_log(entity, entity_id);
+CREATE INDEX audit_actor ON audit_log(actor, seq);
+CREATE TABLE audit_head (id BIGINT PRIMARY KEY, seq BIGINT NOT NULL, hash TEXT NOT NULL);
+INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, '');";
 
-pub fn postgres(url: &str, schema: &str, rows: usize, lookups: usize) -> Result<RawResult> {
+pub fn postgres(
+    url: &str,
+    schema: &str,
+    rows: usize,
+    lookups: usize,
+    creates: usize,
+) -> Result<RawResult> {
     let mut client = postgres::Client::connect(url, postgres::NoTls)
         .with_context(|| format!("cannot connect to {url}"))?;
     client.batch_execute(&format!(
         "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}; SET search_path = {schema};"
     ))?;
-    let out = postgres_run(&mut client, rows, lookups);
+    let out = postgres_run(&mut client, rows, lookups, creates);
     client.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))?;
     out
 }
 
-fn postgres_run(client: &mut postgres::Client, rows: usize, lookups: usize) -> Result<RawResult> {
+/// Inserts one resident; answers its id.
+fn pg_insert(tx: &mut postgres::Transaction<'_>, st: &postgres::Statement, r: &Row) -> Result<i64> {
+    let row = tx.query_one(
+        st,
+        &[
+            &r.name,
+            &r.sex,
+            &r.birth_date,
+            &r.id_hash,
+            &r.id_enc,
+            &r.phone_hash,
+            &r.phone_enc,
+            &r.address_enc,
+            &r.unit_id,
+            &r.unit_path,
+            &r.household_id,
+            &r.relation,
+            &r.created_at,
+        ],
+    )?;
+    Ok(row.try_get(0)?)
+}
+
+fn postgres_run(
+    client: &mut postgres::Client,
+    rows: usize,
+    lookups: usize,
+    creates: usize,
+) -> Result<RawResult> {
     client.batch_execute(PG_DDL)?;
     let insert = client.prepare(INSERT)?;
-    let (insert_secs, window_rates, sample) = load(rows, lookups, |batch| {
-        let mut tx = client.transaction()?;
-        for r in batch.iter() {
-            tx.execute(
-                &insert,
-                &[
-                    &r.name,
-                    &r.sex,
-                    &r.birth_date,
-                    &r.id_hash,
-                    &r.id_enc,
-                    &r.phone_hash,
-                    &r.phone_enc,
-                    &r.address_enc,
-                    &r.unit_id,
-                    &r.unit_path,
-                    &r.household_id,
-                    &r.created_at,
-                ],
-            )?;
-        }
-        tx.commit()?;
-        Ok(())
-    })?;
+    let mut gen = RowGen::new(rows);
+    let (insert_secs, window_rates, sample) =
+        load(&mut gen, rows, lookups, RowGen::row, |batch| {
+            let mut tx = client.transaction()?;
+            for r in batch.iter() {
+                pg_insert(&mut tx, &insert, r)?;
+            }
+            tx.commit()?;
+            Ok(())
+        })?;
     client.batch_execute("ANALYZE people")?;
     // Every column is decoded, as the application decodes every column it selects.
     let read_rows = |rows: Vec<postgres::Row>| -> Result<usize> {
@@ -381,12 +529,30 @@ fn postgres_run(client: &mut postgres::Client, rows: usize, lookups: usize) -> R
     let first_page = time_each(&subtree_bounds(), lookups, |(lo, hi)| {
         read_rows(client.query(&page_st, &[lo, hi])?)
     })?;
+    let (insert_audit, update_head) = (client.prepare(INSERT_AUDIT)?, client.prepare(UPDATE_HEAD)?);
+    let mut seq = 0i64;
+    let (create_secs, _, _) = load(&mut gen, creates, 0, RowGen::created, |batch| {
+        let mut tx = client.transaction()?;
+        for r in batch.iter() {
+            let id = pg_insert(&mut tx, &insert, r)?;
+            seq += 1;
+            tx.execute(
+                &insert_audit,
+                &[&seq, &r.created_at, &id, &AUDIT_DETAIL, &fake_hash(seq)],
+            )?;
+        }
+        tx.execute(&update_head, &[&seq, &fake_hash(seq)])?;
+        tx.commit()?;
+        Ok(())
+    })?;
     Ok(RawResult {
         rows,
         insert_secs,
         window_rates,
         by_hash,
         first_page,
+        created: creates,
+        create_secs,
     })
 }
 
@@ -417,8 +583,10 @@ mod tests {
     fn sqlite_baseline_runs() {
         let dir = std::env::temp_dir().join(format!("wangge-bench-raw-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let r = super::sqlite(&dir, 1000, 20).unwrap();
+        let r = super::sqlite(&dir, 1000, 20, 300).unwrap();
         assert_eq!(r.rows, 1000);
+        assert_eq!(r.created, 300);
+        assert!(r.creates_per_sec() > 0.0);
         assert_eq!(r.by_hash.n, 20);
         assert_eq!(r.first_page.n, 20);
         assert!(r.rows_per_sec() > 0.0);

@@ -95,7 +95,7 @@ impl FromRequestParts<AppState> for Authenticated {
             let found = state
                 .store
                 .db
-                .read(move |c| accounts::token_user(c, &t, now_ms))
+                .read_quick(move |c| accounts::token_user(c, &t, now_ms))
                 .await?;
             let Some((user, token_id, stale)) = found else {
                 return Err(StoreError::Unauthenticated.into());
@@ -121,7 +121,7 @@ impl FromRequestParts<AppState> for Authenticated {
         let found = state
             .store
             .db
-            .read(move |c| accounts::session(c, &t, now_ms, policy))
+            .read_quick(move |c| accounts::session(c, &t, now_ms, policy))
             .await?;
         let Some((user, csrf, stale)) = found else {
             return Err(StoreError::Unauthenticated.into());

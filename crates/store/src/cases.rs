@@ -249,10 +249,12 @@ fn unknown_case(field: &str, id: i64) -> crate::Error {
 /// Takes the audit chain's lock before anything else a case write touches.
 /// With several PostgreSQL writers, a write that locked a counter row and then
 /// waited for the chain could deadlock with one holding the chain and waiting
-/// for that row; taking the chain first orders them all. (A no-op on SQLite,
-/// which has one writer.)
+/// for that row; taking the chain first orders them all. SQLite has one writer,
+/// whose `BEGIN IMMEDIATE` already holds the only write lock.
 fn lock_audit_chain(c: &mut dyn crate::Conn) -> crate::Result<()> {
-    c.execute("UPDATE audit_head SET seq = seq WHERE id = 1", &[])?;
+    if c.backend() == crate::Backend::Postgres {
+        c.execute("UPDATE audit_head SET seq = seq WHERE id = 1", &[])?;
+    }
     Ok(())
 }
 

@@ -195,6 +195,11 @@ pub(crate) struct Effective {
 
 pub(crate) fn effective(c: &mut dyn Conn, category_id: i64) -> Result<Effective> {
     let minor = by_id(c, category_id)?;
+    effective_of(c, &minor)
+}
+
+/// [`effective`] for a minor category already read.
+pub(crate) fn effective_of(c: &mut dyn Conn, minor: &Category) -> Result<Effective> {
     let major = match &minor.parent {
         Some(code) => Some(get_category(c, code)?),
         None => None,

@@ -31,11 +31,12 @@ const MAX_FLAGGED: usize = 20;
 /// `duplicate_days` days in the same compound (or the same unit, outside a
 /// compound), or within `duplicate_radius_m`. Returns how many.
 ///
-/// Runs on the single writer for every report, so each query reads only what
-/// it may flag: per unit of the compound, the newest open cases of the
-/// category in index order (`cases_dup_unit`), stopping at the limit however
-/// large the backlog; for the distance, the cases of the category in a band of
-/// latitude (`cases_dup_geo`).
+/// Runs on the single writer for every report, in two queries whatever the
+/// compound's size (round trips count on PostgreSQL): one finds the compound
+/// and its units, one reads per unit the newest open cases of the category in
+/// index order (`cases_dup_unit`), at most the limit each however large the
+/// backlog. A third, with coordinates only, reads the cases of the category in
+/// a band of latitude (`cases_dup_geo`).
 pub(crate) fn flag_duplicates(
     c: &mut dyn Conn,
     cfg: &Config,
@@ -49,28 +50,23 @@ pub(crate) fn flag_duplicates(
     let Some(&own_unit) = ids.last() else {
         return Ok(0);
     };
-    let mut q = Q::new("SELECT path FROM units WHERE kind = 'compound' AND id IN (");
+    // Kinds nest in a fixed order, so at most one ancestor is a compound. The
+    // upper bound is `subtree_range`'s, in SQL.
+    let mut q = Q::new(
+        "SELECT u.id, g.path FROM units g JOIN units u
+           ON u.path >= g.path AND u.path < substr(g.path, 1, length(g.path) - 1) || '0'
+         WHERE g.kind = 'compound' AND g.id IN (",
+    );
     let marks: Vec<String> = ids.iter().map(|i| q.arg(*i)).collect();
-    q.push(&format!("{}) LIMIT 1", marks.join(", ")));
-    let compound: Option<String> = c
-        .query_opt(&q.sql, &q.args)?
-        .map(|r| r.get(0))
-        .transpose()?;
-    let group: Vec<i64> = match &compound {
-        Some(p) => {
-            let (lo, hi) = crate::ctx::subtree_range(p);
-            c.query(
-                "SELECT id FROM units WHERE path >= $1 AND path < $2",
-                params![lo.as_str(), hi.as_str()],
-            )?
-            .iter()
-            .map(|r| r.get(0))
-            .collect::<Result<_>>()?
-        }
-        None => vec![own_unit],
+    q.push(&format!("{})", marks.join(", ")));
+    let rows = c.query(&q.sql, &q.args)?;
+    let compound: Option<String> = rows.first().map(|r| r.get(1)).transpose()?;
+    let group: Vec<i64> = if rows.is_empty() {
+        vec![own_unit]
+    } else {
+        rows.iter().map(|r| r.get(0)).collect::<Result<_>>()?
     };
     let since = now - i64::from(cfg.duplicate_days) * 86_400_000;
-    let limit = MAX_FLAGGED as i64;
     // Candidate id → (reason, distance in metres).
     let mut found: BTreeMap<i64, (&'static str, Option<f64>)> = BTreeMap::new();
     let coords_of = |r: &crate::db::Row, i: usize| -> Result<Option<(f64, f64)>> {
@@ -81,20 +77,30 @@ pub(crate) fn flag_duplicates(
             },
         )
     };
-    for unit in group {
-        let rows = c.query(
-            &format!(
-                "SELECT id, lat, lon FROM cases
-                 WHERE unit_id = $1 AND category_id = $2 AND created_at >= $3 AND id <> $4
-                   AND state IN {OPEN_STATES} AND merged_into IS NULL
-                 ORDER BY created_at DESC LIMIT $5"
-            ),
-            params![unit, category_id, since, id, limit],
-        )?;
-        for r in &rows {
-            let distance = coords.zip(coords_of(r, 1)?).map(|(a, b)| haversine_m(a, b));
-            found.insert(r.get(0)?, ("same_compound", distance));
-        }
+    let mut q = Q::new("");
+    let (cat, from, me, limit) = (
+        q.arg(category_id),
+        q.arg(since),
+        q.arg(id),
+        q.arg(MAX_FLAGGED as i64),
+    );
+    let parts: Vec<String> = group
+        .iter()
+        .enumerate()
+        .map(|(i, unit)| {
+            let unit = q.arg(*unit);
+            format!(
+                "SELECT * FROM (SELECT id, lat, lon FROM cases
+                   WHERE unit_id = {unit} AND category_id = {cat} AND created_at >= {from}
+                     AND id <> {me} AND state IN {OPEN_STATES} AND merged_into IS NULL
+                   ORDER BY created_at DESC LIMIT {limit}) AS u{i}"
+            )
+        })
+        .collect();
+    q.push(&parts.join(" UNION ALL "));
+    for r in &c.query(&q.sql, &q.args)? {
+        let distance = coords.zip(coords_of(r, 1)?).map(|(a, b)| haversine_m(a, b));
+        found.insert(r.get(0)?, ("same_compound", distance));
     }
     if let Some((la, lo)) = coords {
         let r = cfg.duplicate_radius_m.max(0.0);

@@ -26,6 +26,30 @@ impl Pool {
         }
     }
 
+    /// Runs `f` on the calling thread with an idle connection, if one is free
+    /// and no reader waits for a permit; otherwise gives `f` back.
+    pub(super) fn try_run_here<T, F>(&self, f: F) -> std::result::Result<Result<T>, F>
+    where
+        F: FnOnce(&mut dyn Conn) -> Result<T>,
+    {
+        let Ok(permit) = self.permits.clone().try_acquire_owned() else {
+            return Err(f);
+        };
+        let taken = self.idle.lock().ok().and_then(|mut idle| idle.pop());
+        let Some(mut conn) = taken else {
+            // Opening a connection is slow work: leave it to a blocking thread.
+            return Err(f);
+        };
+        let out = f(conn.as_mut());
+        self.give_back(conn, &out);
+        drop(permit);
+        Ok(out)
+    }
+
+    fn give_back<T>(&self, conn: Box<dyn Conn + Send>, out: &Result<T>) {
+        give_back(&self.idle, conn, out);
+    }
+
     pub(super) async fn run<T, F>(&self, f: F) -> Result<T>
     where
         F: FnOnce(&mut dyn Conn) -> Result<T> + Send + 'static,
@@ -47,15 +71,24 @@ impl Pool {
                 None => open()?,
             };
             let out = f(conn.as_mut());
-            // A connection that failed is dropped rather than handed to the next reader.
-            if !matches!(out, Err(Error::Db(_)) | Err(Error::Unavailable)) {
-                if let Ok(mut idle) = idle.lock() {
-                    idle.push(conn);
-                }
-            }
+            give_back(&idle, conn, &out);
             out
         })
         .await
         .map_err(|e| Error::Db(format!("read task failed: {e}")))?
+    }
+}
+
+/// Returns a connection to the idle list, unless it failed: a connection that
+/// failed is dropped rather than handed to the next reader.
+fn give_back<T>(
+    idle: &Mutex<Vec<Box<dyn Conn + Send>>>,
+    conn: Box<dyn Conn + Send>,
+    out: &Result<T>,
+) {
+    if !matches!(out, Err(Error::Db(_)) | Err(Error::Unavailable)) {
+        if let Ok(mut idle) = idle.lock() {
+            idle.push(conn);
+        }
     }
 }

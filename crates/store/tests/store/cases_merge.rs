@@ -30,6 +30,57 @@ async fn candidates(w: &World, id: i64) -> Vec<(i64, String)> {
         .collect()
 }
 
+/// Without coordinates a report is matched by place only: every unit of its
+/// compound, or its own unit outside a compound; at most the 20 newest.
+#[test]
+fn duplicates_without_coordinates_are_matched_by_compound_or_unit() {
+    on_each_backend(|ts| async move {
+        let w = world(&ts).await;
+        let code = |u: &wangge_store::units::Unit| u.code.clone();
+        let report = |unit: String| {
+            let w = &w;
+            async move {
+                w.report(&w.anon, new_case("0101", &unit, "垃圾堆积"))
+                    .await
+                    .case
+                    .id
+            }
+        };
+        let in_compound = report(code(&w.t.compound_a)).await;
+        let in_a1 = report(code(&w.t.building_a1)).await;
+        let in_b1 = report(code(&w.t.building_b1)).await;
+        let in_grid = report(code(&w.t.grid_a)).await;
+        let in_comm = report(code(&w.t.comm_a)).await;
+        let a2 = report(code(&w.t.building_a2)).await;
+        let ids = |v: Vec<(i64, String)>| -> Vec<i64> {
+            assert!(v.iter().all(|(_, r)| r == "same_compound"), "{v:?}");
+            let mut ids: Vec<i64> = v.into_iter().map(|(id, _)| id).collect();
+            ids.sort();
+            ids
+        };
+        assert_eq!(ids(candidates(&w, a2).await), [in_compound, in_a1]);
+        // Outside a compound only the same unit counts.
+        let comm_again = report(code(&w.t.comm_a)).await;
+        assert_eq!(ids(candidates(&w, comm_again).await), [in_comm]);
+        assert_eq!(ids(candidates(&w, in_grid).await), Vec::<i64>::new());
+        assert_eq!(ids(candidates(&w, in_b1).await), Vec::<i64>::new());
+
+        // More than 20 in building A1, then three in A2: the next report is
+        // flagged with the 20 newest of the compound, from both buildings.
+        let mut earlier = vec![in_compound, in_a1, a2];
+        for _ in 0..22 {
+            earlier.push(report(code(&w.t.building_a1)).await);
+        }
+        for _ in 0..3 {
+            earlier.push(report(code(&w.t.building_a2)).await);
+        }
+        let last = report(code(&w.t.building_a1)).await;
+        earlier.sort();
+        let newest: Vec<i64> = earlier[earlier.len() - 20..].to_vec();
+        assert_eq!(ids(candidates(&w, last).await), newest);
+    });
+}
+
 #[test]
 fn duplicates_are_flagged_at_intake_and_merged_without_losing_anything() {
     on_each_backend(|ts| async move {

@@ -286,3 +286,53 @@ fn a_store_dropped_inside_an_async_task_closes_cleanly() {
         assert_eq!(answer, 1);
     }
 }
+
+/// `read_quick` sees what was committed, whether it runs on the caller's thread
+/// (an idle SQLite connection) or falls back to the pool (none idle yet, all
+/// busy, or PostgreSQL); many at once all get their answer.
+#[test]
+fn quick_reads_see_commits_under_concurrency() {
+    on_each_backend(|ts| async move {
+        let zone = unit(&ts, Zone, "区", None).await;
+        let street = unit(&ts, Street, "街道", Some(&zone.code)).await;
+        let name_of = |db: wangge_store::Db, code: String| async move {
+            db.read_quick(move |c| {
+                c.query_one(
+                    "SELECT name FROM units WHERE code = $1",
+                    wangge_store::params![code],
+                )?
+                .get::<String>(0)
+            })
+            .await
+        };
+        assert_eq!(
+            name_of(ts.db.clone(), street.code.clone()).await.unwrap(),
+            "街道"
+        );
+        let tasks: Vec<_> = (0..64)
+            .map(|i| {
+                let (db, code) = (ts.db.clone(), [&zone.code, &street.code][i % 2].clone());
+                tokio::spawn(name_of(db, code))
+            })
+            .collect();
+        for (i, t) in tasks.into_iter().enumerate() {
+            assert_eq!(t.await.unwrap().unwrap(), ["区", "街道"][i % 2]);
+        }
+        // A lookup that fails says so, and the ones after it still work.
+        let missing = ts
+            .db
+            .read_quick(|c| c.query_one("SELECT name FROM units WHERE code = 'none'", &[]))
+            .await;
+        assert!(missing.is_err());
+        let renamed = ts.ctx();
+        let code = street.code.clone();
+        ts.db
+            .write(move |c| units::rename(c, &renamed, &code, "丹阳街道"))
+            .await
+            .unwrap();
+        assert_eq!(
+            name_of(ts.db.clone(), street.code.clone()).await.unwrap(),
+            "丹阳街道"
+        );
+    });
+}

@@ -36,14 +36,18 @@ pub(super) fn run_backend(
     rt: &tokio::runtime::Runtime,
 ) -> Result<BackendResult> {
     eprintln!(
-        "raw baseline: {} case-like rows, {ROWS_PER_TX} per durable transaction",
+        "raw baseline: {} cases written as intake writes them, {ROWS_PER_TX} per durable transaction",
         args.raw_rows
     );
     let raw = match backend {
         Backend::Sqlite => raw_sqlite(workdir, args.raw_rows)?,
         Backend::Postgres => raw_postgres(&args.pg_url, args.raw_rows)?,
     };
-    eprintln!("raw baseline: {} rows/s", thousands(raw.per_sec()));
+    eprintln!(
+        "raw baseline: {} cases/s ({} row writes/s)",
+        thousands(raw.per_sec()),
+        thousands(raw.writes_per_sec())
+    );
 
     // Intake.
     let bench = BenchStore::open(args, backend, workdir, "intake")?;

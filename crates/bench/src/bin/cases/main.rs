@@ -3,10 +3,12 @@
 //!
 //! 1. Intake: `POST /api/v1/cases` from 64 concurrent keep-alive clients
 //!    (throughput, p50, p99), then every case answered 201 is looked for
-//!    through a new database connection. Beside it: the same number of
-//!    case-like rows inserted straight into the database (100 per durable
-//!    transaction, no application code), and a trivial handler
-//!    (`GET /healthz`) on the same server with the same clients.
+//!    through a new database connection. Beside it: the rows intake writes
+//!    for each case (the case, its event, its 20 duplicate flags, its audit
+//!    entry, the tracking-number and counter upserts; see [`raw`]) written
+//!    straight into the database, 100 cases per durable transaction, no
+//!    application code; and a trivial handler (`GET /healthz`) on the same
+//!    server with the same clients.
 //! 2. Statistics: the counters that a stream of 1 and 10 million cases
 //!    produces over a year are synthesized (see [`synth`]) into a store holding
 //!    the demo zone's unit tree, and `cases::stats` is timed for a year at zone,
@@ -92,8 +94,10 @@ struct Args {
     /// Concurrent keep-alive clients.
     #[arg(long, default_value_t = 64)]
     clients: usize,
-    /// Rows of the raw batched-insert baseline.
-    #[arg(long, default_value_t = 100_000)]
+    /// Cases of the raw batched-insert baseline (each written as the rows
+    /// intake writes for it); 0, the default, takes as many as `--requests`,
+    /// so both fill tables of the same size.
+    #[arg(long, default_value_t = 0)]
     raw_rows: usize,
     /// Upper bound on each HTTP phase, in seconds.
     #[arg(long, default_value_t = 300)]
@@ -139,6 +143,9 @@ fn main() -> Result<()> {
     let mut args = Args::parse();
     if let Some(db) = args.serve_db.clone() {
         return serve_child(&db, args.serve_key.clone());
+    }
+    if args.raw_rows == 0 {
+        args.raw_rows = args.requests;
     }
     if args.smoke {
         args.backend = BackendArg::Sqlite;
