@@ -113,6 +113,7 @@ impl User {
             client_addr,
             now: base.now,
             keys: base.keys.clone(),
+            user_id: Some(self.id),
         }
     }
 }

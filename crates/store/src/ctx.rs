@@ -37,6 +37,9 @@ pub struct Ctx {
     pub client_addr: Option<String>,
     pub now: OffsetDateTime,
     pub(crate) keys: Arc<Keys>,
+    /// The signed-in account's id, when the context was made from it
+    /// ([`crate::accounts::User::ctx`]): spares looking it up by name.
+    pub(crate) user_id: Option<i64>,
 }
 
 /// China Standard Time, which has had no daylight saving since 1991.

@@ -91,6 +91,7 @@ impl Store {
             client_addr: None,
             now,
             keys: self.keys.clone(),
+            user_id: None,
         }
     }
 

@@ -18,7 +18,7 @@ use super::counters;
 use super::deadlines::start_clock;
 use super::scope::account_id;
 use super::transitions::{insert_event, token_hash, EventRow};
-use super::view::{load_any, view, CaseView, F_CONTACT, F_NAME};
+use super::view::{view, CaseView, Raw, F_CONTACT, F_NAME};
 use super::{Config, Source, Stage, MAX_DESCRIPTION};
 use crate::ctx::Ctx;
 use crate::db::Conn;
@@ -113,6 +113,8 @@ pub fn request_hash(new: &NewCase) -> String {
 pub(crate) struct UnitRef {
     pub id: i64,
     pub path: String,
+    pub code: String,
+    pub name: String,
 }
 
 /// The unit a report (or a filter) names, by code or former code; unknown or
@@ -120,10 +122,14 @@ pub(crate) struct UnitRef {
 /// departments have the whole tree as scope.
 pub(crate) fn unit_for_report(c: &mut dyn Conn, ctx: &Ctx, code: &str) -> Result<UnitRef> {
     let code = code.trim();
-    let row = match c.query_opt("SELECT id, path FROM units WHERE code = $1", params![code])? {
+    let row = match c.query_opt(
+        "SELECT id, path, code, name FROM units WHERE code = $1",
+        params![code],
+    )? {
         Some(r) => Some(r),
         None => c.query_opt(
-            "SELECT u.id, u.path FROM units u JOIN unit_aliases a ON a.unit_id = u.id WHERE a.code = $1",
+            "SELECT u.id, u.path, u.code, u.name FROM units u
+             JOIN unit_aliases a ON a.unit_id = u.id WHERE a.code = $1",
             params![code],
         )?,
     };
@@ -131,6 +137,8 @@ pub(crate) fn unit_for_report(c: &mut dyn Conn, ctx: &Ctx, code: &str) -> Result
         Some(r) => Some(UnitRef {
             id: r.get(0)?,
             path: r.get(1)?,
+            code: r.get(2)?,
+            name: r.get(3)?,
         }),
         None => None,
     };
@@ -481,18 +489,18 @@ pub fn create(
                 tracking_no.as_str(),
                 cat.id,
                 unit.id,
-                description,
+                description.as_str(),
                 coords.map(|c| c.0),
                 coords.map(|c| c.1),
-                address,
+                address.as_deref(),
                 super::to_json(&fields)?,
                 new.source.as_str(),
                 snapshot.state.as_str(),
                 snapshot.version as i64,
                 eff.confidential,
                 reporter_user,
-                name_enc,
-                contact_enc,
+                name_enc.clone(),
+                contact_enc.clone(),
                 contact_hash,
                 new.reporter_withheld,
                 token_hash(&token),
@@ -543,7 +551,63 @@ pub fn create(
             "possible_duplicates": flagged,
         }),
     )?;
-    let case = view(ctx, &load_any(c, id)?)?;
+    // The answer is built from what was written, as a read-back would give it
+    // (test `cases::a_report_answers_what_reading_it_back_shows`).
+    let case = view(
+        ctx,
+        &Raw {
+            id,
+            tracking_no: tracking_no.clone(),
+            category_id: cat.id,
+            category_code: cat.code,
+            category_name_zh: cat.name_zh,
+            category_name_en: cat.name_en,
+            category_public: cat.public_name,
+            unit_code: unit.code,
+            unit_name: unit.name,
+            unit_path: unit.path,
+            description,
+            lat: coords.map(|c| c.0),
+            lon: coords.map(|c| c.1),
+            address_detail: address,
+            fields,
+            source: new.source,
+            state: snapshot.state,
+            version: snapshot.version as i64,
+            lead_org_id: None,
+            lead_org_name: None,
+            co_handlers: Vec::new(),
+            confidential: eff.confidential,
+            reporter_user_id: reporter_user,
+            reporter_name_enc: name_enc,
+            reporter_contact_enc: contact_enc,
+            reporter_withheld: new.reporter_withheld,
+            reported_at,
+            stage: clock.map(|_| Stage::Accept),
+            stage_started_at: clock.map(|_| reported_at),
+            due_at: clock.map(|k| k.due),
+            warn_at: clock.map(|k| k.warn),
+            escalate_at: clock.map(|k| k.escalate),
+            warned: false,
+            overdue: false,
+            escalated: false,
+            ever_overdue: false,
+            suspended: false,
+            suspension_requested: false,
+            supervised: false,
+            at_joint_meeting: false,
+            rework_count: 0,
+            closed_at: None,
+            close_kind: None,
+            rating: None,
+            merged_into: None,
+            merged_into_no: None,
+            attachment_ids: attachments,
+            snapshot,
+            created_at: now,
+            updated_at: now,
+        },
+    )?;
     if let Some(k) = idem {
         c.execute(
             "UPDATE idempotency_keys SET response = $1, secret_enc = $2 WHERE principal = $3 AND key = $4",

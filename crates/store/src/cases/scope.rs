@@ -52,11 +52,15 @@ pub(crate) enum Viewer {
     Reporter(Option<i64>),
 }
 
-/// The account of a signed-in caller, found by user name; `None` for the
-/// system and for callers without an account (anonymous residents).
+/// The account of a signed-in caller, as authentication found it or else by
+/// user name; `None` for the system and for callers without an account
+/// (anonymous residents).
 pub(crate) fn account_id(c: &mut dyn Conn, ctx: &Ctx) -> Result<Option<i64>> {
     if ctx.role.is_none() {
         return Ok(None);
+    }
+    if ctx.user_id.is_some() {
+        return Ok(ctx.user_id);
     }
     c.query_opt(
         "SELECT id FROM users WHERE username = $1",

@@ -45,6 +45,36 @@ async fn route(w: &World, unit: String, cat: &'static str) -> Option<i64> {
         .map(|r| r.org_id)
 }
 
+/// Intake answers from the values it wrote; the answer must be what reading
+/// the case back shows the same caller, field for field.
+#[test]
+fn a_report_answers_what_reading_it_back_shows() {
+    on_each_backend(|ts| async move {
+        let w = world(&ts).await;
+        let mut full = new_case(
+            "0101",
+            &w.t.building_a1.code,
+            "  1号楼东侧垃圾三天没人清运 ",
+        );
+        full.reporter_name = Some("王小明".into());
+        full.reporter_contact = Some("139 1234 5678".into());
+        full.reporter_withheld = true;
+        full.attachments = vec![301, 302, 301];
+        full.lat = Some(35.2501);
+        full.lon = Some(115.4502);
+        full.address_detail = Some(" 东侧车棚 ".into());
+        full.source = Source::Staff;
+        full.note = Some("巡查发现".into());
+        let tip = new_case("0901", &w.t.building_a2.code, "2号楼底商有人放高利贷");
+        let mine = new_case("0602", &w.t.compound_a.code, "小区没有电动车充电桩");
+        for (ctx, new) in [(&w.street, full), (&w.street, tip), (&w.resident, mine)] {
+            let created = w.report(ctx, new).await;
+            let read = w.get(ctx, created.case.id).await.unwrap();
+            assert_eq!(created.case, read);
+        }
+    });
+}
+
 #[test]
 fn a_case_goes_from_report_to_rating() {
     on_each_backend(|ts| async move {
