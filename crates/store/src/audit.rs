@@ -166,12 +166,39 @@ fn append(c: &mut dyn Conn, entries: Vec<Pending>) -> Result<()> {
 /// just before the commit.
 pub(crate) mod deferred {
     use super::{append, PENDING};
-    use crate::db::Conn;
+    use crate::db::{Backend, Conn};
     use crate::error::Result;
+    use std::cell::Cell;
+
+    thread_local! {
+        /// In a writer's transaction that holds the chain's lock: how many
+        /// entries waited when it was taken (see [`lock_chain`]).
+        static LOCKED_AT: Cell<Option<usize>> = const { Cell::new(None) };
+    }
+
+    /// Takes the audit chain's lock before anything else a write touches.
+    /// With several PostgreSQL writers, a write that locked a counter row and
+    /// then waited for the chain could deadlock with one holding the chain and
+    /// waiting for that row; taking the chain first orders them all. A
+    /// writer's transaction takes it once: the lock lasts until its commit,
+    /// unless the write that took it is rolled back to its savepoint, which
+    /// releases it ([`truncate`] then forgets it). SQLite has one writer, whose
+    /// `BEGIN IMMEDIATE` already holds the only write lock.
+    pub fn lock_chain(c: &mut dyn Conn) -> Result<()> {
+        if c.backend() == Backend::Sqlite || LOCKED_AT.get().is_some() {
+            return Ok(());
+        }
+        c.execute("UPDATE audit_head SET seq = seq WHERE id = 1", &[])?;
+        if let Some(n) = PENDING.with_borrow(|p| p.as_ref().map(Vec::len)) {
+            LOCKED_AT.set(Some(n));
+        }
+        Ok(())
+    }
 
     /// A transaction starts on this thread: entries wait for [`flush`].
     pub fn begin() {
         PENDING.set(Some(Vec::new()));
+        LOCKED_AT.set(None);
     }
 
     /// How many entries wait, to [`truncate`] to if the next write fails.
@@ -179,13 +206,19 @@ pub(crate) mod deferred {
         PENDING.with_borrow(|p| p.as_ref().map_or(0, Vec::len))
     }
 
-    /// Forgets the entries of a write that was rolled back.
+    /// Forgets the entries of a write that was rolled back, and the chain's
+    /// lock if that write may have taken it (when the write before it took
+    /// the lock and recorded nothing, it is forgotten too: the next write
+    /// takes it again, which costs a statement and is harmless).
     pub fn truncate(to: usize) {
         PENDING.with_borrow_mut(|p| {
             if let Some(list) = p {
                 list.truncate(to);
             }
         });
+        if LOCKED_AT.get().is_some_and(|at| at >= to) {
+            LOCKED_AT.set(None);
+        }
     }
 
     /// Writes the waiting entries; the transaction is to commit next.
@@ -198,6 +231,7 @@ pub(crate) mod deferred {
     /// again.
     pub fn end() {
         PENDING.set(None);
+        LOCKED_AT.set(None);
     }
 }
 

@@ -246,16 +246,10 @@ fn unknown_case(field: &str, id: i64) -> crate::Error {
     .into()
 }
 
-/// Takes the audit chain's lock before anything else a case write touches.
-/// With several PostgreSQL writers, a write that locked a counter row and then
-/// waited for the chain could deadlock with one holding the chain and waiting
-/// for that row; taking the chain first orders them all. SQLite has one writer,
-/// whose `BEGIN IMMEDIATE` already holds the only write lock.
+/// Takes the audit chain's lock first, as every case write does
+/// (`audit::deferred::lock_chain`).
 fn lock_audit_chain(c: &mut dyn crate::Conn) -> crate::Result<()> {
-    if c.backend() == crate::Backend::Postgres {
-        c.execute("UPDATE audit_head SET seq = seq WHERE id = 1", &[])?;
-    }
-    Ok(())
+    crate::audit::deferred::lock_chain(c)
 }
 
 fn to_json<T: Serialize>(v: &T) -> crate::Result<String> {
