@@ -13,7 +13,7 @@
 //! Residents may only report with source `resident` or `open311`; staff report
 //! only in units inside their scope.
 
-use super::categories::{effective_of, minor_for_report};
+use super::categories::minor_and_effective;
 use super::counters;
 use super::deadlines::start_clock;
 use super::scope::account_id;
@@ -389,8 +389,7 @@ pub fn create(
         ));
     }
 
-    let cat = minor_for_report(c, &new.category)?;
-    let eff = effective_of(c, &cat)?;
+    let (cat, eff) = minor_and_effective(c, &new.category)?;
     let unit = unit_for_report(c, ctx, &new.unit)?;
     let description = long_text("description", &new.description, MAX_DESCRIPTION)?;
     let coords = coordinates(new.lat, new.lon)?;
