@@ -23,6 +23,8 @@ mod bulk;
 mod calendar;
 #[path = "store/cases.rs"]
 mod cases;
+#[path = "store/cases_categories.rs"]
+mod cases_categories;
 #[path = "store/cases_deadlines.rs"]
 mod cases_deadlines;
 #[path = "store/cases_errors.rs"]
