@@ -39,10 +39,7 @@ pub(super) fn run_backend(
         "raw baseline: {} cases written as intake writes them, {ROWS_PER_TX} per durable transaction",
         args.raw_rows
     );
-    let raw = match backend {
-        Backend::Sqlite => raw_sqlite(workdir, args.raw_rows)?,
-        Backend::Postgres => raw_postgres(&args.pg_url, args.raw_rows)?,
-    };
+    let raw = raw_baseline(args, backend, workdir, rt)?;
     eprintln!(
         "raw baseline: {} cases/s ({} row writes/s)",
         thousands(raw.per_sec()),

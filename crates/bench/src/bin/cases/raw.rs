@@ -14,7 +14,7 @@
 //! | `case_duplicates` | 20 inserts once 20 earlier open cases exist (the duplicate search's worst case: the same category in the same compound) | |
 //! | `case_numbers` | 1 upsert of the day's row (the tracking number) | |
 //! | `audit_log` | 1 insert (`case`/`report`, chained at the commit) | |
-//! | `audit_head` | on PostgreSQL 1 no-op `SET seq = seq` (a row lock that orders its writers) | 2 updates (seq, hash) |
+//! | `audit_head` | | 2 updates (seq, hash); on PostgreSQL also a no-op `SET seq = seq` first (a row lock that orders its writers) |
 //! | `case_counters` | `received` + 1 on 5 rows: one per ancestor (zone, street, community, compound, building) for (local day, category) | summed: 5 upserts |
 //! | `case_counters_month` | the same 5 rows per (local month, category) | summed: 5 upserts |
 //! | `idempotency_keys` | none: the benchmark sends no `Idempotency-Key` | |
@@ -22,7 +22,7 @@
 //!
 //! (`api_tokens.last_used` is also updated at most once a minute.) What
 //! intake reads (category, unit, the duplicate search, the answer) is left out,
-//! and so is the no-op lock of `audit_head` per case: it changes no data.
+//! and so is the no-op lock of `audit_head`: it changes no data.
 //!
 //! The baseline writes those rows for each case, `ROWS_PER_TX` cases per
 //! durable transaction: the tracking-number upsert, the case (its id from the
@@ -35,11 +35,19 @@
 //! Wangge does (`cases::counters::deferred`): an upsert per counter row per
 //! case would be 10 more statements per case that intake does not make. Hashes,
 //! follow tokens and JSON are plausible bytes of the same size, not computed.
-//! Tables have the columns, indexes and unique constraints of Wangge's
-//! migrations; the foreign keys are left out (Wangge declares them and both
-//! backends check them), so the baseline does no look-ups for them. Durability
-//! as Wangge's: SQLite WAL with `synchronous=FULL`, PostgreSQL with its default
-//! `synchronous_commit`.
+//!
+//! The database is made as the intake phase's is: `BenchStore::open` runs
+//! Wangge's migrations, and the same setup (`small_tree`, `bench_token`) adds
+//! the categories, the unit tree and the benchmark's account. So the tables,
+//! indexes, unique constraints and foreign keys are Wangge's, and both backends
+//! check the foreign keys on every row as they do for intake. The ids the rows
+//! refer to (the five units, category `0601`, the account as the case's
+//! `reporter_user_id`) are read from that database once, before the clock
+//! starts, and the audit chain goes on from the head the setup left. Then the
+//! store is closed and the rows are written through one plain connection with
+//! Wangge's settings: on SQLite WAL, `synchronous=FULL`, `foreign_keys=ON`,
+//! `cache_size=-32000` and `temp_store=MEMORY`; on PostgreSQL the server's
+//! defaults (so its `synchronous_commit`). The database is removed afterwards.
 
 use super::*;
 
@@ -52,15 +60,44 @@ pub(super) const ROWS_PER_TX: usize = 100;
 /// category exist in the compound (`MAX_FLAGGED` in `cases/duplicates.rs`).
 pub(super) const DUP_FLAGS: usize = 20;
 
-/// Ids of the small tree's units, zone → building, as in the intake store:
-/// each case lives at the building and counts at all five.
-const UNITS: [i64; 5] = [1, 2, 3, 4, 5];
-const BUILDING: i64 = 5;
-/// Category `0601`'s id in the intake store.
-const CATEGORY: i64 = 32;
+/// The ids the rows refer to, read from the store the setup made.
+#[derive(Debug, Clone, Copy)]
+struct Refs {
+    /// The small tree's units, zone → building: each case lives at the
+    /// building and counts at all five.
+    units: [i64; 5],
+    /// Category `0601`.
+    category: i64,
+    /// The benchmark's account: a staff report's reporter.
+    user: i64,
+}
+
+impl Refs {
+    fn building(&self) -> i64 {
+        self.units[4]
+    }
+}
+
+/// A unit's materialized path (`/1/5/23/`) as its ids, root first.
+fn path_ids(path: &str) -> Result<Vec<i64>> {
+    path.split('/')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            p.parse::<i64>()
+                .with_context(|| format!("bad unit path {path:?}"))
+        })
+        .collect()
+}
+
+fn small_tree_units(path: &str) -> Result<[i64; 5]> {
+    let ids = path_ids(path)?;
+    ids.as_slice()
+        .try_into()
+        .map_err(|_| anyhow!("the small tree's building has path {path:?}, not five units"))
+}
 
 /// What the baseline writes, for the report.
-pub(super) const RAW_WRITES: &str = "per case: the case, its `report` event, 20 duplicate flags, an audit entry and the tracking-number upsert; per transaction: 5 daily and 5 monthly counter upserts (the 5 ancestor units, summed over the transaction as Wangge does) and the audit head";
+pub(super) const RAW_WRITES: &str = "per case: the case, its `report` event, 20 duplicate flags, an audit entry and the tracking-number upsert; per transaction: 5 daily and 5 monthly counter upserts (the 5 ancestor units, summed over the transaction as Wangge does) and the audit head; into a store made by Wangge's migrations, foreign keys checked";
 
 #[derive(Debug, Clone, Default)]
 pub(super) struct RawResult {
@@ -143,7 +180,7 @@ fn hex64(rng: &mut SplitMix64) -> String {
     )
 }
 
-fn raw_case(i: usize, rng: &mut SplitMix64) -> RawCase {
+fn raw_case(i: usize, user: i64, rng: &mut SplitMix64) -> RawCase {
     let now = now_ms();
     let stamp = OffsetDateTime::UNIX_EPOCH + Duration::from_millis(now.max(0) as u64);
     // RFC 3339 with nanoseconds, as serde writes the core's timestamps.
@@ -172,31 +209,44 @@ fn raw_case(i: usize, rng: &mut SplitMix64) -> RawCase {
         warn_at: due_at - 2 * 3_600_000,
         escalate_at: due_at + 24 * 3_600_000,
         snapshot: format!(
-            "{{\"state\":\"reported\",\"version\":1,\"reporter\":{{\"kind\":\"user\",\"user_id\":1}},\"reported_at\":\"{at}\",\"reject_reason\":null,\"lead_org\":null,\"co_handlers\":[],\"evidence\":[],\"rework_count\":0,\"reopen_count\":0,\"suspension_request\":null,\"suspensions\":[],\"supervised\":false,\"at_joint_meeting\":false,\"close_kind\":null,\"closed_at\":null,\"rating\":null}}"
+            "{{\"state\":\"reported\",\"version\":1,\"reporter\":{{\"kind\":\"user\",\"user_id\":{user}}},\"reported_at\":\"{at}\",\"reject_reason\":null,\"lead_org\":null,\"co_handlers\":[],\"evidence\":[],\"rework_count\":0,\"reopen_count\":0,\"suspension_request\":null,\"suspensions\":[],\"supervised\":false,\"at_joint_meeting\":false,\"close_kind\":null,\"closed_at\":null,\"rating\":null}}"
         ),
         event: format!(
-            "{{\"actor\":{{\"kind\":\"user\",\"user_id\":1,\"role\":\"zone_admin\"}},\"at\":\"{at}\",\"from\":null,\"to\":\"reported\",\"command\":{{\"action\":\"report\"}}}}"
+            "{{\"actor\":{{\"kind\":\"user\",\"user_id\":{user},\"role\":\"zone_admin\"}},\"at\":\"{at}\",\"from\":null,\"to\":\"reported\",\"command\":{{\"action\":\"report\"}}}}"
         ),
     }
 }
 
 /// The statements of one backend.
 trait RawDb {
+    /// The ids the rows refer to; `building` is the small tree's building code.
+    fn refs(&mut self, building: &str) -> Result<Refs>;
+    /// The audit chain's end: its seq and hash.
+    fn audit_end(&mut self) -> Result<(i64, String)>;
     fn begin(&mut self) -> Result<()>;
     fn commit(&mut self) -> Result<()>;
     fn next_number(&mut self, day: i64) -> Result<i64>;
-    fn insert_case(&mut self, c: &RawCase, tracking_no: &str) -> Result<i64>;
+    fn insert_case(&mut self, c: &RawCase, tracking_no: &str, refs: &Refs) -> Result<i64>;
     fn insert_event(&mut self, case_id: i64, c: &RawCase) -> Result<()>;
     /// Flags `case_id` with `candidates` (`same_compound`, no distance).
     fn insert_duplicates(&mut self, case_id: i64, candidates: &[i64]) -> Result<()>;
     fn insert_audit(&mut self, seq: i64, case_id: i64, c: &RawCase, e: &AuditRow) -> Result<()>;
     /// Adds `received` to one row of `case_counters` (`monthly`: of
     /// `case_counters_month`).
-    fn bump(&mut self, monthly: bool, unit: i64, period: i64, received: i64) -> Result<()>;
+    fn bump(
+        &mut self,
+        monthly: bool,
+        unit: i64,
+        period: i64,
+        category: i64,
+        received: i64,
+    ) -> Result<()>;
     fn audit_head(&mut self, seq: i64, hash: &str) -> Result<()>;
-    /// Checks that every row is there; `flags` is the number of duplicate
-    /// flags written.
-    fn check(&mut self, cases: usize, flags: usize) -> Result<()>;
+    /// Rows in the tables the baseline writes: cases, events, audit entries,
+    /// duplicate flags, and `received` summed over `zone`'s daily and monthly
+    /// counters. Taken before and after the run, so rows the setup wrote are
+    /// not counted.
+    fn counts(&mut self, zone: i64) -> Result<[i64; 6]>;
 }
 
 struct AuditRow {
@@ -205,13 +255,17 @@ struct AuditRow {
     hash: String,
 }
 
-/// Writes `cases` cases, `ROWS_PER_TX` per transaction, and checks them.
-fn raw_run(db: &mut dyn RawDb, cases: usize) -> Result<RawResult> {
+/// Writes `cases` cases, `ROWS_PER_TX` per transaction, into the store whose
+/// small tree has the building `building`, and checks them.
+fn raw_run(db: &mut dyn RawDb, building: &str, cases: usize) -> Result<RawResult> {
+    let refs = db.refs(building)?;
+    let zone = refs.units[0];
+    let before = db.counts(zone)?;
     let mut rng = SplitMix64::new(0x5eed_cafe);
-    // The audit chain's end and the newest case ids (for the duplicate
-    // flags), kept here: the baseline is the only writer.
-    let mut audit_seq = 0i64;
-    let mut audit_hash = "0".repeat(64);
+    // The audit chain's end (from where the setup left it) and the newest
+    // case ids (for the duplicate flags), kept here: the baseline is the only
+    // writer.
+    let (mut audit_seq, mut audit_hash) = db.audit_end()?;
     let mut recent: std::collections::VecDeque<i64> =
         std::collections::VecDeque::with_capacity(DUP_FLAGS);
     let mut candidates: Vec<i64> = Vec::with_capacity(DUP_FLAGS);
@@ -225,10 +279,10 @@ fn raw_run(db: &mut dyn RawDb, cases: usize) -> Result<RawResult> {
         let mut days: BTreeMap<i64, i64> = BTreeMap::new();
         let end = (i + ROWS_PER_TX).min(cases);
         while i < end {
-            let c = raw_case(i, &mut rng);
+            let c = raw_case(i, refs.user, &mut rng);
             let n = db.next_number(c.day)?;
             let tracking_no = format!("WG-{}-{n:05}", c.day);
-            let id = db.insert_case(&c, &tracking_no)?;
+            let id = db.insert_case(&c, &tracking_no, &refs)?;
             db.insert_event(id, &c)?;
             // Intake flags the newest open cases first.
             candidates.clear();
@@ -260,14 +314,14 @@ fn raw_run(db: &mut dyn RawDb, cases: usize) -> Result<RawResult> {
         let mut months: BTreeMap<i64, i64> = BTreeMap::new();
         for (day, n) in &days {
             *months.entry(day / 100).or_default() += n;
-            for unit in UNITS {
-                db.bump(false, unit, *day, *n)?;
+            for unit in refs.units {
+                db.bump(false, unit, *day, refs.category, *n)?;
                 writes += 1;
             }
         }
         for (month, n) in &months {
-            for unit in UNITS {
-                db.bump(true, unit, *month, *n)?;
+            for unit in refs.units {
+                db.bump(true, unit, *month, refs.category, *n)?;
                 writes += 1;
             }
         }
@@ -276,7 +330,8 @@ fn raw_run(db: &mut dyn RawDb, cases: usize) -> Result<RawResult> {
         db.commit()?;
     }
     let secs = started.elapsed().as_secs_f64();
-    db.check(cases, flags)?;
+    let after = db.counts(zone)?;
+    raw_check(cases, flags, before, after)?;
     Ok(RawResult {
         rows: cases,
         writes,
@@ -286,6 +341,7 @@ fn raw_run(db: &mut dyn RawDb, cases: usize) -> Result<RawResult> {
 
 struct RawSqlite {
     conn: rusqlite::Connection,
+    unit_path: String,
     next_number: String,
     insert_case: String,
     insert_event: String,
@@ -297,6 +353,28 @@ struct RawSqlite {
 }
 
 impl RawDb for RawSqlite {
+    fn refs(&mut self, building: &str) -> Result<Refs> {
+        let c = &self.conn;
+        let path: String = c
+            .query_row(&self.unit_path, [building], |r| r.get(0))
+            .with_context(|| format!("no unit {building}"))?;
+        Ok(Refs {
+            units: small_tree_units(&path)?,
+            category: c
+                .query_row(CATEGORY_ID, [], |r| r.get(0))
+                .context("no category 0601")?,
+            user: c
+                .query_row(USER_ID, [], |r| r.get(0))
+                .context("no benchmark account")?,
+        })
+    }
+
+    fn audit_end(&mut self) -> Result<(i64, String)> {
+        Ok(self
+            .conn
+            .query_row(AUDIT_END, [], |r| Ok((r.get(0)?, r.get(1)?)))?)
+    }
+
     fn begin(&mut self) -> Result<()> {
         Ok(self.conn.execute_batch("BEGIN IMMEDIATE")?)
     }
@@ -310,13 +388,13 @@ impl RawDb for RawSqlite {
         Ok(st.query_row([day], |r| r.get(0))?)
     }
 
-    fn insert_case(&mut self, c: &RawCase, tracking_no: &str) -> Result<i64> {
+    fn insert_case(&mut self, c: &RawCase, tracking_no: &str, refs: &Refs) -> Result<i64> {
         let mut st = self.conn.prepare_cached(&self.insert_case)?;
         Ok(st.query_row(
             rusqlite::params![
                 tracking_no,
-                CATEGORY,
-                BUILDING,
+                refs.category,
+                refs.building(),
                 c.description,
                 c.address,
                 c.token_hash,
@@ -324,7 +402,8 @@ impl RawDb for RawSqlite {
                 c.due_at,
                 c.warn_at,
                 c.escalate_at,
-                c.snapshot
+                c.snapshot,
+                refs.user
             ],
             |r| r.get(0),
         )?)
@@ -359,14 +438,21 @@ impl RawDb for RawSqlite {
         Ok(())
     }
 
-    fn bump(&mut self, monthly: bool, unit: i64, period: i64, received: i64) -> Result<()> {
+    fn bump(
+        &mut self,
+        monthly: bool,
+        unit: i64,
+        period: i64,
+        category: i64,
+        received: i64,
+    ) -> Result<()> {
         let sql = if monthly {
             &self.bump_month
         } else {
             &self.bump_day
         };
         let mut st = self.conn.prepare_cached(sql)?;
-        st.execute([unit, period, CATEGORY, received])?;
+        st.execute([unit, period, category, received])?;
         Ok(())
     }
 
@@ -376,36 +462,36 @@ impl RawDb for RawSqlite {
         Ok(())
     }
 
-    fn check(&mut self, cases: usize, flags: usize) -> Result<()> {
-        let count = |c: &rusqlite::Connection, sql: &str| -> Result<i64> {
-            Ok(c.query_row(sql, [], |r| r.get(0))?)
-        };
+    fn counts(&mut self, zone: i64) -> Result<[i64; 6]> {
         let c = &self.conn;
-        raw_check(
-            cases,
-            flags,
-            [
-                count(c, "SELECT COUNT(*) FROM cases")?,
-                count(c, "SELECT COUNT(*) FROM case_events")?,
-                count(c, "SELECT COUNT(*) FROM audit_log")?,
-                count(c, "SELECT COUNT(*) FROM case_duplicates")?,
-                count(
-                    c,
-                    "SELECT COALESCE(SUM(received), 0) FROM case_counters WHERE unit_id = 1",
-                )?,
-                count(
-                    c,
-                    "SELECT COALESCE(SUM(received), 0) FROM case_counters_month WHERE unit_id = 1",
-                )?,
-            ],
-        )
+        let count = |sql: &str| -> Result<i64> { Ok(c.query_row(sql, [], |r| r.get(0))?) };
+        let received = |table: &str| -> Result<i64> {
+            Ok(c.query_row(
+                &format!("SELECT COALESCE(SUM(received), 0) FROM {table} WHERE unit_id = ?1"),
+                [zone],
+                |r| r.get(0),
+            )?)
+        };
+        Ok([
+            count("SELECT COUNT(*) FROM cases")?,
+            count("SELECT COUNT(*) FROM case_events")?,
+            count("SELECT COUNT(*) FROM audit_log")?,
+            count("SELECT COUNT(*) FROM case_duplicates")?,
+            received("case_counters")?,
+            received("case_counters_month")?,
+        ])
     }
 }
 
-/// No row lost: cases, events, audit entries, flags, and the zone's counters.
-fn raw_check(cases: usize, flags: usize, got: [i64; 6]) -> Result<()> {
+/// No row lost: cases, events, audit entries, flags, and the zone's counters
+/// that the run added (`after` less `before`).
+fn raw_check(cases: usize, flags: usize, before: [i64; 6], after: [i64; 6]) -> Result<()> {
     let n = cases as i64;
     let want = [n, n, n, flags as i64, n, n];
+    let mut got = [0i64; 6];
+    for (g, (a, b)) in got.iter_mut().zip(after.iter().zip(before.iter())) {
+        *g = a - b;
+    }
     anyhow::ensure!(
         got == want,
         "the raw baseline lost rows: cases, events, audit entries, duplicate flags, zone received (daily, monthly) = {got:?}, expected {want:?}"
@@ -413,19 +499,41 @@ fn raw_check(cases: usize, flags: usize, got: [i64; 6]) -> Result<()> {
     Ok(())
 }
 
-pub(super) fn raw_sqlite(dir: &Path, rows: usize) -> Result<RawResult> {
-    let path = dir.join("raw-cases.db");
-    let conn = rusqlite::Connection::open(&path)
-        .with_context(|| format!("cannot create {}", path.display()))?;
-    // The settings of Wangge's SQLite connections: WAL, synchronous=FULL
-    // (foreign_keys=ON too, but these tables have none).
+/// The raw baseline on `backend`: a store made as intake's is,
+/// `args.raw_rows` cases written into it through a plain connection, then the
+/// store removed.
+pub(super) fn raw_baseline(
+    args: &Args,
+    backend: Backend,
+    workdir: &Path,
+    rt: &tokio::runtime::Runtime,
+) -> Result<RawResult> {
+    let bench = BenchStore::open(args, backend, workdir, "raw")?;
+    let setup = rt.block_on(async {
+        let building = small_tree(&bench.store).await?;
+        bench_token(&bench.store).await?;
+        Ok::<String, anyhow::Error>(building)
+    });
+    let place = bench.place.clone();
+    drop(bench.store);
+    let out = setup.and_then(|building| match backend {
+        Backend::Sqlite => raw_sqlite(&place, &building, args.raw_rows),
+        Backend::Postgres => raw_postgres(&place, &building, args.raw_rows),
+    });
+    cleanup(place);
+    out
+}
+
+fn raw_sqlite(place: &Place, building: &str, rows: usize) -> Result<RawResult> {
+    let conn = place.sqlite()?;
+    // The settings of Wangge's SQLite connections (`db/sqlite.rs`).
     conn.execute_batch(
-        "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA cache_size=-32000;
-         PRAGMA temp_store=MEMORY;",
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;
+         PRAGMA cache_size=-32000; PRAGMA temp_store=MEMORY;",
     )?;
-    conn.execute_batch(&raw_ddl(Backend::Sqlite))?;
     let mut db = RawSqlite {
         conn,
+        unit_path: sqlite_marks(UNIT_PATH),
         next_number: sqlite_marks(NEXT_NUMBER),
         insert_case: sqlite_marks(INSERT_CASE),
         insert_event: sqlite_marks(INSERT_EVENT),
@@ -437,12 +545,7 @@ pub(super) fn raw_sqlite(dir: &Path, rows: usize) -> Result<RawResult> {
         bump_month: sqlite_marks(&counter_upsert("case_counters_month", "month")),
         audit_head: sqlite_marks(AUDIT_HEAD),
     };
-    let out = raw_run(&mut db, rows);
-    drop(db);
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-    }
-    out
+    raw_run(&mut db, building, rows)
 }
 
 struct RawPostgres<'a> {
@@ -458,6 +561,34 @@ struct RawPostgres<'a> {
 }
 
 impl RawDb for RawPostgres<'_> {
+    fn refs(&mut self, building: &str) -> Result<Refs> {
+        let path: String = self
+            .client
+            .query_opt(UNIT_PATH, &[&building])?
+            .with_context(|| format!("no unit {building}"))?
+            .try_get(0)?;
+        let category: i64 = self
+            .client
+            .query_opt(CATEGORY_ID, &[])?
+            .context("no category 0601")?
+            .try_get(0)?;
+        let user: i64 = self
+            .client
+            .query_opt(USER_ID, &[])?
+            .context("no benchmark account")?
+            .try_get(0)?;
+        Ok(Refs {
+            units: small_tree_units(&path)?,
+            category,
+            user,
+        })
+    }
+
+    fn audit_end(&mut self) -> Result<(i64, String)> {
+        let row = self.client.query_one(AUDIT_END, &[])?;
+        Ok((row.try_get(0)?, row.try_get(1)?))
+    }
+
     fn begin(&mut self) -> Result<()> {
         Ok(self.client.batch_execute("BEGIN")?)
     }
@@ -473,15 +604,15 @@ impl RawDb for RawPostgres<'_> {
             .try_get(0)?)
     }
 
-    fn insert_case(&mut self, c: &RawCase, tracking_no: &str) -> Result<i64> {
+    fn insert_case(&mut self, c: &RawCase, tracking_no: &str, refs: &Refs) -> Result<i64> {
         Ok(self
             .client
             .query_one(
                 &self.insert_case,
                 &[
                     &tracking_no,
-                    &CATEGORY,
-                    &BUILDING,
+                    &refs.category,
+                    &refs.building(),
                     &c.description,
                     &c.address,
                     &c.token_hash,
@@ -490,6 +621,7 @@ impl RawDb for RawPostgres<'_> {
                     &c.warn_at,
                     &c.escalate_at,
                     &c.snapshot,
+                    &refs.user,
                 ],
             )?
             .try_get(0)?)
@@ -517,14 +649,21 @@ impl RawDb for RawPostgres<'_> {
         Ok(())
     }
 
-    fn bump(&mut self, monthly: bool, unit: i64, period: i64, received: i64) -> Result<()> {
+    fn bump(
+        &mut self,
+        monthly: bool,
+        unit: i64,
+        period: i64,
+        category: i64,
+        received: i64,
+    ) -> Result<()> {
         let st = if monthly {
             &self.bump_month
         } else {
             &self.bump_day
         };
         self.client
-            .execute(st, &[&unit, &period, &CATEGORY, &received])?;
+            .execute(st, &[&unit, &period, &category, &received])?;
         Ok(())
     }
 
@@ -533,46 +672,44 @@ impl RawDb for RawPostgres<'_> {
         Ok(())
     }
 
-    fn check(&mut self, cases: usize, flags: usize) -> Result<()> {
+    fn counts(&mut self, zone: i64) -> Result<[i64; 6]> {
         let mut count =
-            |sql: &str| -> Result<i64> { Ok(self.client.query_one(sql, &[])?.try_get(0)?) };
-        let got = [
-            count("SELECT COUNT(*) FROM cases")?,
-            count("SELECT COUNT(*) FROM case_events")?,
-            count("SELECT COUNT(*) FROM audit_log")?,
-            count("SELECT COUNT(*) FROM case_duplicates")?,
-            count("SELECT COALESCE(SUM(received), 0)::BIGINT FROM case_counters WHERE unit_id = 1")?,
-            count("SELECT COALESCE(SUM(received), 0)::BIGINT FROM case_counters_month WHERE unit_id = 1")?,
-        ];
-        raw_check(cases, flags, got)
+            |sql: &str, params: &[&(dyn postgres::types::ToSql + Sync)]| -> Result<i64> {
+                Ok(self.client.query_one(sql, params)?.try_get(0)?)
+            };
+        Ok([
+            count("SELECT COUNT(*) FROM cases", &[])?,
+            count("SELECT COUNT(*) FROM case_events", &[])?,
+            count("SELECT COUNT(*) FROM audit_log", &[])?,
+            count("SELECT COUNT(*) FROM case_duplicates", &[])?,
+            count(
+                "SELECT COALESCE(SUM(received), 0)::BIGINT FROM case_counters WHERE unit_id = $1",
+                &[&zone],
+            )?,
+            count(
+                "SELECT COALESCE(SUM(received), 0)::BIGINT FROM case_counters_month WHERE unit_id = $1",
+                &[&zone],
+            )?,
+        ])
     }
 }
 
-pub(super) fn raw_postgres(url: &str, rows: usize) -> Result<RawResult> {
-    let schema = format!("wangge_bench_cases_raw_{}", std::process::id());
-    let mut client = postgres::Client::connect(url, postgres::NoTls)
-        .with_context(|| format!("cannot connect to {url}"))?;
-    client.batch_execute(&format!(
-        "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}; SET search_path = {schema};"
-    ))?;
-    let out = (|| -> Result<RawResult> {
-        client.batch_execute(&raw_ddl(Backend::Postgres))?;
-        let mut db = RawPostgres {
-            next_number: client.prepare(NEXT_NUMBER)?,
-            insert_case: client.prepare(INSERT_CASE)?,
-            insert_event: client.prepare(INSERT_EVENT)?,
-            insert_dup: client.prepare(
-                "INSERT INTO case_duplicates (case_id, candidate_id, reason, distance_m)
-                 SELECT $1, c, 'same_compound', NULL FROM unnest($2::BIGINT[]) AS c",
-            )?,
-            insert_audit: client.prepare(INSERT_AUDIT)?,
-            bump_day: client.prepare(&counter_upsert("case_counters", "day"))?,
-            bump_month: client.prepare(&counter_upsert("case_counters_month", "month"))?,
-            audit_head: client.prepare(AUDIT_HEAD)?,
-            client: &mut client,
-        };
-        raw_run(&mut db, rows)
-    })();
-    client.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))?;
-    out
+fn raw_postgres(place: &Place, building: &str, rows: usize) -> Result<RawResult> {
+    // The server's default settings; `search_path` is the store's schema.
+    let mut client = place.postgres()?;
+    let mut db = RawPostgres {
+        next_number: client.prepare(NEXT_NUMBER)?,
+        insert_case: client.prepare(INSERT_CASE)?,
+        insert_event: client.prepare(INSERT_EVENT)?,
+        insert_dup: client.prepare(
+            "INSERT INTO case_duplicates (case_id, candidate_id, reason, distance_m)
+             SELECT $1, c, 'same_compound', NULL FROM unnest($2::BIGINT[]) AS c",
+        )?,
+        insert_audit: client.prepare(INSERT_AUDIT)?,
+        bump_day: client.prepare(&counter_upsert("case_counters", "day"))?,
+        bump_month: client.prepare(&counter_upsert("case_counters_month", "month"))?,
+        audit_head: client.prepare(AUDIT_HEAD)?,
+        client: &mut client,
+    };
+    raw_run(&mut db, building, rows)
 }
