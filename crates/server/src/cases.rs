@@ -69,17 +69,36 @@ pub async fn create(
 ) -> ApiResult<(StatusCode, axum::Json<Created>)> {
     let idem = idempotency(&headers, format!("user:{}", ctx.actor), &new);
     let cfg = s.cases.clone();
-    let created = s
-        .store
-        .db
-        .write(move |c| create_linked(c, &ctx, &cfg, new, idem.as_ref()))
-        .await?;
+    let attachments = !new.attachments.is_empty();
+    let created = intake_write(&s.store.db, attachments, move |c| {
+        create_linked(c, &ctx, &cfg, new, idem.as_ref())
+    })
+    .await?;
     let status = if created.replayed {
         StatusCode::OK
     } else {
         StatusCode::CREATED
     };
     Ok((status, axum::Json(created)))
+}
+
+/// Runs an intake write. Intake checks a report before writing anything
+/// (`Db::write_validated`), but linking its uploads can still refuse one after
+/// the case is written, so a report with attachments takes the plain door.
+pub(crate) async fn intake_write<T, F>(
+    db: &wangge_store::Db,
+    attachments: bool,
+    f: F,
+) -> wangge_store::Result<T>
+where
+    F: FnOnce(&mut dyn wangge_store::Conn) -> wangge_store::Result<T> + Send + 'static,
+    T: Send + 'static,
+{
+    if !attachments {
+        db.write_validated(f).await
+    } else {
+        db.write(f).await
+    }
 }
 
 /// Takes a report and gives its uploads to the new case, in one transaction.

@@ -150,15 +150,13 @@ pub async fn take_report(
         request_hash: cases::request_hash(&new),
     });
     let cfg = s.cases.clone();
-    let (created, case) = s
-        .store
-        .db
-        .write(move |c| {
-            let created = crate::cases::create_linked(c, &ctx, &cfg, new, idem.as_ref())?;
-            let public = cases::public_view(c, &ctx, &cfg, &created.token)?;
-            Ok((created, public))
-        })
-        .await?;
+    let attachments = !new.attachments.is_empty();
+    let (created, case) = crate::cases::intake_write(&s.store.db, attachments, move |c| {
+        let created = crate::cases::create_linked(c, &ctx, &cfg, new, idem.as_ref())?;
+        let public = cases::public_view(c, &ctx, &cfg, &created.token)?;
+        Ok((created, public))
+    })
+    .await?;
     let receipt = Receipt {
         number: created.case.tracking_no.clone(),
         follow_url: format!("/track/{}", created.token),

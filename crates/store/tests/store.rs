@@ -65,3 +65,5 @@ mod transfer_equipment;
 mod transfer_lists;
 #[path = "store/units.rs"]
 mod units;
+#[path = "store/validated_writes.rs"]
+mod validated_writes;

@@ -259,7 +259,7 @@ pub async fn post(
     let created = s
         .store
         .db
-        .write(move |c| cases::create(c, &ctx, &cfg, new, idem.as_ref()))
+        .write_validated(move |c| cases::create(c, &ctx, &cfg, new, idem.as_ref()))
         .await?;
     let no = created.case.tracking_no.clone();
     let body = Node::List(

@@ -6,10 +6,11 @@
 use super::routes::path_ids;
 use super::scope::Q;
 use super::Config;
-use crate::db::Conn;
+use crate::db::{Conn, Value};
 use crate::error::Result;
 use crate::params;
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
 /// Great-circle distance in metres.
 pub(crate) fn haversine_m(a: (f64, f64), b: (f64, f64)) -> f64 {
@@ -143,18 +144,33 @@ pub(crate) fn flag_duplicates(
     if newest.is_empty() {
         return Ok(0);
     }
-    let mut q =
-        Q::new("INSERT INTO case_duplicates (case_id, candidate_id, reason, distance_m) VALUES ");
-    let tuples: Vec<String> = newest
-        .iter()
-        .map(|(other, (reason, distance))| {
-            let (a, b, r, d) = (q.arg(id), q.arg(*other), q.arg(*reason), q.arg(*distance));
-            format!("({a}, {b}, {r}, {d})")
-        })
-        .collect();
-    q.push(&tuples.join(", "));
-    c.execute(&q.sql, &q.args)?;
+    let mut args: Vec<Value> = Vec::with_capacity(1 + 3 * newest.len());
+    args.push(id.into());
+    for (other, (reason, distance)) in &newest {
+        args.extend([(*other).into(), (*reason).into(), (*distance).into()]);
+    }
+    c.execute(flag_insert(newest.len()), &args)?;
     Ok(newest.len() as i64)
+}
+
+/// The insert of `n` flags (1..=[`MAX_FLAGGED`]) of case `$1`, made once:
+/// formatting it for every report showed in the writer's profile.
+fn flag_insert(n: usize) -> &'static str {
+    static SQL: OnceLock<Vec<String>> = OnceLock::new();
+    let all = SQL.get_or_init(|| {
+        (0..=MAX_FLAGGED)
+            .map(|n| {
+                let rows: Vec<String> = (0..n)
+                    .map(|i| format!("($1, ${}, ${}, ${})", 3 * i + 2, 3 * i + 3, 3 * i + 4))
+                    .collect();
+                format!(
+                    "INSERT INTO case_duplicates (case_id, candidate_id, reason, distance_m) VALUES {}",
+                    rows.join(", ")
+                )
+            })
+            .collect()
+    });
+    &all[n.min(MAX_FLAGGED)]
 }
 
 #[cfg(test)]

@@ -341,21 +341,6 @@ pub fn create(
         if let Some(found) = lookup_key(c, k)? {
             return replay(ctx, k, found);
         }
-        let inserted = c.execute(
-            "INSERT INTO idempotency_keys (principal, key, request_hash, response, created_at)
-             VALUES ($1, $2, $3, '', $4) ON CONFLICT (principal, key) DO NOTHING",
-            params![
-                k.principal.as_str(),
-                k.key.as_str(),
-                k.request_hash.as_str(),
-                now
-            ],
-        )?;
-        if inserted == 0 {
-            if let Some(found) = lookup_key(c, k)? {
-                return replay(ctx, k, found);
-            }
-        }
     }
 
     // Who reports: refused roles are told before anything about the content.
@@ -451,7 +436,35 @@ pub fn create(
 
     let mut snapshot = Case::default();
     apply(&mut snapshot, &event);
+    let token = crate::accounts::new_token("wgc_")?;
+    let keys = ctx.keys();
+    let name_enc = name.as_ref().map(|v| keys.seal(F_NAME, v)).transpose()?;
+    let contact_enc = contact
+        .as_ref()
+        .map(|v| keys.seal(F_CONTACT, v))
+        .transpose()?;
 
+    // Everything above only reads, and every error of the report is found
+    // there: the server takes intake through `Db::write_validated`.
+    if let Some(k) = idem {
+        let inserted = c.execute(
+            "INSERT INTO idempotency_keys (principal, key, request_hash, response, created_at)
+             VALUES ($1, $2, $3, '', $4) ON CONFLICT (principal, key) DO NOTHING",
+            params![
+                k.principal.as_str(),
+                k.key.as_str(),
+                k.request_hash.as_str(),
+                now
+            ],
+        )?;
+        // Only another writer (PostgreSQL can have several) can have taken the
+        // key since it was looked up.
+        if inserted == 0 {
+            if let Some(found) = lookup_key(c, k)? {
+                return replay(ctx, k, found);
+            }
+        }
+    }
     let day = counters::day_of(now);
     let n: i64 = c
         .query_one(
@@ -461,14 +474,7 @@ pub fn create(
         )?
         .get(0)?;
     let tracking_no = format!("WG-{day}-{n:05}");
-    let token = crate::accounts::new_token("wgc_")?;
     let clock = start_clock(cfg, eff.deadlines.accept, reported_at);
-    let keys = ctx.keys();
-    let name_enc = name.as_ref().map(|v| keys.seal(F_NAME, v)).transpose()?;
-    let contact_enc = contact
-        .as_ref()
-        .map(|v| keys.seal(F_CONTACT, v))
-        .transpose()?;
     let contact_hash = contact.as_ref().map(|v| keys.lookup_hash(F_CONTACT, v));
     let reporter_user = match actor {
         Actor::User { .. } => account,
@@ -520,6 +526,7 @@ pub fn create(
         ctx,
         &EventRow {
             case_id: id,
+            first: true,
             version: snapshot.version as i64,
             at: now,
             actor_role: super::scope::actor_role(ctx, &actor),

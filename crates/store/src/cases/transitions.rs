@@ -71,6 +71,8 @@ pub(crate) fn write_row(c: &mut dyn Conn, raw: &Raw, expected_version: i64) -> R
 /// One row of the log as written.
 pub(crate) struct EventRow<'a> {
     pub case_id: i64,
+    /// The case's first entry (its report), numbered 1 without a look-up.
+    pub first: bool,
     pub version: i64,
     pub at: i64,
     pub actor_role: Option<String>,
@@ -85,12 +87,15 @@ pub(crate) struct EventRow<'a> {
 }
 
 pub(crate) fn insert_event(c: &mut dyn Conn, ctx: &Ctx, e: &EventRow<'_>) -> Result<i64> {
-    let seq: i64 = c
-        .query_one(
+    let seq: i64 = if e.first {
+        1
+    } else {
+        c.query_one(
             "SELECT COALESCE(MAX(seq), 0) + 1 FROM case_events WHERE case_id = $1",
             params![e.case_id],
         )?
-        .get(0)?;
+        .get(0)?
+    };
     c.execute(
         "INSERT INTO case_events (case_id, seq, version, at, actor, actor_role, from_state, to_state,
             action, org_id, note, event, attachment_ids, handling_minutes)
@@ -142,6 +147,7 @@ pub(crate) fn system_event(
         ctx,
         &EventRow {
             case_id: raw.id,
+            first: false,
             version: raw.version,
             at: now,
             actor_role: ctx.role.map(|r| r.as_str().to_string()),
@@ -294,6 +300,7 @@ pub(crate) fn append(
         ctx,
         &EventRow {
             case_id: raw.id,
+            first: false,
             version: raw.version,
             at: now,
             actor_role: actor_role(ctx, &event.actor),

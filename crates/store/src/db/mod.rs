@@ -6,6 +6,7 @@
 //! writes through a group-commit writer (see `writer`), so that concurrent requests
 //! share one durable commit instead of paying for an fsync each.
 
+mod checkpoint;
 mod pool;
 mod postgres;
 pub mod rebuild;
@@ -34,6 +35,11 @@ pub trait Conn {
     fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64>;
     /// Runs several statements without parameters (migrations, transaction control).
     fn batch(&mut self, sql: &str) -> Result<()>;
+    /// Rows changed so far on this connection, where the database counts them
+    /// (SQLite); `None` elsewhere.
+    fn total_changes(&self) -> Option<u64> {
+        None
+    }
     /// Inserts many rows into one table in the caller's transaction and answers
     /// how many: `COPY … FROM STDIN` on PostgreSQL (one round trip instead of
     /// one per statement), one prepared single-row `INSERT` per row on SQLite
@@ -112,23 +118,24 @@ struct Inner {
     backend: Backend,
     readers: pool::Pool,
     writer: writer::Writer,
+    _checkpointer: Option<checkpoint::Checkpointer>,
 }
 
 impl Db {
     /// Opens the database. The caller runs migrations before use.
     pub fn open(opts: &Options) -> Result<Db> {
         let backend = opts.backend();
-        let (readers, writer) = match backend {
+        let (readers, writer, checkpointer) = match backend {
             Backend::Sqlite => {
                 let path = opts.sqlite_path().unwrap_or_default().to_string();
                 let p = path.clone();
                 let readers = pool::Pool::new(opts.readers, move || sqlite::open(&p, true));
                 let writer = writer::Writer::start(
-                    vec![Box::new(sqlite::open(&path, false)?)],
+                    vec![Box::new(sqlite::open_writer(&path)?)],
                     "BEGIN IMMEDIATE",
                     opts.max_batch,
                 )?;
-                (readers, writer)
+                (readers, writer, Some(checkpoint::start(&path)?))
             }
             Backend::Postgres => {
                 let url = opts.url.clone();
@@ -138,7 +145,7 @@ impl Db {
                     conns.push(Box::new(postgres::connect(&opts.url, false)?));
                 }
                 let writer = writer::Writer::start(conns, "BEGIN", opts.max_batch)?;
-                (readers, writer)
+                (readers, writer, None)
             }
         };
         Ok(Db {
@@ -146,6 +153,7 @@ impl Db {
                 backend,
                 readers,
                 writer,
+                _checkpointer: checkpointer,
             }),
         })
     }
@@ -190,7 +198,20 @@ impl Db {
         F: FnOnce(&mut dyn Conn) -> Result<T> + Send + 'static,
         T: Send + 'static,
     {
-        self.inner.writer.run(f).await
+        self.inner.writer.run(f, writer::Door::Shared).await
+    }
+
+    /// Like [`Db::write`], for a write that finds every error of its input
+    /// before its first change, so that on SQLite it needs no savepoint (see
+    /// `writer`). If it fails after changing rows, which only the database can
+    /// make it do, the writes batched before it are rolled back with it and
+    /// answered [`Error::Unavailable`] (503: retry).
+    pub async fn write_validated<T, F>(&self, f: F) -> Result<T>
+    where
+        F: FnOnce(&mut dyn Conn) -> Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.inner.writer.run(f, writer::Door::Validated).await
     }
 
     /// Like [`Db::write`], but `f` gets a transaction of its own, never shared
@@ -202,7 +223,7 @@ impl Db {
         F: FnOnce(&mut dyn Conn) -> Result<T> + Send + 'static,
         T: Send + 'static,
     {
-        self.inner.writer.run_alone(f).await
+        self.inner.writer.run(f, writer::Door::Alone).await
     }
 
     /// Runs `f` on a dedicated connection outside the writer, in its own

@@ -42,7 +42,32 @@ pub(super) fn open(path: &str, read_only: bool) -> Result<SqliteConn> {
     })
 }
 
+/// The writer's connection: it checkpoints only as a backstop, the checkpoint
+/// thread does the rest (`checkpoint.rs`).
+pub(super) fn open_writer(path: &str) -> Result<SqliteConn> {
+    let conn = open(path, false)?;
+    conn.conn
+        .execute_batch(&format!(
+            "PRAGMA wal_autocheckpoint={}",
+            super::checkpoint::WRITER_AUTOCHECKPOINT
+        ))
+        .map_err(map_err)?;
+    Ok(conn)
+}
+
 impl SqliteConn {
+    pub(super) fn data_version(&self) -> Result<i64> {
+        self.conn
+            .query_row("PRAGMA data_version", [], |r| r.get(0))
+            .map_err(map_err)
+    }
+
+    pub(super) fn checkpoint_passive(&self) -> Result<()> {
+        self.conn
+            .execute_batch("PRAGMA wal_checkpoint(PASSIVE)")
+            .map_err(map_err)
+    }
+
     fn prepare(&mut self, sql: &str) -> Result<rusqlite::CachedStatement<'_>> {
         if !self.rewritten.contains_key(sql) {
             if self.rewritten.len() >= MAX_STATEMENTS {
@@ -158,6 +183,10 @@ impl Conn for SqliteConn {
 
     fn batch(&mut self, sql: &str) -> Result<()> {
         self.conn.execute_batch(sql).map_err(map_err)
+    }
+
+    fn total_changes(&self) -> Option<u64> {
+        Some(self.conn.total_changes())
     }
 
     fn bulk_insert(

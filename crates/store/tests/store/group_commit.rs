@@ -336,3 +336,41 @@ fn quick_reads_see_commits_under_concurrency() {
         );
     });
 }
+
+/// On SQLite the WAL is copied into the database file by a thread of the
+/// store's own, not by the writer once the WAL passes its backstop (about
+/// 32 MB): after 2 MB of commits the file grows by itself within seconds.
+#[test]
+fn sqlite_checkpoints_without_the_writer() {
+    on_each_backend(|ts| async move {
+        let Some(path) = ts.opts.db.sqlite_path().map(str::to_string) else {
+            return;
+        };
+        ts.db
+            .write(|c| c.batch("CREATE TABLE filler (x BLOB)"))
+            .await
+            .unwrap();
+        let size = || std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+        let before = size();
+        for _ in 0..4 {
+            ts.db
+                .write(|c| {
+                    c.batch(
+                        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 500)
+                         INSERT INTO filler SELECT randomblob(1000) FROM n",
+                    )
+                })
+                .await
+                .unwrap();
+        }
+        let give_up = std::time::Instant::now() + Duration::from_secs(10);
+        while size() < before + 1_000_000 && std::time::Instant::now() < give_up {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert!(
+            size() >= before + 1_000_000,
+            "the database file stayed at {} bytes (was {before})",
+            size()
+        );
+    });
+}
