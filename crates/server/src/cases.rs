@@ -94,10 +94,10 @@ where
     F: FnOnce(&mut dyn wangge_store::Conn) -> wangge_store::Result<T> + Send + 'static,
     T: Send + 'static,
 {
-    if !attachments {
-        db.write_validated(f).await
-    } else {
+    if attachments {
         db.write(f).await
+    } else {
+        db.write_validated(f).await
     }
 }
 

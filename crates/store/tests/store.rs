@@ -33,6 +33,8 @@ mod cases_errors;
 mod cases_fixture;
 #[path = "store/cases_merge.rs"]
 mod cases_merge;
+#[path = "store/cases_numbers.rs"]
+mod cases_numbers;
 #[path = "store/cases_stats.rs"]
 mod cases_stats;
 #[path = "store/equipment.rs"]

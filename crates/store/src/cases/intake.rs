@@ -17,11 +17,11 @@ use super::categories::minor_and_effective;
 use super::counters;
 use super::deadlines::start_clock;
 use super::scope::account_id;
-use super::transitions::{insert_event, token_hash, EventRow};
+use super::transitions::{token_hash, EventRow};
 use super::view::{view, CaseView, Raw, F_CONTACT, F_NAME};
 use super::{Config, Source, Stage, MAX_DESCRIPTION};
 use crate::ctx::Ctx;
-use crate::db::Conn;
+use crate::db::{Conn, Value};
 use crate::error::{Error, Result};
 use crate::{audit, params};
 use serde::{Deserialize, Serialize};
@@ -33,6 +33,8 @@ use wangge_core::cases::{apply, decide, Action, Actor, Case, Command};
 use wangge_core::ids::parse_phone;
 use wangge_core::people::check_text;
 use wangge_core::Error as CoreError;
+
+mod insert;
 
 /// A report.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
@@ -465,67 +467,48 @@ pub fn create(
             }
         }
     }
-    let day = counters::day_of(now);
-    let n: i64 = c
-        .query_one(
-            "INSERT INTO case_numbers (day, last) VALUES ($1, 1)
-             ON CONFLICT (day) DO UPDATE SET last = case_numbers.last + 1 RETURNING last",
-            params![day],
-        )?
-        .get(0)?;
-    let tracking_no = format!("WG-{day}-{n:05}");
     let clock = start_clock(cfg, eff.deadlines.accept, reported_at);
     let contact_hash = contact.as_ref().map(|v| keys.lookup_hash(F_CONTACT, v));
     let reporter_user = match actor {
         Actor::User { .. } => account,
         Actor::CaseToken => None,
     };
-    let id: i64 = c
-        .query_one(
-            "INSERT INTO cases (tracking_no, category_id, unit_id, description, lat, lon,
-                address_detail, fields, source, state, version, confidential, reporter_user_id,
-                reporter_name_enc, reporter_contact_enc, reporter_contact_hash, reporter_withheld,
-                token_hash, reported_at, stage, stage_started_at, due_at, warn_at, escalate_at,
-                attachment_ids, snapshot, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-                $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $27)
-             RETURNING id",
-            params![
-                tracking_no.as_str(),
-                cat.id,
-                unit.id,
-                description.as_str(),
-                coords.map(|c| c.0),
-                coords.map(|c| c.1),
-                address.as_deref(),
-                super::to_json(&fields)?,
-                new.source.as_str(),
-                snapshot.state.as_str(),
-                snapshot.version as i64,
-                eff.confidential,
-                reporter_user,
-                name_enc.clone(),
-                contact_enc.clone(),
-                contact_hash,
-                new.reporter_withheld,
-                token_hash(&token),
-                reported_at,
-                clock.map(|_| Stage::Accept.as_str()),
-                clock.map(|_| reported_at),
-                clock.map(|k| k.due),
-                clock.map(|k| k.warn),
-                clock.map(|k| k.escalate),
-                super::to_json(&attachments)?,
-                super::to_json(&snapshot)?,
-                now
-            ],
-        )?
-        .get(0)?;
-    insert_event(
+    let values: Vec<Value> = vec![
+        cat.id.into(),
+        unit.id.into(),
+        description.as_str().into(),
+        coords.map(|c| c.0).into(),
+        coords.map(|c| c.1).into(),
+        address.as_deref().into(),
+        super::to_json(&fields)?.into(),
+        new.source.as_str().into(),
+        snapshot.state.as_str().into(),
+        (snapshot.version as i64).into(),
+        eff.confidential.into(),
+        reporter_user.into(),
+        name_enc.clone().into(),
+        contact_enc.clone().into(),
+        contact_hash.into(),
+        new.reporter_withheld.into(),
+        token_hash(&token).into(),
+        reported_at.into(),
+        clock.map(|_| Stage::Accept.as_str()).into(),
+        clock.map(|_| reported_at).into(),
+        clock.map(|k| k.due).into(),
+        clock.map(|k| k.warn).into(),
+        clock.map(|k| k.escalate).into(),
+        super::to_json(&attachments)?.into(),
+        super::to_json(&snapshot)?.into(),
+        now.into(),
+    ];
+    debug_assert_eq!(values.len(), insert::CASE_VALUES);
+    let insert::Inserted { id, tracking_no } = insert::insert_report(
         c,
         ctx,
-        &EventRow {
-            case_id: id,
+        counters::day_of(now),
+        values,
+        EventRow {
+            case_id: 0,
             first: true,
             version: snapshot.version as i64,
             at: now,

@@ -9,11 +9,12 @@ use super::scope::{actor_for, actor_role};
 use super::view::{self, load, load_any, view, CaseView, Raw};
 use super::{Config, Stage};
 use crate::ctx::Ctx;
-use crate::db::Conn;
+use crate::db::{placeholders, Conn, Value};
 use crate::error::{Error, Result};
 use crate::{audit, params};
 use serde_json::json;
 use sha2::{Digest, Sha256};
+use std::sync::OnceLock;
 use wangge_core::cases::{apply, decide, Action, Actor, CloseKind, Command, Event};
 use wangge_core::Error as CoreError;
 
@@ -86,7 +87,30 @@ pub(crate) struct EventRow<'a> {
     pub handling_minutes: Option<i64>,
 }
 
+/// The columns of a log entry, in the order of `INSERT_EVENT`'s values.
+pub(crate) const EVENT_COLUMNS: &str = "case_id, seq, version, at, actor, actor_role, from_state,
+    to_state, action, org_id, note, event, attachment_ids, handling_minutes";
+
+/// An entry's values after its case id and number, in the order of [`EVENT_COLUMNS`].
+pub(crate) fn event_values(ctx: &Ctx, e: &EventRow<'_>) -> Result<Vec<Value>> {
+    Ok(vec![
+        e.version.into(),
+        e.at.into(),
+        ctx.actor.as_str().into(),
+        e.actor_role.clone().into(),
+        e.from_state.into(),
+        e.to_state.into(),
+        e.action.into(),
+        e.org_id.into(),
+        e.note.clone().into(),
+        e.event.clone().into(),
+        super::to_json(&e.attachments)?.into(),
+        e.handling_minutes.into(),
+    ])
+}
+
 pub(crate) fn insert_event(c: &mut dyn Conn, ctx: &Ctx, e: &EventRow<'_>) -> Result<i64> {
+    static SQL: OnceLock<String> = OnceLock::new();
     let seq: i64 = if e.first {
         1
     } else {
@@ -96,28 +120,15 @@ pub(crate) fn insert_event(c: &mut dyn Conn, ctx: &Ctx, e: &EventRow<'_>) -> Res
         )?
         .get(0)?
     };
-    c.execute(
-        "INSERT INTO case_events (case_id, seq, version, at, actor, actor_role, from_state, to_state,
-            action, org_id, note, event, attachment_ids, handling_minutes)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-        params![
-            e.case_id,
-            seq,
-            e.version,
-            e.at,
-            ctx.actor.as_str(),
-            e.actor_role.clone(),
-            e.from_state,
-            e.to_state,
-            e.action,
-            e.org_id,
-            e.note.clone(),
-            e.event.clone(),
-            super::to_json(&e.attachments)?,
-            e.handling_minutes
-        ],
-    )
-    .map_err(|err| match err {
+    let mut args: Vec<Value> = vec![e.case_id.into(), seq.into()];
+    args.extend(event_values(ctx, e)?);
+    let sql = SQL.get_or_init(|| {
+        format!(
+            "INSERT INTO case_events ({EVENT_COLUMNS}) VALUES ({})",
+            placeholders(1, 14)
+        )
+    });
+    c.execute(sql, &args).map_err(|err| match err {
         // Two writers appending to one case at once: the loser retries.
         Error::Unique(_) => CoreError::conflict(
             "stale_version",

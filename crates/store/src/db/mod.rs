@@ -239,6 +239,14 @@ impl Db {
     }
 }
 
+/// `$from, $from+1, …`, `n` placeholders for SQL built once.
+pub(crate) fn placeholders(from: usize, n: usize) -> String {
+    (from..from + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The table and column names a bulk insert may use: they are spliced into SQL,
 /// so only plain identifiers pass.
 fn check_identifiers(table: &str, columns: &[&str]) -> Result<()> {

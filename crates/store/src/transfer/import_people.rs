@@ -9,7 +9,7 @@ use super::directory::Directory;
 use super::import::{need, ok, Handler, RowView, Tally};
 use super::RowIssue;
 use crate::ctx::Ctx;
-use crate::db::{Conn, Value};
+use crate::db::{placeholders, Conn, Value};
 use crate::error::{Error, Result};
 use crate::people::{self, PreparedPerson};
 use crate::{audit, params};
@@ -149,13 +149,6 @@ fn short(hash: &[u8]) -> u64 {
     let mut b = [0u8; 8];
     b.copy_from_slice(&hash[..8.min(hash.len())]);
     u64::from_le_bytes(b)
-}
-
-fn placeholders(from: usize, n: usize) -> String {
-    (from..from + n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 impl Handler for People {
