@@ -376,3 +376,36 @@ pub async fn all_people(ts: &Env, ctx: &Ctx, unit: Option<&str>, limit: i64) -> 
         }
     }
 }
+
+/// Occupies every writer thread (SQLite has one, PostgreSQL two in tests)
+/// until `ready()` holds, then 50 ms more, so that the writes queued meanwhile
+/// are taken together as one batch.
+pub async fn hold_writers<R>(ts: &Env, ready: R) -> Vec<tokio::task::JoinHandle<()>>
+where
+    R: Fn() -> bool + Clone + Send + 'static,
+{
+    let writers = match ts.backend {
+        Backend::Sqlite => 1,
+        Backend::Postgres => ts.opts.db.pg_writers,
+    };
+    let mut holders = Vec::new();
+    for _ in 0..writers {
+        let (started_tx, started_rx) = tokio::sync::oneshot::channel();
+        let (db, ready) = (ts.db.clone(), ready.clone());
+        holders.push(tokio::spawn(async move {
+            db.write(move |_c| {
+                let _ = started_tx.send(());
+                let give_up = std::time::Instant::now() + std::time::Duration::from_secs(20);
+                while !ready() && std::time::Instant::now() < give_up {
+                    std::thread::sleep(std::time::Duration::from_millis(2));
+                }
+                std::thread::sleep(std::time::Duration::from_millis(50));
+                Ok(())
+            })
+            .await
+            .unwrap()
+        }));
+        started_rx.await.unwrap();
+    }
+    holders
+}

@@ -94,33 +94,11 @@ fn failed_writes_vanish_and_their_batch_mates_stay() {
         let comm = unit(&ts, Community, "社区", Some(&street.code)).await;
         let audit_before = count(&ts, "audit_log").await;
 
-        // Hold every writer thread (SQLite has one, PostgreSQL two here) until all
-        // the writes below are queued, so that they are taken as one batch.
+        // Hold the writers until all the writes below are queued.
         const N: usize = 90;
         let queued = Arc::new(AtomicUsize::new(0));
-        let writers = match ts.backend {
-            Backend::Sqlite => 1,
-            Backend::Postgres => ts.opts.db.pg_writers,
-        };
-        let mut holders = Vec::new();
-        for _ in 0..writers {
-            let (started_tx, started_rx) = tokio::sync::oneshot::channel();
-            let queued = queued.clone();
-            let db = ts.db.clone();
-            holders.push(tokio::spawn(async move {
-                db.write(move |_c| {
-                    let _ = started_tx.send(());
-                    let give_up = std::time::Instant::now() + Duration::from_secs(20);
-                    while queued.load(Ordering::SeqCst) < N && std::time::Instant::now() < give_up {
-                        std::thread::sleep(Duration::from_millis(2));
-                    }
-                    std::thread::sleep(Duration::from_millis(50));
-                    Ok(())
-                })
-                .await
-            }));
-            started_rx.await.unwrap();
-        }
+        let all_queued = queued.clone();
+        let holders = hold_writers(&ts, move || all_queued.load(Ordering::SeqCst) >= N).await;
 
         // Every third write inserts its unit and then fails.
         let txids: Arc<Mutex<HashMap<usize, i64>>> = Arc::default();
@@ -154,7 +132,7 @@ fn failed_writes_vanish_and_their_batch_mates_stay() {
             })
             .collect();
         for h in holders {
-            h.await.unwrap().unwrap();
+            h.await.unwrap();
         }
         let mut results = Vec::new();
         for t in tasks {

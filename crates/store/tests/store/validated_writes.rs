@@ -10,7 +10,6 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
-use std::time::Duration;
 use wangge_core::units::UnitKind::{self, *};
 use wangge_core::Error as CoreError;
 use wangge_store::cases::{self, Idempotency};
@@ -30,32 +29,21 @@ fn queue<T>(mut w: Pending<T>) -> Pending<T> {
     w
 }
 
-/// Occupies every writer thread until `release` is set, so that the writes
-/// queued meanwhile are taken together.
-async fn hold_writers(ts: &Env, release: Arc<AtomicBool>) -> Vec<tokio::task::JoinHandle<()>> {
-    let writers = match ts.backend {
-        Backend::Sqlite => 1,
-        Backend::Postgres => ts.opts.db.pg_writers,
-    };
-    let mut holders = Vec::new();
-    for _ in 0..writers {
-        let (started_tx, started_rx) = tokio::sync::oneshot::channel();
-        let (db, release) = (ts.db.clone(), release.clone());
-        holders.push(tokio::spawn(async move {
-            db.write(move |_c| {
-                let _ = started_tx.send(());
-                let give_up = std::time::Instant::now() + Duration::from_secs(20);
-                while !release.load(Ordering::SeqCst) && std::time::Instant::now() < give_up {
-                    std::thread::sleep(Duration::from_millis(2));
-                }
-                Ok(())
-            })
-            .await
-            .unwrap()
-        }));
-        started_rx.await.unwrap();
+/// Lets the held writers go and answers each queued write's result, in order.
+async fn release_and_wait<T>(
+    release: &AtomicBool,
+    holders: Vec<tokio::task::JoinHandle<()>>,
+    jobs: Vec<Pending<T>>,
+) -> Vec<Result<T>> {
+    release.store(true, Ordering::SeqCst);
+    for h in holders {
+        h.await.unwrap();
     }
-    holders
+    let mut results = Vec::new();
+    for j in jobs {
+        results.push(j.await);
+    }
+    results
 }
 
 fn compound(name: &str, parent: &str) -> NewUnit {
@@ -80,7 +68,8 @@ fn a_validated_write_failing_after_its_changes_takes_its_batch_down_on_sqlite_on
         let audit_before = count(&ts, "audit_log").await;
 
         let release = Arc::new(AtomicBool::new(false));
-        let holders = hold_writers(&ts, release.clone()).await;
+        let released = release.clone();
+        let holders = hold_writers(&ts, move || released.load(Ordering::SeqCst)).await;
         let create = |name: &'static str, fail: Option<&'static str>, validated: bool| {
             let (db, ctx, parent) = (ts.db.clone(), ts.ctx(), comm.code.clone());
             let f = move |c: &mut dyn Conn| -> Result<String> {
@@ -107,14 +96,7 @@ fn a_validated_write_failing_after_its_changes_takes_its_batch_down_on_sqlite_on
             create("丁", Some("after"), true),
             create("戊", None, true),
         ];
-        release.store(true, Ordering::SeqCst);
-        for h in holders {
-            h.await.unwrap();
-        }
-        let mut results = Vec::new();
-        for j in jobs {
-            results.push(j.await);
-        }
+        let results = release_and_wait(&release, holders, jobs).await;
 
         // Failing before any change costs the others nothing, on both backends.
         refused(results[1].clone(), "before");
@@ -173,7 +155,8 @@ fn intake_refuses_a_report_before_changing_any_row() {
         let building = w.t.building_a1.code.clone();
         let keys_before = count(&ts, "idempotency_keys").await;
         let release = Arc::new(AtomicBool::new(false));
-        let holders = hold_writers(&ts, release.clone()).await;
+        let released = release.clone();
+        let holders = hold_writers(&ts, move || released.load(Ordering::SeqCst)).await;
         let report = |new: cases::NewCase, key: Option<&str>| {
             let (db, ctx, cfg) = (ts.db.clone(), w.anon.clone(), w.cfg.clone());
             let idem = key.map(|k| Idempotency {
@@ -205,14 +188,7 @@ fn intake_refuses_a_report_before_changing_any_row() {
             report(good.clone(), Some("k-good")),
             report(good, None),
         ];
-        release.store(true, Ordering::SeqCst);
-        for h in holders {
-            h.await.unwrap();
-        }
-        let mut results = Vec::new();
-        for j in jobs {
-            results.push(j.await);
-        }
+        let results = release_and_wait(&release, holders, jobs).await;
         refused(results[1].clone(), "unknown_category");
         refused(results[2].clone(), "too_long");
         refused(results[3].clone(), "unknown_unit");
