@@ -9,6 +9,7 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use settings::FileSettings;
 use std::path::PathBuf;
+use std::process::ExitCode;
 use wangge_store::{Store, StoreOptions};
 
 #[derive(Parser)]
@@ -188,12 +189,15 @@ fn init_logs(format: &str) {
 /// Opens the store and makes sure the standard case categories exist (adding
 /// only the missing ones, so an edited category is left as it is).
 async fn open(r: &Resolved) -> anyhow::Result<Store> {
-    let store = Store::open(&r.opts).with_context(|| {
-        format!(
-            "cannot open the database {}",
-            settings::redact(&r.opts.db.url)
-        )
-    })?;
+    let opts = r.opts.clone();
+    let store = blocking(move || Store::open(&opts))
+        .await?
+        .with_context(|| {
+            format!(
+                "无法打开数据库 / cannot open the database {}",
+                settings::redact(&r.opts.db.url)
+            )
+        })?;
     let ctx = store.ctx(
         "system",
         wangge_store::Scope::All,
@@ -207,7 +211,39 @@ async fn open(r: &Resolved) -> anyhow::Result<Store> {
     Ok(store)
 }
 
-fn main() -> anyhow::Result<()> {
+/// Runs store work that blocks the thread (connecting, migrating) where it may:
+/// the PostgreSQL client drives a runtime of its own, which cannot start on one
+/// of tokio's async threads.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> anyhow::Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .context("a blocking task failed")
+}
+
+/// Commands other than `migrate`, `demo` and `serve` work on an existing
+/// database: a mistyped SQLite path must not quietly become a new, empty one.
+fn require_existing(r: &Resolved) -> anyhow::Result<()> {
+    match r.opts.db.sqlite_path() {
+        Some(path) if !std::path::Path::new(path).exists() => anyhow::bail!(
+            "数据库文件 {path} 不存在(请检查 --database-url,或先运行 wangge migrate)/ \
+             there is no database at {path} (check --database-url, or run `wangge migrate` first)"
+        ),
+        _ => Ok(()),
+    }
+}
+
+/// Exit codes: 0 done, 1 failed (the message says why), 2 the audit chain is broken.
+fn main() -> ExitCode {
+    match start() {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("错误 / error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn start() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
     let file = FileSettings::load(cli.config.as_deref())?;
     let log_format = cli
@@ -223,19 +259,25 @@ fn main() -> anyhow::Result<()> {
     rt.block_on(run(cli.command, file))
 }
 
-async fn run(command: Command, file: FileSettings) -> anyhow::Result<()> {
+async fn run(command: Command, file: FileSettings) -> anyhow::Result<ExitCode> {
     match command {
         Command::Serve { db, listen } => {
             let r = resolve(&file, &db, Some(&listen), settings::DEFAULT_DATABASE);
             let store = open(&r).await?;
-            serve(store, &r, None).await
+            serve(store, &r, None).await.map(|()| ExitCode::SUCCESS)
         }
         Command::Migrate { db } => {
             let r = resolve(&file, &db, None, settings::DEFAULT_DATABASE);
-            let applied = wangge_store::Db::exclusive(&r.opts.db, wangge_store::migrate::migrate)
-                .with_context(|| {
-                format!("cannot migrate {}", settings::redact(&r.opts.db.url))
-            })?;
+            let db = r.opts.db.clone();
+            let applied =
+                blocking(move || wangge_store::Db::exclusive(&db, wangge_store::migrate::migrate))
+                    .await?
+                    .with_context(|| {
+                        format!(
+                            "无法升级数据库 / cannot migrate {}",
+                            settings::redact(&r.opts.db.url)
+                        )
+                    })?;
             if applied.is_empty() {
                 println!(
                     "数据库已是最新 / the schema is up to date (version {})",
@@ -247,7 +289,7 @@ async fn run(command: Command, file: FileSettings) -> anyhow::Result<()> {
                     wangge_store::migrate::latest()
                 );
             }
-            Ok(())
+            Ok(ExitCode::SUCCESS)
         }
         Command::Demo {
             db,
@@ -275,47 +317,54 @@ async fn run(command: Command, file: FileSettings) -> anyhow::Result<()> {
                 accounts.iter().for_each(|l| println!("{l}"));
             }
             if no_serve {
-                return Ok(());
+                return Ok(ExitCode::SUCCESS);
             }
-            serve(store, &r, Some("Wangge 演示 / demo")).await
+            serve(store, &r, Some("Wangge 演示 / demo"))
+                .await
+                .map(|()| ExitCode::SUCCESS)
         }
         Command::User { db, cmd } => {
-            let r = resolve(&file, &db, None, settings::DEFAULT_DATABASE);
-            admin::user(&open(&r).await?, cmd).await
+            let r = existing(&file, &db)?;
+            admin::user(&open(&r).await?, cmd).await?;
+            Ok(ExitCode::SUCCESS)
         }
         Command::Token { db, cmd } => {
-            let r = resolve(&file, &db, None, settings::DEFAULT_DATABASE);
-            admin::token(&open(&r).await?, cmd).await
+            let r = existing(&file, &db)?;
+            admin::token(&open(&r).await?, cmd).await?;
+            Ok(ExitCode::SUCCESS)
         }
         Command::Audit { db, cmd } => {
-            let r = resolve(&file, &db, None, settings::DEFAULT_DATABASE);
-            if admin::audit(&open(&r).await?, cmd).await? {
-                Ok(())
-            } else {
-                std::process::exit(2)
-            }
+            let r = existing(&file, &db)?;
+            Ok(match admin::audit(&open(&r).await?, cmd).await? {
+                true => ExitCode::SUCCESS,
+                false => ExitCode::from(2),
+            })
         }
         Command::Keys { db, cmd } => {
-            let r = resolve(&file, &db, None, settings::DEFAULT_DATABASE);
-            admin::keys(&open(&r).await?, &r.opts, cmd).await
+            let r = existing(&file, &db)?;
+            admin::keys(&open(&r).await?, &r.opts, cmd).await?;
+            Ok(ExitCode::SUCCESS)
         }
         Command::Import { db, args } => {
-            let r = resolve(&file, &db, None, settings::DEFAULT_DATABASE);
-            if transfer::import(&open(&r).await?, args).await? {
-                Ok(())
-            } else {
-                std::process::exit(1)
-            }
+            let r = existing(&file, &db)?;
+            Ok(match transfer::import(&open(&r).await?, args).await? {
+                true => ExitCode::SUCCESS,
+                false => ExitCode::FAILURE,
+            })
         }
         Command::Export { db, args } => {
-            let r = resolve(&file, &db, None, settings::DEFAULT_DATABASE);
-            transfer::export(&open(&r).await?, *args).await
+            let r = existing(&file, &db)?;
+            transfer::export(&open(&r).await?, *args).await?;
+            Ok(ExitCode::SUCCESS)
         }
-        Command::Template { args } => transfer::template(args),
+        Command::Template { args } => transfer::template(args).map(|()| ExitCode::SUCCESS),
         Command::Backup { db, out } => {
-            let r = resolve(&file, &db, None, settings::DEFAULT_DATABASE);
-            wangge_store::db::sqlite_backup(&r.opts.db, &out)
-                .with_context(|| format!("cannot back up to {}", out.display()))?;
+            let r = existing(&file, &db)?;
+            let db = r.opts.db.clone();
+            let target = out.clone();
+            blocking(move || wangge_store::db::backup(&db, &target))
+                .await?
+                .with_context(|| format!("无法写入备份 / cannot back up to {}", out.display()))?;
             println!("备份完成 / backup written to {}", out.display());
             println!(
                 "注意:读取备份中的个人信息需要密钥文件 {} ,请另行妥善备份。\n\
@@ -323,9 +372,15 @@ async fn run(command: Command, file: FileSettings) -> anyhow::Result<()> {
                 r.opts.key_path().display(),
                 r.opts.key_path().display()
             );
-            Ok(())
+            Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+fn existing(file: &FileSettings, db: &DbArgs) -> anyhow::Result<Resolved> {
+    let r = resolve(file, db, None, settings::DEFAULT_DATABASE);
+    require_existing(&r)?;
+    Ok(r)
 }
 
 async fn serve(store: Store, r: &Resolved, banner: Option<&str>) -> anyhow::Result<()> {

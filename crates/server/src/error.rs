@@ -131,7 +131,7 @@ fn parts(e: &ApiError) -> Parts {
             zh: format!("尝试次数过多,请{retry_after}秒后再试"),
             en: format!("too many attempts; try again in {retry_after} seconds"),
         },
-        ApiError::Store(StoreError::Unavailable) => p(
+        ApiError::Store(StoreError::Unavailable | StoreError::Connect(_)) => p(
             StatusCode::SERVICE_UNAVAILABLE,
             "unavailable",
             "服务暂时不可用,请稍后重试",

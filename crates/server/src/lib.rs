@@ -174,14 +174,15 @@ async fn security_headers(mut res: axum::response::Response) -> axum::response::
     res
 }
 
-/// Ready when the database answers.
+/// Ready when the database answers reads and takes writes (a writer whose
+/// connection is lost and cannot be reopened makes the node not ready).
 async fn ready(State(state): State<AppState>) -> impl IntoResponse {
-    match state
-        .store
-        .db
-        .read(|c| c.query_one("SELECT 1", &[]).map(|_| ()))
-        .await
-    {
+    let db = &state.store.db;
+    let checked = match db.read(|c| c.query_one("SELECT 1", &[]).map(|_| ())).await {
+        Ok(()) => db.write(|c| c.batch("SELECT 1")).await,
+        Err(e) => Err(e),
+    };
+    match checked {
         Ok(()) => (StatusCode::OK, "ready").into_response(),
         Err(e) => {
             tracing::warn!(error = %e, "not ready");
@@ -214,32 +215,53 @@ pub async fn serve(
     served
 }
 
+/// How often a node looks for calendar years added on another node.
+const CALENDAR_RELOAD: std::time::Duration = std::time::Duration::from_secs(5);
+/// The deadline sweep's period.
+const SWEEP_PERIOD_MS: i64 = 60_000;
+
 /// Warns before deadlines, marks overdue cases and escalates them to
-/// supervision. Any node may run it: each pass is one transaction and a second
-/// pass over the same cases finds nothing to do.
+/// supervision, once a minute across all the nodes on one database: each
+/// minute's pass is claimed in its own transaction (`periodic::claim`), so a
+/// second node's tick in the same minute finds it done, and a node killed half
+/// way leaves the minute to the next node that ticks.
 async fn sweep_loop(state: AppState, stop: impl Future<Output = ()>) {
     tokio::pin!(stop);
-    let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+    let node = format!("pid {}", std::process::id());
+    let mut tick = tokio::time::interval(CALENDAR_RELOAD);
+    let mut last_period = None;
     loop {
         tokio::select! {
             () = &mut stop => return,
             _ = tick.tick() => {}
         }
-        // Another node may have added a calendar year since the last pass.
         if let Err(e) = web::calendar::reload(&state).await {
             tracing::warn!(error = %e, "calendar reload failed");
         }
-        let ctx = state
-            .store
-            .ctx("system", wangge_store::Scope::All, state.clock.now());
+        let now = state.clock.now();
+        let period = (now.unix_timestamp_nanos() / 1_000_000) as i64 / SWEEP_PERIOD_MS;
+        if last_period == Some(period) {
+            continue;
+        }
+        let ctx = state.store.ctx("system", wangge_store::Scope::All, now);
         let cfg = state.cases.clone();
-        match state
+        let node = node.clone();
+        let ran = state
             .store
             .db
-            .write(move |c| wangge_store::cases::sweep(c, &ctx, &cfg))
-            .await
-        {
-            Ok(report) => tracing::debug!(?report, "deadline sweep"),
+            .write(move |c| {
+                if !wangge_store::periodic::claim(c, "deadline_sweep", period, &node, ctx.now_ms())?
+                {
+                    return Ok(None);
+                }
+                wangge_store::cases::sweep(c, &ctx, &cfg).map(Some)
+            })
+            .await;
+        match ran {
+            Ok(report) => {
+                last_period = Some(period);
+                tracing::debug!(?report, "deadline sweep");
+            }
             Err(e) => tracing::warn!(error = %e, "deadline sweep failed"),
         }
     }

@@ -28,11 +28,15 @@ pub enum Error {
     #[error("constraint failed: {0}")]
     Constraint(String),
     /// The database was written by a newer Wangge.
-    #[error("the database is at schema version {db}, newer than this binary's {binary}; upgrade wangge before using this database")]
+    #[error("数据库结构版本为 {db},高于本程序的 {binary},请先升级 wangge / the database is at schema version {db}, newer than this binary's {binary}; upgrade wangge before using this database")]
     SchemaTooNew { db: i64, binary: i64 },
     /// The key file is missing, unreadable or does not belong to this database.
     #[error("key: {0}")]
     Key(String),
+    /// No connection could be made (wrong host, port, name or password, or the
+    /// server is down); the message says which, in the database's words.
+    #[error("无法连接数据库 / cannot connect to the database: {0}")]
+    Connect(String),
     /// The database is busy, shutting down or unreachable; the caller may retry.
     #[error("the database is unavailable")]
     Unavailable,

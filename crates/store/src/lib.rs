@@ -22,6 +22,7 @@ pub mod migrate;
 pub mod organisations;
 pub mod paging;
 pub mod people;
+pub mod periodic;
 pub mod positions;
 pub mod testing;
 pub mod transfer;

@@ -60,6 +60,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0008_case_rollups.sql"),
         postgres: include_str!("../migrations/postgres/0008_case_rollups.sql"),
     },
+    Migration {
+        version: 9,
+        name: "periodic_runs",
+        sqlite: include_str!("../migrations/sqlite/0009_periodic_runs.sql"),
+        postgres: include_str!("../migrations/postgres/0009_periodic_runs.sql"),
+    },
 ];
 
 /// The schema version this binary writes.
@@ -82,6 +88,21 @@ pub fn current(c: &mut dyn Conn) -> Result<i64> {
 /// Applies every pending migration, each in its own transaction, and returns the
 /// versions applied. A database newer than this binary is refused untouched.
 pub fn migrate(c: &mut dyn Conn) -> Result<Vec<i64>> {
+    // Nodes that start together on one PostgreSQL would otherwise race to
+    // create the same tables; the second waits here and then finds nothing to do.
+    if c.backend() == Backend::Postgres {
+        c.batch(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))?;
+        let out = migrate_locked(c);
+        let unlocked = c.batch(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"));
+        return out.and_then(|v| unlocked.map(|()| v));
+    }
+    migrate_locked(c)
+}
+
+/// The advisory lock key that serialises migrations on PostgreSQL ("wgmigr").
+const MIGRATION_LOCK: i64 = 0x7767_6d69_6772;
+
+fn migrate_locked(c: &mut dyn Conn) -> Result<Vec<i64>> {
     let have = current(c)?;
     if have > latest() {
         return Err(Error::SchemaTooNew {

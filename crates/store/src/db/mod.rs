@@ -6,6 +6,7 @@
 //! writes through a group-commit writer (see `writer`), so that concurrent requests
 //! share one durable commit instead of paying for an fsync each.
 
+mod backup;
 mod checkpoint;
 mod pool;
 mod postgres;
@@ -14,6 +15,7 @@ mod sqlite;
 mod value;
 mod writer;
 
+pub use backup::backup;
 pub use value::{FromValue, Row, Value};
 
 use crate::error::{Error, Result};
@@ -35,6 +37,11 @@ pub trait Conn {
     fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64>;
     /// Runs several statements without parameters (migrations, transaction control).
     fn batch(&mut self, sql: &str) -> Result<()>;
+    /// Whether the connection was lost (the server restarted or went away), so
+    /// that its holder opens a new one instead of failing every later call.
+    fn is_broken(&self) -> bool {
+        false
+    }
     /// Rows changed so far on this connection, where the database counts them
     /// (SQLite); `None` elsewhere.
     fn total_changes(&self) -> Option<u64> {
@@ -132,6 +139,7 @@ impl Db {
                 let readers = pool::Pool::new(opts.readers, move || sqlite::open(&p, true));
                 let writer = writer::Writer::start(
                     vec![Box::new(sqlite::open_writer(&path)?)],
+                    None,
                     "BEGIN IMMEDIATE",
                     opts.max_batch,
                 )?;
@@ -144,7 +152,11 @@ impl Db {
                 for _ in 0..opts.pg_writers.max(1) {
                     conns.push(Box::new(postgres::connect(&opts.url, false)?));
                 }
-                let writer = writer::Writer::start(conns, "BEGIN", opts.max_batch)?;
+                let url = opts.url.clone();
+                let reopen: Arc<writer::Opener> = Arc::new(move || {
+                    postgres::connect(&url, false).map(|c| Box::new(c) as Box<dyn Conn + Send>)
+                });
+                let writer = writer::Writer::start(conns, Some(reopen), "BEGIN", opts.max_batch)?;
                 (readers, writer, None)
             }
         };
@@ -283,23 +295,4 @@ pub fn transaction<T>(
             Err(e)
         }
     }
-}
-
-/// Writes a consistent copy of a SQLite database to `out` while it stays in use
-/// (`VACUUM INTO` reads one snapshot; writers carry on meanwhile).
-pub fn sqlite_backup(opts: &Options, out: &std::path::Path) -> Result<()> {
-    let path = opts.sqlite_path().ok_or_else(|| {
-        Error::Db("online backup is for SQLite; for PostgreSQL use pg_dump".into())
-    })?;
-    if out.exists() {
-        return Err(Error::Db(format!(
-            "{} already exists; choose a new file",
-            out.display()
-        )));
-    }
-    // Not query_only: VACUUM INTO counts as a write although it leaves the source alone.
-    let mut conn = sqlite::open(path, false)?;
-    let target = out.to_string_lossy().to_string();
-    conn.execute("VACUUM INTO $1", &[Value::Text(target)])?;
-    Ok(())
 }

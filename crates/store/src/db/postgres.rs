@@ -42,8 +42,20 @@ const MAX_STATEMENTS: usize = 512;
 /// connections run mostly fixed single-row statements, where re-planning every
 /// execution is pure cost, so they keep PostgreSQL's default.
 pub(super) fn connect(url: &str, custom_plans: bool) -> Result<PgConn> {
-    let mut client = Client::connect(url, NoTls)
-        .map_err(|e| Error::Db(format!("cannot connect to PostgreSQL: {e}")))?;
+    let mut client = Client::connect(url, NoTls).map_err(|e| {
+        // The driver's Display of a server refusal is only "db error"; the
+        // server's own words say whether the name, user or password is wrong.
+        Error::Connect(match (e.as_db_error(), std::error::Error::source(&e)) {
+            (Some(db), _) => db.message().to_string(),
+            (None, Some(cause)) => format!("{e}: {cause}"),
+            (None, None) => e.to_string(),
+        })
+    })?;
+    // Notices ("relation … already exists, skipping") say nothing an operator
+    // needs, and the driver logs each one.
+    client
+        .batch_execute("SET client_min_messages = warning")
+        .map_err(map_err)?;
     if custom_plans {
         client
             .batch_execute("SET plan_cache_mode = force_custom_plan")
@@ -147,9 +159,14 @@ fn map_err(e: postgres::Error) -> Error {
             SqlState::FOREIGN_KEY_VIOLATION
             | SqlState::CHECK_VIOLATION
             | SqlState::NOT_NULL_VIOLATION => return Error::Constraint(what),
-            SqlState::T_R_SERIALIZATION_FAILURE | SqlState::T_R_DEADLOCK_DETECTED => {
-                return Error::Unavailable
-            }
+            // Retrying helps with these: a conflict with another transaction,
+            // or a server that is restarting, starting or was shut down.
+            SqlState::T_R_SERIALIZATION_FAILURE
+            | SqlState::T_R_DEADLOCK_DETECTED
+            | SqlState::ADMIN_SHUTDOWN
+            | SqlState::CRASH_SHUTDOWN
+            | SqlState::CANNOT_CONNECT_NOW => return Error::Unavailable,
+            _ if db.code().code().starts_with("08") => return Error::Unavailable,
             _ => {}
         }
     }
@@ -171,6 +188,10 @@ fn refs(params: &[Value]) -> Vec<&(dyn ToSql + Sync)> {
 impl Conn for PgConn {
     fn backend(&self) -> Backend {
         Backend::Postgres
+    }
+
+    fn is_broken(&self) -> bool {
+        self.client.as_ref().is_none_or(Client::is_closed)
     }
 
     fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {

@@ -36,6 +36,9 @@ use tokio::sync::oneshot;
 
 type Done = Box<dyn FnOnce(Result<()>) + Send>;
 
+/// Opens a new writer connection when the old one was lost.
+pub(super) type Opener = dyn Fn() -> Result<Box<dyn Conn + Send>> + Send + Sync;
+
 /// How a write enters the writer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Door {
@@ -94,18 +97,22 @@ pub(super) struct Writer {
 }
 
 impl Writer {
+    /// Starts one writer thread per connection. With `reopen`, a thread whose
+    /// connection was lost opens a new one before its next batch.
     pub(super) fn start(
         conns: Vec<Box<dyn Conn + Send>>,
+        reopen: Option<Arc<Opener>>,
         begin: &'static str,
         max_batch: usize,
     ) -> Result<Writer> {
         let (tx, rx) = channel::<Box<dyn Job>>();
         let rx = Arc::new(Mutex::new(rx));
-        for (i, mut conn) in conns.into_iter().enumerate() {
+        for (i, conn) in conns.into_iter().enumerate() {
             let rx = rx.clone();
+            let reopen = reopen.clone();
             std::thread::Builder::new()
                 .name(format!("wangge-writer-{i}"))
-                .spawn(move || writer_loop(conn.as_mut(), &rx, begin, max_batch.max(1)))
+                .spawn(move || writer_loop(conn, reopen.as_deref(), &rx, begin, max_batch.max(1)))
                 .map_err(|e| Error::Db(format!("cannot start writer thread: {e}")))?;
         }
         Ok(Writer {
@@ -171,9 +178,32 @@ fn next_batch(
     Some(batch)
 }
 
-fn writer_loop(conn: &mut dyn Conn, rx: &Mutex<Receiver<Box<dyn Job>>>, begin: &str, max: usize) {
+fn writer_loop(
+    mut conn: Box<dyn Conn + Send>,
+    reopen: Option<&Opener>,
+    rx: &Mutex<Receiver<Box<dyn Job>>>,
+    begin: &str,
+    max: usize,
+) {
     let mut held = None;
     while let Some(batch) = next_batch(rx, max, &mut held) {
+        if let (true, Some(open)) = (conn.is_broken(), reopen) {
+            match open() {
+                Ok(fresh) => {
+                    tracing::info!("the writer's database connection was lost; reconnected");
+                    conn = fresh;
+                }
+                Err(e) => {
+                    // The database is still away: answer at once (503, retry)
+                    // and try again with the next batch, a little later.
+                    tracing::warn!(error = %e, "the writer cannot reconnect");
+                    batch.into_iter().for_each(|j| j.abort(Error::Unavailable));
+                    std::thread::sleep(std::time::Duration::from_millis(200));
+                    continue;
+                }
+            }
+        }
+        let conn = conn.as_mut();
         if batch.len() == 1 {
             if let Err(e) = conn.batch(begin) {
                 tracing::error!(error = %e, "cannot begin a write transaction");

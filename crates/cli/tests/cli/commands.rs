@@ -1,76 +1,11 @@
-//! The `wangge` binary as an operator uses it: help, migrate, backup, serve and
-//! graceful shutdown. Everything runs on 127.0.0.1 and in temporary directories.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! The `wangge` binary as an operator uses it on SQLite: help, migrate, backup,
+//! serve and graceful shutdown, settings, import and export.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use crate::common::*;
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
-fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_wangge"));
-    for (k, _) in std::env::vars() {
-        if k.starts_with("WANGGE_") {
-            c.env_remove(k);
-        }
-    }
-    c
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("wangge-cli-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn db_url(dir: &Path) -> String {
-    format!("sqlite:{}", dir.join("w.db").display())
-}
-
-/// Creates a zone administrator with `wangge user add` and answers an API token
-/// made by `wangge token create`.
-fn admin_token(url: &str) -> String {
-    let mut child = bin()
-        .args([
-            "user",
-            "add",
-            "admin",
-            "--role",
-            "zone_admin",
-            "--password-stdin",
-            "--database-url",
-            url,
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"Wangge-zone-2026\n")
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let out = bin()
-        .args(["token", "create", "admin", "--database-url", url])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().trim().to_string()
-}
+use std::process::Command;
+use std::time::Duration;
 
 #[test]
 fn every_subcommand_has_help() {
@@ -120,65 +55,6 @@ fn migrate_creates_the_schema_and_refuses_a_newer_database() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("newer than this binary"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
-}
-
-/// A running server, killed if a test fails half way.
-struct Server {
-    child: Child,
-    addr: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start(args: &[&str], envs: &[(&str, &str)]) -> Server {
-    let child = bin()
-        .args(args)
-        .envs(envs.iter().copied())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    // Owned by the guard at once, so a failing test still kills the server.
-    let mut server = Server {
-        child,
-        addr: String::new(),
-    };
-    let stdout = server.child.stdout.take().unwrap();
-    let mut lines = BufReader::new(stdout).lines();
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while Instant::now() < deadline {
-        let line = lines
-            .next()
-            .expect("server exited before printing its URL")
-            .unwrap();
-        if let Some(pos) = line.find("http://") {
-            server.addr = line[pos + 7..].trim_end_matches('/').to_string();
-            std::thread::spawn(move || lines.for_each(drop));
-            return server;
-        }
-    }
-    panic!("server did not print its URL in time");
-}
-
-fn http(addr: &str, request: &str) -> String {
-    let mut s = TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    s.write_all(request.as_bytes()).unwrap();
-    let mut out = String::new();
-    let _ = s.read_to_string(&mut out);
-    out
-}
-
-fn get(addr: &str, path: &str) -> String {
-    http(
-        addr,
-        &format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
-    )
 }
 
 #[test]
@@ -352,26 +228,11 @@ fn a_database_without_its_key_file_is_refused() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// A valid ID number in region 371799, born `birth` (YYYYMMDD), sequence `seq`.
-fn valid_id(birth: &str, seq: u32) -> String {
-    let first17 = format!("371799{birth}{seq:03}");
-    let check = wangge_core::ids::id_check_char(first17.as_bytes());
-    format!("{first17}{check}")
-}
-
-fn run(args: &[&str]) -> (bool, String, String) {
-    let out = bin().args(args).output().unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
 #[test]
 fn import_export_and_template_from_the_command_line() {
     let dir = temp_dir("transfer");
     let url = db_url(&dir);
+    assert!(run(&["migrate", "--database-url", &url]).0);
     let file = |name: &str| dir.join(name).display().to_string();
 
     let (ok, out, err) = run(&["template", "people", "--out", &file("tpl.xlsx")]);
@@ -562,6 +423,7 @@ fn a_calendar_file_extends_the_years_and_a_bad_one_stops_the_start() {
 fn plan_targets_accounts_and_categories_export_from_the_command_line() {
     let dir = temp_dir("admin-exports");
     let url = db_url(&dir);
+    assert!(run(&["migrate", "--database-url", &url]).0);
     let file = |name: &str| dir.join(name).display().to_string();
     let export = |args: &[&str]| {
         let mut all = vec!["export"];

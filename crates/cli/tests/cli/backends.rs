@@ -1,0 +1,300 @@
+//! Every subcommand on both backends, as an operator runs them, and the errors
+//! an operator meets with a wrong database or key file.
+
+use crate::common::*;
+
+const PASSWORD: &str = "Wangge-zone-2026";
+
+#[test]
+fn every_subcommand_works_on_both_backends() {
+    for db in TestDb::both("every") {
+        let l = db.label();
+        let out = db.ok(&["migrate"]);
+        assert!(out.contains("applied migrations"), "{l}: {out}");
+        assert!(db.ok(&["migrate"]).contains("up to date"), "{l}");
+
+        let out = db.ok(&["demo", "--no-serve", "--people", "30"]);
+        assert!(
+            out.contains("admin"),
+            "{l}: the demo accounts are listed: {out}"
+        );
+        let people = db.count("SELECT COUNT(*) FROM people");
+        assert!(people >= 30, "{l}: {people} people");
+
+        // Accounts.
+        let o = db.run(
+            &[
+                "user",
+                "add",
+                "ops",
+                "--role",
+                "zone_admin",
+                "--password-stdin",
+            ],
+            &format!("{PASSWORD}\n"),
+        );
+        assert_eq!(o.code, Some(0), "{l}: {o:?}");
+        assert!(db.ok(&["user", "list"]).contains("ops"), "{l}");
+        db.ok(&["user", "disable", "ops"]);
+        assert_eq!(
+            db.count("SELECT COUNT(*) FROM users WHERE username = 'ops' AND disabled <> 0"),
+            1,
+            "{l}"
+        );
+        db.ok(&["user", "enable", "ops"]);
+        let o = db.run(
+            &["user", "reset-password", "ops", "--password-stdin"],
+            &format!("{PASSWORD}-2\n"),
+        );
+        assert_eq!(o.code, Some(0), "{l}: {o:?}");
+
+        // Tokens.
+        let token = db.ok(&["token", "create", "ops"]).trim().to_string();
+        assert!(token.starts_with("wg_"), "{l}: {token}");
+        let listed = db.ok(&["token", "list", "ops"]);
+        let id = listed
+            .lines()
+            .find_map(|line| line.split_whitespace().next()?.parse::<i64>().ok())
+            .unwrap_or_else(|| panic!("{l}: no token id in {listed}"));
+
+        // The audit chain and the keys.
+        assert!(db.ok(&["audit", "verify"]).contains("intact"), "{l}");
+        let out = db.ok(&["keys", "rotate"]);
+        assert!(out.contains("rows re-encrypted"), "{l}: {out}");
+
+        // Import, export and templates.
+        let csv = db.dir.join("people.csv");
+        std::fs::write(
+            &csv,
+            format!(
+                "姓名,身份证号,单元代码\n张三,{},{DEMO_UNIT}\n",
+                valid_id("19500101", 901)
+            ),
+        )
+        .unwrap();
+        let before = db.count("SELECT COUNT(*) FROM people");
+        let o = db.run(&["import", "people", csv.to_str().unwrap()], "");
+        assert_eq!(o.code, Some(0), "{l}: {o:?}");
+        assert_eq!(db.count("SELECT COUNT(*) FROM people"), before + 1, "{l}");
+        for (kind, file) in [
+            ("people", "p.xlsx"),
+            ("cases", "c.csv"),
+            ("units", "u.xlsx"),
+        ] {
+            let out = db.dir.join(file);
+            db.ok(&["export", kind, "--out", out.to_str().unwrap()]);
+            assert!(std::fs::metadata(&out).unwrap().len() > 0, "{l}: {kind}");
+        }
+        let template = db.dir.join("t.xlsx");
+        let (ok, _, err) = run(&["template", "people", "--out", template.to_str().unwrap()]);
+        assert!(ok, "{l}: {err}");
+        assert!(template.exists(), "{l}");
+
+        // Backup: a SQLite file, or a pg_dump archive.
+        let copy = db.dir.join("backup.copy");
+        let out = db.ok(&["backup", "--out", copy.to_str().unwrap()]);
+        assert!(out.contains("backup written"), "{l}: {out}");
+        let head = std::fs::read(&copy).unwrap();
+        let magic: &[u8] = if db.is_postgres() {
+            b"PGDMP"
+        } else {
+            b"SQLite format 3"
+        };
+        assert!(
+            head.starts_with(magic),
+            "{l}: the backup is not a {magic:?} file"
+        );
+        assert!(!db.dir.join("backup.copy.partial").exists(), "{l}");
+        let again = db.run(&["backup", "--out", copy.to_str().unwrap()], "");
+        assert_eq!(
+            again.code,
+            Some(1),
+            "{l}: an existing file is refused: {again:?}"
+        );
+
+        // The server: log in over HTTP, report a case, read it back.
+        let s = db.serve();
+        assert_eq!(
+            call(&s.addr, "GET", "/readyz", &[], None).status,
+            200,
+            "{l}"
+        );
+        let me = login(&s.addr, "ops", &format!("{PASSWORD}-2"));
+        let a = call(
+            &s.addr,
+            "POST",
+            "/api/v1/cases",
+            &me.headers(),
+            Some(&report_body("小区门口路灯不亮")),
+        );
+        assert_eq!(a.status, 201, "{l}: {}", a.body);
+        let case = a.json()["case"].clone();
+        let number = case["tracking_no"].as_str().unwrap().to_string();
+        let path = format!("/api/v1/cases/{}", case["id"]);
+        let got = call(&s.addr, "GET", &path, &me.headers(), None);
+        assert_eq!(got.status, 200, "{l}: {}", got.body);
+        assert_eq!(
+            got.json()["tracking_no"].as_str(),
+            Some(number.as_str()),
+            "{l}"
+        );
+        // A token made by the CLI is accepted by the server, and revoked by it.
+        let bearer = vec![format!("Authorization: Bearer {token}")];
+        assert_eq!(
+            call(&s.addr, "GET", "/api/v1/session", &bearer, None).status,
+            200,
+            "{l}"
+        );
+        db.ok(&["token", "revoke", &id.to_string()]);
+        assert_eq!(
+            call(&s.addr, "GET", "/api/v1/session", &bearer, None).status,
+            401,
+            "{l}"
+        );
+        drop(s);
+        assert!(db.ok(&["audit", "verify"]).contains("intact"), "{l}");
+    }
+}
+
+/// Asserts a command failed with exit code 1, a message in both languages
+/// containing `words`, and no panic.
+fn refused(o: &Outcome, words: &str, what: &str) {
+    assert_eq!(o.code, Some(1), "{what}: {o:?}");
+    assert!(o.stderr.contains("错误 / error"), "{what}: {}", o.stderr);
+    assert!(
+        o.stderr.contains(words),
+        "{what}: expected {words:?} in {}",
+        o.stderr
+    );
+    assert!(!o.stderr.contains("panicked"), "{what}: {}", o.stderr);
+}
+
+#[test]
+fn wrong_databases_and_key_files_are_refused_clearly() {
+    let Some(pg) = TestDb::postgres("wrong") else {
+        return;
+    };
+    let server = pg.url[..pg.url.rfind('/').unwrap()].to_string();
+    for (url, words) in [
+        (format!("{server}/wangge_no_such_db"), "does not exist"),
+        (
+            "postgres://postgres@127.0.0.1:1/test".to_string(),
+            "cannot connect to the database",
+        ),
+        (
+            "postgres://nosuchrole@127.0.0.1/test".to_string(),
+            "nosuchrole",
+        ),
+    ] {
+        for sub in [
+            &["migrate"][..],
+            &["user", "list"],
+            &["audit", "verify"],
+            &["serve", "--listen", "127.0.0.1:0"],
+        ] {
+            let o = bin()
+                .args(sub)
+                .args(["--database-url", &url])
+                .output()
+                .unwrap();
+            let o = Outcome {
+                code: o.status.code(),
+                stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+                stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+            };
+            refused(&o, words, &format!("{sub:?} on {url}"));
+            assert!(
+                o.stderr.contains("无法"),
+                "{sub:?}: Chinese first: {}",
+                o.stderr
+            );
+        }
+    }
+
+    for db in TestDb::both("wrongkey") {
+        let l = db.label();
+        db.ok(&["demo", "--no-serve", "--people", "5"]);
+        // Another database's key file: refused before serving.
+        let other = TestDb::sqlite("otherkey");
+        other.ok(&["migrate"]);
+        other.ok(&["user", "list"]);
+        let o = bin()
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--database-url",
+                &db.url,
+                "--key-file",
+            ])
+            .arg(&other.key)
+            .output()
+            .unwrap();
+        let o = Outcome {
+            code: o.status.code(),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        };
+        refused(&o, "does not belong to this database", l);
+        assert!(!o.stdout.contains("http://"), "{l}: it never served");
+        // No key file at all.
+        let missing = db.dir.join("missing.key");
+        let o = bin()
+            .args(["user", "list", "--database-url", &db.url, "--key-file"])
+            .arg(&missing)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(1), "{l}");
+        assert!(
+            String::from_utf8_lossy(&o.stderr).contains("key file"),
+            "{l}"
+        );
+        assert!(
+            !missing.exists(),
+            "{l}: a missing key file is not made anew for a database with data"
+        );
+
+        // A database a newer Wangge migrated: every command names both versions.
+        db.execute("INSERT INTO schema_migrations VALUES (999, 'future', 0)");
+        for sub in [
+            &["migrate"][..],
+            &["serve", "--listen", "127.0.0.1:0"],
+            &["user", "list"],
+        ] {
+            let o = db.run(sub, "");
+            refused(&o, "schema version 999", &format!("{l} {sub:?}"));
+            assert!(o.stderr.contains("高于本程序"), "{l}: {}", o.stderr);
+        }
+        assert_eq!(
+            db.count("SELECT MAX(version) FROM schema_migrations"),
+            999,
+            "{l}: untouched"
+        );
+    }
+}
+
+#[test]
+fn commands_that_need_a_database_do_not_make_one_at_a_mistyped_path() {
+    let dir = temp_dir("typo");
+    let url = format!("sqlite:{}", dir.join("typo/bakup.db").display());
+    for sub in [
+        &["audit", "verify"][..],
+        &["user", "list"],
+        &["token", "list"],
+        &["export", "people", "--out", "x.xlsx"],
+    ] {
+        let o = bin()
+            .args(sub)
+            .args(["--database-url", &url])
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(1), "{sub:?}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.contains("there is no database at") && err.contains("不存在"),
+            "{sub:?}: {err}"
+        );
+    }
+    assert!(!dir.join("typo").exists(), "nothing was created");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1,0 +1,1 @@
+//! Several `wangge serve` nodes on one PostgreSQL database.
