@@ -53,6 +53,9 @@ mod keys;
 mod organisations;
 #[path = "store/people.rs"]
 mod people;
+#[path = "store/periodic.rs"]
+mod periodic;
+
 #[path = "store/scope.rs"]
 mod scope;
 #[path = "store/transfer.rs"]
