@@ -5,6 +5,12 @@ use super::*;
 pub(super) struct BackendResult {
     pub(super) backend: Backend,
     pub(super) raw: RawResult,
+    /// The same rows, asked for by `--clients` waiting clients and group
+    /// committed: intake's baseline at the same concurrency.
+    pub(super) raw_clients: RawResult,
+    pub(super) raw_latency: Latency,
+    /// Intake through 1..=`--nodes` server processes (PostgreSQL only).
+    pub(super) nodes: Vec<NodesResult>,
     pub(super) health: Outcome,
     pub(super) intake: Outcome,
     /// Cases found through a new connection after the server stopped.
@@ -39,11 +45,19 @@ pub(super) fn run_backend(
         "raw baseline: {} cases written as intake writes them, {ROWS_PER_TX} per durable transaction",
         args.raw_rows
     );
-    let raw = raw_baseline(args, backend, workdir, rt)?;
+    let (raw, _) = raw_baseline(args, backend, workdir, rt, 0)?;
     eprintln!(
         "raw baseline: {} cases/s ({} row writes/s)",
         thousands(raw.per_sec()),
         thousands(raw.writes_per_sec())
+    );
+    let (raw_clients, raw_latency) = raw_baseline(args, backend, workdir, rt, args.clients)?;
+    eprintln!(
+        "raw baseline, {} waiting clients: {} cases/s, p50 {:.1} ms, p99 {:.1} ms",
+        args.clients,
+        thousands(raw_clients.per_sec()),
+        raw_latency.p50_ms(),
+        raw_latency.p99_ms()
     );
 
     // Intake.
@@ -71,6 +85,13 @@ pub(super) fn run_backend(
         durable_found,
         durable_ids_found
     );
+
+    let mut nodes = Vec::new();
+    if backend == Backend::Postgres {
+        for n in 1..=args.nodes {
+            nodes.push(measure_nodes(args, backend, workdir, rt, n)?);
+        }
+    }
 
     // Statistics.
     let mut sizes: Vec<usize> = args.stats_cases.clone();
@@ -100,6 +121,9 @@ pub(super) fn run_backend(
         tree_summary,
         backend,
         raw,
+        raw_clients,
+        raw_latency,
+        nodes,
         health,
         intake,
         durable_found,

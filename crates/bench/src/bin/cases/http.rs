@@ -4,12 +4,27 @@ use super::*;
 
 pub(super) type HttpClient = Client<HttpConnector, Full<Bytes>>;
 
+/// The servers the clients call: one in this process, or the `wangge serve`
+/// nodes of another (client `k` calls node `k % nodes`).
 pub(super) struct Api {
-    pub(super) addr: SocketAddr,
+    pub(super) addrs: Vec<SocketAddr>,
     pub(super) client: HttpClient,
     pub(super) auth: Arc<str>,
-    pub(super) stop: Option<oneshot::Sender<()>>,
-    pub(super) task: tokio::task::JoinHandle<std::io::Result<()>>,
+    pub(super) server: Option<InProcess>,
+}
+
+pub(super) struct InProcess {
+    stop: oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+fn http_client(clients: usize) -> HttpClient {
+    let mut connector = HttpConnector::new();
+    connector.set_nodelay(true);
+    Client::builder(TokioExecutor::new())
+        .pool_max_idle_per_host(clients)
+        .pool_idle_timeout(Duration::from_secs(90))
+        .build(connector)
 }
 
 impl Api {
@@ -24,26 +39,34 @@ impl Api {
         let task = tokio::spawn(wangge_server::serve(listener, state, async {
             let _ = stopped.await;
         }));
-        let mut connector = HttpConnector::new();
-        connector.set_nodelay(true);
-        let client = Client::builder(TokioExecutor::new())
-            .pool_max_idle_per_host(clients)
-            .pool_idle_timeout(Duration::from_secs(90))
-            .build(connector);
         Ok(Api {
-            addr,
-            client,
+            addrs: vec![addr],
+            client: http_client(clients),
             auth: Arc::from(format!("Bearer {token}")),
-            stop: Some(stop),
-            task,
+            server: Some(InProcess { stop, task }),
         })
     }
 
-    pub(super) async fn stop(mut self) -> Result<()> {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        match tokio::time::timeout(Duration::from_secs(30), self.task).await {
+    /// Clients of servers that run elsewhere (other processes on 127.0.0.1).
+    pub(super) fn remote(addrs: Vec<SocketAddr>, token: &str, clients: usize) -> Result<Api> {
+        anyhow::ensure!(
+            addrs.iter().all(|a| a.ip().is_loopback()),
+            "the servers are not on loopback"
+        );
+        Ok(Api {
+            addrs,
+            client: http_client(clients),
+            auth: Arc::from(format!("Bearer {token}")),
+            server: None,
+        })
+    }
+
+    pub(super) async fn stop(self) -> Result<()> {
+        let Some(InProcess { stop, task }) = self.server else {
+            return Ok(());
+        };
+        let _ = stop.send(());
+        match tokio::time::timeout(Duration::from_secs(30), task).await {
             Ok(joined) => joined
                 .context("the server task failed")?
                 .context("the server failed"),
@@ -122,12 +145,12 @@ pub(super) async fn drive(
     let deadline = Instant::now() + limit;
     let started = Instant::now();
     let mut tasks = Vec::new();
-    for _ in 0..clients {
+    for k in 0..clients {
         let (next, make, client, addr, auth) = (
             next.clone(),
             make.clone(),
             api.client.clone(),
-            api.addr,
+            api.addrs[k % api.addrs.len()],
             api.auth.clone(),
         );
         tasks.push(tokio::spawn(async move {

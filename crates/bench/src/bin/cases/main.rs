@@ -54,6 +54,7 @@ use wangge_store::{Backend, Scope, Store, StoreOptions};
 mod backend;
 mod http;
 mod latency;
+mod nodes;
 mod raw;
 mod report;
 mod rows;
@@ -64,6 +65,7 @@ mod synth;
 use backend::*;
 use http::*;
 use latency::*;
+use nodes::*;
 use raw::*;
 use report::*;
 use rows::*;
@@ -130,6 +132,10 @@ struct Args {
     /// Seed of the demo tree and of the simulated case stream.
     #[arg(long, default_value_t = 2020)]
     seed: u64,
+    /// On PostgreSQL, also measure intake through 1, 2, … N server processes
+    /// on one database, the clients spread over them (0: not measured).
+    #[arg(long, default_value_t = 0)]
+    nodes: usize,
     /// Internal: serve the store at this database URL over HTTP on 127.0.0.1
     /// until stdin closes (the statistics phase measures a server process).
     #[arg(long, hide = true)]

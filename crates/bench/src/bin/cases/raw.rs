@@ -255,60 +255,75 @@ struct AuditRow {
     hash: String,
 }
 
-/// Writes `cases` cases, `ROWS_PER_TX` per transaction, into the store whose
-/// small tree has the building `building`, and checks them.
-fn raw_run(db: &mut dyn RawDb, building: &str, cases: usize) -> Result<RawResult> {
-    let refs = db.refs(building)?;
-    let zone = refs.units[0];
-    let before = db.counts(zone)?;
-    let mut rng = SplitMix64::new(0x5eed_cafe);
-    // The audit chain's end (from where the setup left it) and the newest
-    // case ids (for the duplicate flags), kept here: the baseline is the only
-    // writer.
-    let (mut audit_seq, mut audit_hash) = db.audit_end()?;
-    let mut recent: std::collections::VecDeque<i64> =
-        std::collections::VecDeque::with_capacity(DUP_FLAGS);
-    let mut candidates: Vec<i64> = Vec::with_capacity(DUP_FLAGS);
-    let mut flags = 0usize;
-    let mut writes = 0usize;
-    let started = Instant::now();
-    let mut i = 0;
-    while i < cases {
+/// The baseline's own state between transactions: the ids the rows refer to,
+/// the audit chain's end and the newest case ids (for the duplicate flags),
+/// kept here because the baseline is the only writer.
+struct RawWriter {
+    refs: Refs,
+    rng: SplitMix64,
+    audit_seq: i64,
+    audit_hash: String,
+    recent: std::collections::VecDeque<i64>,
+    candidates: Vec<i64>,
+    written: usize,
+    flags: usize,
+    writes: usize,
+}
+
+impl RawWriter {
+    fn new(db: &mut dyn RawDb, building: &str) -> Result<RawWriter> {
+        let refs = db.refs(building)?;
+        let (audit_seq, audit_hash) = db.audit_end()?;
+        Ok(RawWriter {
+            refs,
+            rng: SplitMix64::new(0x5eed_cafe),
+            audit_seq,
+            audit_hash,
+            recent: std::collections::VecDeque::with_capacity(DUP_FLAGS),
+            candidates: Vec::with_capacity(DUP_FLAGS),
+            written: 0,
+            flags: 0,
+            writes: 0,
+        })
+    }
+
+    /// Writes `n` cases in one durable transaction.
+    fn transaction(&mut self, db: &mut dyn RawDb, n: usize) -> Result<()> {
+        let refs = self.refs;
         db.begin()?;
         // (local day, received) of this transaction's cases.
         let mut days: BTreeMap<i64, i64> = BTreeMap::new();
-        let end = (i + ROWS_PER_TX).min(cases);
-        while i < end {
-            let c = raw_case(i, refs.user, &mut rng);
-            let n = db.next_number(c.day)?;
-            let tracking_no = format!("WG-{}-{n:05}", c.day);
+        for _ in 0..n {
+            let c = raw_case(self.written, refs.user, &mut self.rng);
+            let number = db.next_number(c.day)?;
+            let tracking_no = format!("WG-{}-{number:05}", c.day);
             let id = db.insert_case(&c, &tracking_no, &refs)?;
             db.insert_event(id, &c)?;
             // Intake flags the newest open cases first.
-            candidates.clear();
-            candidates.extend(recent.iter().rev());
-            if !candidates.is_empty() {
-                db.insert_duplicates(id, &candidates)?;
+            self.candidates.clear();
+            self.candidates.extend(self.recent.iter().rev());
+            if !self.candidates.is_empty() {
+                db.insert_duplicates(id, &self.candidates)?;
             }
-            audit_seq += 1;
+            self.audit_seq += 1;
             let e = AuditRow {
                 detail: format!(
                     "{{\"category\":\"0601\",\"confidential\":false,\"possible_duplicates\":{},\"source\":\"staff\",\"tracking_no\":\"{tracking_no}\"}}",
-                    candidates.len()
+                    self.candidates.len()
                 ),
-                prev_hash: std::mem::take(&mut audit_hash),
-                hash: hex64(&mut rng),
+                prev_hash: std::mem::take(&mut self.audit_hash),
+                hash: hex64(&mut self.rng),
             };
-            db.insert_audit(audit_seq, id, &c, &e)?;
-            audit_hash = e.hash;
-            writes += 4 + candidates.len();
-            flags += candidates.len();
-            if recent.len() == DUP_FLAGS {
-                recent.pop_front();
+            db.insert_audit(self.audit_seq, id, &c, &e)?;
+            self.audit_hash = e.hash;
+            self.writes += 4 + self.candidates.len();
+            self.flags += self.candidates.len();
+            if self.recent.len() == DUP_FLAGS {
+                self.recent.pop_front();
             }
-            recent.push_back(id);
+            self.recent.push_back(id);
             *days.entry(c.day).or_default() += 1;
-            i += 1;
+            self.written += 1;
         }
         // The transaction's counter deltas, summed: each row once.
         let mut months: BTreeMap<i64, i64> = BTreeMap::new();
@@ -316,27 +331,115 @@ fn raw_run(db: &mut dyn RawDb, building: &str, cases: usize) -> Result<RawResult
             *months.entry(day / 100).or_default() += n;
             for unit in refs.units {
                 db.bump(false, unit, *day, refs.category, *n)?;
-                writes += 1;
+                self.writes += 1;
             }
         }
         for (month, n) in &months {
             for unit in refs.units {
                 db.bump(true, unit, *month, refs.category, *n)?;
-                writes += 1;
+                self.writes += 1;
             }
         }
-        db.audit_head(audit_seq, &audit_hash)?;
-        writes += 1;
-        db.commit()?;
+        db.audit_head(self.audit_seq, &self.audit_hash)?;
+        self.writes += 1;
+        db.commit()
     }
+}
+
+/// Writes `cases` cases into the store whose small tree has the building
+/// `building`, and checks them. With `clients` of 0, `ROWS_PER_TX` per
+/// transaction as fast as the database takes them; otherwise `clients`
+/// threads each ask for one case at a time and wait for it, and each
+/// transaction takes every case asked for meanwhile (up to `ROWS_PER_TX`): the
+/// group commit of intake without its application code, so that its latency
+/// is intake's baseline at the same concurrency.
+fn raw_run(
+    db: &mut dyn RawDb,
+    building: &str,
+    cases: usize,
+    clients: usize,
+) -> Result<(RawResult, Latency)> {
+    let mut w = RawWriter::new(db, building)?;
+    let zone = w.refs.units[0];
+    let before = db.counts(zone)?;
+    let started = Instant::now();
+    let latency = if clients == 0 {
+        while w.written < cases {
+            w.transaction(db, ROWS_PER_TX.min(cases - w.written))?;
+        }
+        Latency::default()
+    } else {
+        group_commit(db, &mut w, cases, clients)?
+    };
     let secs = started.elapsed().as_secs_f64();
     let after = db.counts(zone)?;
-    raw_check(cases, flags, before, after)?;
-    Ok(RawResult {
-        rows: cases,
-        writes,
-        secs,
-    })
+    raw_check(cases, w.flags, before, after)?;
+    Ok((
+        RawResult {
+            rows: cases,
+            writes: w.writes,
+            secs,
+        },
+        latency,
+    ))
+}
+
+/// The writer of [`raw_run`] fed by `clients` waiting threads; answers the
+/// clients' latencies.
+fn group_commit(
+    db: &mut dyn RawDb,
+    w: &mut RawWriter,
+    cases: usize,
+    clients: usize,
+) -> Result<Latency> {
+    use std::sync::mpsc;
+    let (ask, asked) = mpsc::channel::<mpsc::Sender<()>>();
+    let next = Arc::new(AtomicUsize::new(0));
+    let threads: Vec<_> = (0..clients)
+        .map(|_| {
+            let (ask, next) = (ask.clone(), next.clone());
+            std::thread::spawn(move || {
+                let (reply, answered) = mpsc::channel();
+                let mut samples = Vec::new();
+                while next.fetch_add(1, Ordering::Relaxed) < cases {
+                    let t = Instant::now();
+                    if ask.send(reply.clone()).is_err() || answered.recv().is_err() {
+                        break;
+                    }
+                    samples.push(t.elapsed());
+                }
+                samples
+            })
+        })
+        .collect();
+    drop(ask);
+    let mut failed = None;
+    while let Ok(first) = asked.recv() {
+        let mut batch = vec![first];
+        while batch.len() < ROWS_PER_TX {
+            match asked.try_recv() {
+                Ok(r) => batch.push(r),
+                Err(_) => break,
+            }
+        }
+        if let Err(e) = w.transaction(db, batch.len()) {
+            // Dropping the batch's reply senders ends every client.
+            failed = Some(e);
+            break;
+        }
+        for r in &batch {
+            let _ = r.send(());
+        }
+    }
+    drop(asked);
+    let mut samples = Vec::new();
+    for t in threads {
+        samples.extend(t.join().map_err(|_| anyhow!("a raw client panicked"))?);
+    }
+    match failed {
+        Some(e) => Err(e),
+        None => Ok(Latency::of(samples)),
+    }
 }
 
 struct RawSqlite {
@@ -507,7 +610,8 @@ pub(super) fn raw_baseline(
     backend: Backend,
     workdir: &Path,
     rt: &tokio::runtime::Runtime,
-) -> Result<RawResult> {
+    clients: usize,
+) -> Result<(RawResult, Latency)> {
     let bench = BenchStore::open(args, backend, workdir, "raw")?;
     let setup = rt.block_on(async {
         let building = small_tree(&bench.store).await?;
@@ -517,14 +621,19 @@ pub(super) fn raw_baseline(
     let place = bench.place.clone();
     drop(bench.store);
     let out = setup.and_then(|building| match backend {
-        Backend::Sqlite => raw_sqlite(&place, &building, args.raw_rows),
-        Backend::Postgres => raw_postgres(&place, &building, args.raw_rows),
+        Backend::Sqlite => raw_sqlite(&place, &building, args.raw_rows, clients),
+        Backend::Postgres => raw_postgres(&place, &building, args.raw_rows, clients),
     });
     cleanup(place);
     out
 }
 
-fn raw_sqlite(place: &Place, building: &str, rows: usize) -> Result<RawResult> {
+fn raw_sqlite(
+    place: &Place,
+    building: &str,
+    rows: usize,
+    clients: usize,
+) -> Result<(RawResult, Latency)> {
     let conn = place.sqlite()?;
     // The settings of Wangge's SQLite connections (`db/sqlite.rs`).
     conn.execute_batch(
@@ -545,7 +654,7 @@ fn raw_sqlite(place: &Place, building: &str, rows: usize) -> Result<RawResult> {
         bump_month: sqlite_marks(&counter_upsert("case_counters_month", "month")),
         audit_head: sqlite_marks(AUDIT_HEAD),
     };
-    raw_run(&mut db, building, rows)
+    raw_run(&mut db, building, rows, clients)
 }
 
 struct RawPostgres<'a> {
@@ -694,7 +803,12 @@ impl RawDb for RawPostgres<'_> {
     }
 }
 
-fn raw_postgres(place: &Place, building: &str, rows: usize) -> Result<RawResult> {
+fn raw_postgres(
+    place: &Place,
+    building: &str,
+    rows: usize,
+    clients: usize,
+) -> Result<(RawResult, Latency)> {
     // The server's default settings; `search_path` is the store's schema.
     let mut client = place.postgres()?;
     let mut db = RawPostgres {
@@ -711,5 +825,5 @@ fn raw_postgres(place: &Place, building: &str, rows: usize) -> Result<RawResult>
         audit_head: client.prepare(AUDIT_HEAD)?,
         client: &mut client,
     };
-    raw_run(&mut db, building, rows)
+    raw_run(&mut db, building, rows, clients)
 }

@@ -195,8 +195,15 @@ pub(super) async fn time_queries(
     let mut samples = Vec::new();
     let mut failure = None;
     for i in 0..args.runs + 3 {
-        let (status, took, body) =
-            call(&api.client, api.addr, &api.auth, Method::GET, &path, None).await?;
+        let (status, took, body) = call(
+            &api.client,
+            api.addrs[0],
+            &api.auth,
+            Method::GET,
+            &path,
+            None,
+        )
+        .await?;
         if status != StatusCode::OK {
             failure = Some(format!(
                 "HTTP {status}: {}",
@@ -360,27 +367,9 @@ pub(super) fn server_memory(
     year: &Year,
     token: &str,
 ) -> Result<ServerMem> {
-    use std::io::BufRead;
-    use std::process::{Command, Stdio};
-    let mut child = Command::new(std::env::current_exe()?)
-        .arg("--serve-db")
-        .arg(&bench.db_url)
-        .arg("--serve-key")
-        .arg(&bench.key_file)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .context("cannot start the server process")?;
-    let pid = child.id();
+    let server = ServerProcess::start(&bench.db_url, &bench.key_file)?;
+    let (addr, pid) = (server.addr, server.pid());
     let measured = (|| -> Result<ServerMem> {
-        let out = child.stdout.take().context("no stdout")?;
-        let mut line = String::new();
-        std::io::BufReader::new(out).read_line(&mut line)?;
-        let port: u16 = line
-            .trim()
-            .parse()
-            .with_context(|| format!("the server process said {line:?}"))?;
-        let addr = SocketAddr::from(([127, 0, 0, 1], port));
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
@@ -423,17 +412,7 @@ pub(super) fn server_memory(
             requests,
         })
     })();
-    // Closing stdin stops the server; it is killed if it does not stop.
-    drop(child.stdin.take());
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while child.try_wait()?.is_none() {
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    drop(server);
     let m = measured?;
     eprintln!(
         "  server process: VmRSS {:.0} MiB, VmHWM {:.0} MiB after {} requests",
