@@ -47,6 +47,10 @@ struct ListenArgs {
     /// A file of holiday notices for years after the built-in 2020–2026.
     #[arg(long, env = "WANGGE_CALENDAR_FILE")]
     calendar_file: Option<PathBuf>,
+    /// Where uploaded photos and documents are kept (default: beside the SQLite
+    /// file, or ./wangge-files); nodes sharing one database share this folder.
+    #[arg(long, env = "WANGGE_FILES_DIR")]
+    files_dir: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -141,6 +145,7 @@ struct Resolved {
     opts: StoreOptions,
     listen: String,
     calendar_file: Option<PathBuf>,
+    files_dir: Option<PathBuf>,
 }
 
 fn resolve(
@@ -165,6 +170,9 @@ fn resolve(
         calendar_file: listen
             .and_then(|l| l.calendar_file.clone())
             .or_else(|| file.calendar_file.clone()),
+        files_dir: listen
+            .and_then(|l| l.files_dir.clone())
+            .or_else(|| file.files_dir.clone()),
     }
 }
 
@@ -386,7 +394,10 @@ fn existing(file: &FileSettings, db: &DbArgs) -> anyhow::Result<Resolved> {
 async fn serve(store: Store, r: &Resolved, banner: Option<&str>) -> anyhow::Result<()> {
     let (opts, listen) = (&r.opts, r.listen.as_str());
     // Uploaded photos and documents live beside the SQLite file (or ./wangge-files).
-    let files_dir = wangge_store::attachments::default_dir(opts);
+    let files_dir = r
+        .files_dir
+        .clone()
+        .unwrap_or_else(|| wangge_store::attachments::default_dir(opts));
     // Deadlines need the holiday notices of every year they run into; later
     // years come from a file, and a bad file stops the start with its line.
     let mut cases = wangge_store::cases::Config::default();

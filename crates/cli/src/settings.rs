@@ -15,6 +15,8 @@ pub struct FileSettings {
     pub log_format: Option<String>,
     /// Holiday notices for years after the built-in ones (see `docs/CALENDAR.md`).
     pub calendar_file: Option<PathBuf>,
+    /// Where attachments are kept; one shared folder for nodes on one database.
+    pub files_dir: Option<PathBuf>,
 }
 
 impl FileSettings {

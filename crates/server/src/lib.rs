@@ -217,19 +217,42 @@ pub async fn serve(
 
 /// How often a node looks for calendar years added on another node.
 const CALENDAR_RELOAD: std::time::Duration = std::time::Duration::from_secs(5);
-/// The deadline sweep's period.
-const SWEEP_PERIOD_MS: i64 = 60_000;
 
-/// Warns before deadlines, marks overdue cases and escalates them to
-/// supervision, once a minute across all the nodes on one database: each
-/// minute's pass is claimed in its own transaction (`periodic::claim`), so a
-/// second node's tick in the same minute finds it done, and a node killed half
-/// way leaves the minute to the next node that ticks.
+/// Work done once per period across all the nodes on one database: each
+/// period's run is claimed in the transaction that does it
+/// (`periodic::claim`), so another node's tick in the same period finds it
+/// done, and a node killed half way leaves the period to the next node.
+struct Job {
+    name: &'static str,
+    period_ms: i64,
+    last: Option<i64>,
+}
+
+impl Job {
+    /// The period due at `now_ms`, unless this node already ran it.
+    fn due(&self, now_ms: i64) -> Option<i64> {
+        let period = now_ms / self.period_ms;
+        (self.last != Some(period)).then_some(period)
+    }
+}
+
+/// Every 5 seconds: reloads the calendar; once a minute: warns before
+/// deadlines, marks overdue cases and escalates them to supervision, and
+/// deletes idempotency keys past their window.
 async fn sweep_loop(state: AppState, stop: impl Future<Output = ()>) {
     tokio::pin!(stop);
     let node = format!("pid {}", std::process::id());
     let mut tick = tokio::time::interval(CALENDAR_RELOAD);
-    let mut last_period = None;
+    let mut sweep = Job {
+        name: "deadline_sweep",
+        period_ms: 60_000,
+        last: None,
+    };
+    let mut expiry = Job {
+        name: "idempotency_expiry",
+        period_ms: 60_000,
+        last: None,
+    };
     loop {
         tokio::select! {
             () = &mut stop => return,
@@ -239,30 +262,62 @@ async fn sweep_loop(state: AppState, stop: impl Future<Output = ()>) {
             tracing::warn!(error = %e, "calendar reload failed");
         }
         let now = state.clock.now();
-        let period = (now.unix_timestamp_nanos() / 1_000_000) as i64 / SWEEP_PERIOD_MS;
-        if last_period == Some(period) {
-            continue;
-        }
         let ctx = state.store.ctx("system", wangge_store::Scope::All, now);
-        let cfg = state.cases.clone();
-        let node = node.clone();
-        let ran = state
-            .store
-            .db
-            .write(move |c| {
-                if !wangge_store::periodic::claim(c, "deadline_sweep", period, &node, ctx.now_ms())?
-                {
-                    return Ok(None);
-                }
-                wangge_store::cases::sweep(c, &ctx, &cfg).map(Some)
-            })
-            .await;
-        match ran {
-            Ok(report) => {
-                last_period = Some(period);
-                tracing::debug!(?report, "deadline sweep");
+        let now_ms = ctx.now_ms();
+        if let Some(period) = sweep.due(now_ms) {
+            let (ctx, cfg, node) = (ctx.clone(), state.cases.clone(), node.clone());
+            let ran = claimed(&state, &sweep, period, node, move |c| {
+                wangge_store::cases::sweep(c, &ctx, &cfg).map(|r| format!("{r:?}"))
+            });
+            if ran.await {
+                sweep.last = Some(period);
             }
-            Err(e) => tracing::warn!(error = %e, "deadline sweep failed"),
+        }
+        if let Some(period) = expiry.due(now_ms) {
+            // One bounded batch a minute (20,000 keys, tens of milliseconds)
+            // keeps the writer free; a backlog is worked off minute by minute.
+            let ran = claimed(&state, &expiry, period, node.clone(), move |c| {
+                let gone = wangge_store::cases::expire_keys(c, now_ms, 20_000)?;
+                Ok(format!("{gone} idempotency keys expired"))
+            });
+            if ran.await {
+                expiry.last = Some(period);
+            }
+        }
+    }
+}
+
+/// Runs `work` for `period` of `job` if this node claims it; answers whether
+/// the period is done (by this node or another).
+async fn claimed(
+    state: &AppState,
+    job: &Job,
+    period: i64,
+    node: String,
+    work: impl FnOnce(&mut dyn wangge_store::Conn) -> wangge_store::Result<String> + Send + 'static,
+) -> bool {
+    let (name, now_ms) = (
+        job.name,
+        (state.clock.now().unix_timestamp_nanos() / 1_000_000) as i64,
+    );
+    let ran = state
+        .store
+        .db
+        .write(move |c| {
+            if !wangge_store::periodic::claim(c, name, period, &node, now_ms)? {
+                return Ok(None);
+            }
+            work(c).map(Some)
+        })
+        .await;
+    match ran {
+        Ok(report) => {
+            tracing::debug!(job = name, ?report, "periodic job");
+            true
+        }
+        Err(e) => {
+            tracing::warn!(job = name, error = %e, "periodic job failed");
+            false
         }
     }
 }

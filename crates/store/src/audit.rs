@@ -188,17 +188,21 @@ pub(crate) mod deferred {
         if c.backend() == Backend::Sqlite || LOCKED_AT.get().is_some() {
             return Ok(());
         }
-        c.execute("UPDATE audit_head SET seq = seq WHERE id = 1", &[])?;
+        c.execute(LOCK_CHAIN, &[])?;
         if let Some(n) = PENDING.with_borrow(|p| p.as_ref().map(Vec::len)) {
             LOCKED_AT.set(Some(n));
         }
         Ok(())
     }
 
+    /// The chain's lock, as a PostgreSQL writer takes it with its `BEGIN`.
+    pub const LOCK_CHAIN: &str = "UPDATE audit_head SET seq = seq WHERE id = 1";
+
     /// A transaction starts on this thread: entries wait for [`flush`].
-    pub fn begin() {
+    /// `chain_locked`: its `BEGIN` took the chain's lock already.
+    pub fn begin(chain_locked: bool) {
         PENDING.set(Some(Vec::new()));
-        LOCKED_AT.set(None);
+        LOCKED_AT.set(chain_locked.then_some(0));
     }
 
     /// How many entries wait, to [`truncate`] to if the next write fails.

@@ -354,6 +354,26 @@ pub fn call(
     headers: &[String],
     body: Option<&str>,
 ) -> Answer {
+    let body = body.unwrap_or("");
+    call_bytes(
+        addr,
+        method,
+        path,
+        headers,
+        "application/json",
+        body.as_bytes(),
+    )
+}
+
+/// Like [`call`], with a body of any type (none when empty).
+pub fn call_bytes(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[String],
+    content_type: &str,
+    body: &[u8],
+) -> Answer {
     let Ok(mut s) = TcpStream::connect(addr) else {
         return Answer {
             status: 0,
@@ -367,16 +387,16 @@ pub fn call(
         req.push_str(h);
         req.push_str("\r\n");
     }
-    let body = body.unwrap_or("");
     if !body.is_empty() {
         req.push_str(&format!(
-            "Content-Type: application/json\r\nContent-Length: {}\r\n",
+            "Content-Type: {content_type}\r\nContent-Length: {}\r\n",
             body.len()
         ));
     }
     req.push_str("\r\n");
-    req.push_str(body);
-    if s.write_all(req.as_bytes()).is_err() {
+    let mut req = req.into_bytes();
+    req.extend_from_slice(body);
+    if s.write_all(&req).is_err() {
         return Answer {
             status: 0,
             head: String::new(),

@@ -9,3 +9,7 @@ CREATE TABLE periodic_runs (
     ran_at  BIGINT NOT NULL,
     PRIMARY KEY (job, period)
 );
+
+-- Idempotency keys are kept for a day (`cases::KEY_WINDOW_MS`); a job that runs
+-- every minute deletes older ones by this index.
+CREATE INDEX idempotency_keys_created ON idempotency_keys(created_at);

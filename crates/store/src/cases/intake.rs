@@ -283,6 +283,21 @@ struct Answer {
     token: String,
 }
 
+/// How long a report's `Idempotency-Key` is honoured: a resend within this
+/// window answers the first answer; after it, the stored answer is deleted
+/// (`expire_keys`) and the same key makes a new case.
+pub const KEY_WINDOW_MS: i64 = 24 * 3_600_000;
+
+/// Deletes up to `batch` idempotency keys older than [`KEY_WINDOW_MS`] at
+/// `now_ms`, and answers how many went; run again while it deletes a whole batch.
+pub fn expire_keys(c: &mut dyn Conn, now_ms: i64, batch: i64) -> Result<u64> {
+    c.execute(
+        "DELETE FROM idempotency_keys WHERE (principal, key) IN (
+             SELECT principal, key FROM idempotency_keys WHERE created_at < $1 LIMIT $2)",
+        params![now_ms - KEY_WINDOW_MS, batch],
+    )
+}
+
 fn lookup_key(c: &mut dyn Conn, k: &Idempotency) -> Result<Option<StoredKey>> {
     c.query_opt(
         "SELECT request_hash, secret_enc FROM idempotency_keys WHERE principal = $1 AND key = $2",

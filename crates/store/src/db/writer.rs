@@ -185,6 +185,17 @@ fn writer_loop(
     begin: &str,
     max: usize,
 ) {
+    // On PostgreSQL every writer transaction, on every node, takes the audit
+    // chain's lock first, with its BEGIN (no round trip of its own). Writes
+    // batched before an audited one lock other rows (a token's last use, a
+    // counter); had they run first, two nodes could each hold a row the
+    // other waits for, one of them holding the chain.
+    let chain_locked = conn.backend() == super::Backend::Postgres;
+    let begin = match chain_locked {
+        true => format!("{begin}; {}", audit::deferred::LOCK_CHAIN),
+        false => begin.to_string(),
+    };
+    let begin = begin.as_str();
     let mut held = None;
     while let Some(batch) = next_batch(rx, max, &mut held) {
         if let (true, Some(open)) = (conn.is_broken(), reopen) {
@@ -210,10 +221,10 @@ fn writer_loop(
                 batch.into_iter().for_each(|j| j.abort(e.clone()));
                 continue;
             }
-            run_alone(conn, batch);
+            run_alone(conn, batch, chain_locked);
             continue;
         }
-        run_together(conn, batch, begin);
+        run_together(conn, batch, begin, chain_locked);
     }
 }
 
@@ -222,13 +233,13 @@ fn writer_loop(
 /// one job's savepoint and the start of the next go to the database as one
 /// batch of statements: on PostgreSQL each batch is a round trip, and these
 /// were two of the eight a created resident cost.
-fn run_together(conn: &mut dyn Conn, batch: Vec<Box<dyn Job>>, begin: &str) {
+fn run_together(conn: &mut dyn Conn, batch: Vec<Box<dyn Job>>, begin: &str, chain_locked: bool) {
     let mut done = Vec::with_capacity(batch.len());
     let mut broken = None;
     // What must run before the next job: the transaction's start, then the
     // previous job's release or rollback.
     let mut before = format!("{begin};");
-    pending::begin();
+    pending::begin(chain_locked);
     for job in batch {
         if let Some(e) = &broken {
             job.abort(Error::clone(e));
@@ -292,9 +303,9 @@ fn run_together(conn: &mut dyn Conn, batch: Vec<Box<dyn Job>>, begin: &str) {
 /// A batch of one job needs no savepoint: when it fails the whole transaction
 /// is rolled back. On PostgreSQL that saves two round trips per write when
 /// writes come one at a time.
-fn run_alone(conn: &mut dyn Conn, batch: Vec<Box<dyn Job>>) {
+fn run_alone(conn: &mut dyn Conn, batch: Vec<Box<dyn Job>>, chain_locked: bool) {
     for job in batch {
-        pending::begin();
+        pending::begin(chain_locked);
         let (ok, done) = job.run(conn);
         let end = if ok {
             commit_with_audit(conn, "")
@@ -330,8 +341,8 @@ fn commit_with_audit(conn: &mut dyn Conn, before: &str) -> Result<()> {
 mod pending {
     use super::{audit, counters};
 
-    pub(super) fn begin() {
-        audit::deferred::begin();
+    pub(super) fn begin(chain_locked: bool) {
+        audit::deferred::begin(chain_locked);
         counters::begin();
     }
 

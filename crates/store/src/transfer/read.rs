@@ -641,10 +641,19 @@ fn scan_csv(
         let _ = io::BufRead::read_line(&mut r, &mut first);
     }
     read.store(0, Ordering::Relaxed);
+    // The reader's line count lags one line behind when lines end in "\r\n"
+    // (as Excel writes them), so such files are split at "\n" alone and the
+    // '\r' left on each line's last field is dropped below.
+    let crlf = first.ends_with("\r\n");
+    let terminator = match crlf {
+        true => csv::Terminator::Any(b'\n'),
+        false => csv::Terminator::CRLF,
+    };
     let mut csv = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
         .delimiter(delimiter(&first))
+        .terminator(terminator)
         .from_reader(open()?);
     let mut rows = Rows {
         v,
@@ -668,7 +677,12 @@ fn scan_csv(
         let line = record.position().map_or(0, csv::Position::line);
         buf.clear();
         let width = rows.header_width.unwrap_or(usize::MAX);
-        for field in record.iter().take(width) {
+        let last = record.len().saturating_sub(1);
+        for (k, field) in record.iter().enumerate().take(width) {
+            let field = match crlf && k == last {
+                true => field.strip_suffix(b"\r").unwrap_or(field),
+                false => field,
+            };
             buf.push(csv_cell(field));
         }
         rows.emit(line, &mut buf)?;

@@ -332,6 +332,60 @@ fn one_bad_row_rejects_the_file_unless_valid_rows_are_asked_for() {
 }
 
 #[test]
+fn rows_of_a_csv_with_crlf_lines_are_numbered_as_the_file_numbers_them() {
+    on_each_backend(|ts| async move {
+        let t = small_tree(&ts).await;
+        let dir = TempDir::new();
+        let bad = with_wrong_check(&id_number("19820202", 22));
+        // Excel's line ends, and a quoted name that spans two lines (row 3,
+        // refused for its line break; the next row is line 5).
+        let csv = people_csv(
+            &t,
+            &[
+                (
+                    "王五",
+                    &with_wrong_check(&id_number("19800101", 11)),
+                    "",
+                    "",
+                    "",
+                ),
+                ("\"李\n娜\"", &id_number("19810101", 12), "", "", ""),
+                ("张三", &bad, "", "", ""),
+            ],
+        )
+        .replace('\n', "\r\n");
+        let path = write(&dir, "people.csv", csv.as_bytes());
+        let before = registry(&ts).await;
+        let out = import(&ts, &ts.ctx(), Kind::People, &path, false)
+            .await
+            .unwrap();
+        let rows: Vec<(u64, &str)> = out
+            .summary
+            .issues
+            .iter()
+            .map(|i| (i.row, i.code.as_str()))
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                (2, "id_number_checksum"),
+                (3, "control_character"),
+                (5, "id_number_checksum")
+            ],
+            "{:?}",
+            out.summary.issues
+        );
+        unchanged(&before, &registry(&ts).await);
+        // The last column's values lose the '\r' that ended their line.
+        assert!(out
+            .summary
+            .issues
+            .iter()
+            .all(|i| !i.message_zh.contains('\r')));
+    });
+}
+
+#[test]
 fn rows_outside_the_importers_scope_are_rejected_with_the_reason() {
     on_each_backend(|ts| async move {
         let t = small_tree(&ts).await;

@@ -327,7 +327,14 @@ fn nodes_table(r: &mut String, args: &Args, results: &[BackendResult]) {
                 thousands(i.per_sec()),
                 thousands(i.ok as f64),
                 if i.failed > 0 {
-                    format!(", {} failed", i.failed)
+                    format!(
+                        ", {} failed: {}",
+                        i.failed,
+                        i.first_failure
+                            .clone()
+                            .unwrap_or_default()
+                            .replace('|', "\\|")
+                    )
                 } else {
                     String::new()
                 },
