@@ -51,6 +51,10 @@ struct ListenArgs {
     /// file, or ./wangge-files); nodes sharing one database share this folder.
     #[arg(long, env = "WANGGE_FILES_DIR")]
     files_dir: Option<PathBuf>,
+    /// Seconds that requests in flight may go on after SIGTERM (default 10);
+    /// those still running then are cut.
+    #[arg(long, env = "WANGGE_SHUTDOWN_GRACE")]
+    shutdown_grace: Option<u64>,
 }
 
 #[derive(Subcommand)]
@@ -146,6 +150,7 @@ struct Resolved {
     listen: String,
     calendar_file: Option<PathBuf>,
     files_dir: Option<PathBuf>,
+    shutdown_grace: Option<u64>,
 }
 
 fn resolve(
@@ -173,6 +178,9 @@ fn resolve(
         files_dir: listen
             .and_then(|l| l.files_dir.clone())
             .or_else(|| file.files_dir.clone()),
+        shutdown_grace: listen
+            .and_then(|l| l.shutdown_grace)
+            .or(file.shutdown_grace),
     }
 }
 
@@ -423,7 +431,11 @@ async fn serve(store: Store, r: &Resolved, banner: Option<&str>) -> anyhow::Resu
         listener,
         wangge_server::AppState::new(store)
             .with_files(wangge_store::attachments::AttachmentStore::new(files_dir))
-            .with_cases(cases),
+            .with_cases(cases)
+            .with_shutdown_grace(r.shutdown_grace.map_or(
+                wangge_server::SHUTDOWN_GRACE,
+                std::time::Duration::from_secs,
+            )),
         shutdown_signal(),
     )
     .await

@@ -17,6 +17,8 @@ pub struct FileSettings {
     pub calendar_file: Option<PathBuf>,
     /// Where attachments are kept; one shared folder for nodes on one database.
     pub files_dir: Option<PathBuf>,
+    /// Seconds requests in flight may go on after SIGTERM.
+    pub shutdown_grace: Option<u64>,
 }
 
 impl FileSettings {

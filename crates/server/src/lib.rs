@@ -70,7 +70,12 @@ pub struct AppState {
     pub files: Arc<wangge_store::attachments::AttachmentStore>,
     /// Open311: anonymous posts, the default unit, the discovery contact.
     pub open311: Arc<open311::Config>,
+    /// How long requests in flight may go on after shutdown is asked for.
+    pub shutdown_grace: std::time::Duration,
 }
+
+/// The default of [`AppState::shutdown_grace`].
+pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
 
 impl AppState {
     pub fn new(store: Store) -> Self {
@@ -85,7 +90,15 @@ impl AppState {
                 std::env::temp_dir().join(format!("wangge-files-{}", std::process::id())),
             )),
             open311: Arc::new(open311::Config::from_env()),
+            shutdown_grace: SHUTDOWN_GRACE,
         }
+    }
+
+    /// The same state, cutting requests still in flight `grace` after
+    /// shutdown was asked for.
+    pub fn with_shutdown_grace(mut self, grace: std::time::Duration) -> Self {
+        self.shutdown_grace = grace;
+        self
     }
 
     /// The same state with these case-engine settings (calendar, office hours, rules).
@@ -191,8 +204,11 @@ async fn ready(State(state): State<AppState>) -> impl IntoResponse {
     }
 }
 
-/// Serves until `shutdown` completes, then lets in-flight requests finish. The
-/// deadline sweep runs every minute meanwhile.
+/// Serves until `shutdown` completes, then lets in-flight requests finish for
+/// up to `state.shutdown_grace`, and cuts those still running then (a client
+/// that never finishes its headers, a long export): a stop asked for by the
+/// operator or the service manager always happens. The periodic jobs run
+/// meanwhile.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
@@ -206,10 +222,25 @@ pub async fn serve(
     let sweeper = tokio::spawn(sweep_loop(state.clone(), async move {
         let _ = stopped.changed().await;
     }));
+    let grace = state.shutdown_grace;
+    let (asked, mut on_ask) = tokio::sync::watch::channel(false);
+    let graceful = async move {
+        shutdown.await;
+        let _ = asked.send(true);
+    };
+    let deadline = async move {
+        let _ = on_ask.wait_for(|asked| *asked).await;
+        tokio::time::sleep(grace).await;
+    };
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    let served = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let server = axum::serve(listener, app).with_graceful_shutdown(graceful);
+    let served = tokio::select! {
+        served = std::future::IntoFuture::into_future(server) => served,
+        () = deadline => {
+            tracing::warn!(grace_s = grace.as_secs_f64(), "requests still in flight after the shutdown grace were cut");
+            Ok(())
+        }
+    };
     let _ = stop_sweep.send(true);
     let _ = sweeper.await;
     served

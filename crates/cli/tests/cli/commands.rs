@@ -455,3 +455,58 @@ fn plan_targets_accounts_and_categories_export_from_the_command_line() {
     assert!(!dir.join("t.xlsx").exists() && !dir.join("x.xlsx").exists());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn sigterm_cuts_a_request_that_never_finishes_after_the_grace() {
+    let dir = temp_dir("grace");
+    let url = db_url(&dir);
+    assert!(run(&["migrate", "--database-url", &url]).0);
+    let mut s = start(
+        &[
+            "serve",
+            "--database-url",
+            &url,
+            "--listen",
+            "127.0.0.1:0",
+            "--shutdown-grace",
+            "1",
+        ],
+        &[],
+    );
+    // A client that sends half its headers and then nothing.
+    let mut stream = TcpStream::connect(&s.addr).unwrap();
+    stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let asked = std::time::Instant::now();
+    let pid = s.child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let deadline = asked + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = s.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still running 20 s after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let took = asked.elapsed();
+    assert!(status.success(), "exit status {status}");
+    assert!(
+        took >= Duration::from_millis(900),
+        "the grace was given: {took:?}"
+    );
+    assert!(
+        took < Duration::from_secs(6),
+        "stopped soon after the 1 s grace: {took:?}"
+    );
+    drop(stream);
+    let _ = std::fs::remove_dir_all(&dir);
+}
