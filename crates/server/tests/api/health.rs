@@ -136,6 +136,44 @@ fn openapi_document_describes_the_api() {
 }
 
 #[test]
+fn the_case_version_is_documented_as_the_field_the_transition_takes() {
+    on_both_backends(|app| async move {
+        let doc = app.get("/api/v1/openapi.json").await.expect(StatusCode::OK);
+        let schemas = &doc["components"]["schemas"];
+        let said = schemas["CaseView"]["properties"]["version"]["description"]
+            .as_str()
+            .expect("CaseView.version is described")
+            .to_string();
+        // The request is the command's fields and the version (`allOf`).
+        let step = &schemas["TransitionRequest"];
+        let parts: Vec<&Value> = match step["allOf"].as_array() {
+            Some(all) => all.iter().collect(),
+            None => vec![step],
+        };
+        let has = |field: &str| parts.iter().any(|p| p["properties"].get(field).is_some());
+        let named: Vec<&str> = said
+            .split('`')
+            .skip(1)
+            .step_by(2)
+            .filter(|w| !w.contains(' '))
+            .collect();
+        assert!(!named.is_empty(), "{said}");
+        for field in named {
+            assert!(
+                has(field),
+                "CaseView.version says to send `{field}`, which TransitionRequest does not take: {step}"
+            );
+        }
+        let required = parts
+            .iter()
+            .filter_map(|p| p["required"].as_array())
+            .flatten()
+            .any(|r| r == "version");
+        assert!(required, "{step}");
+    });
+}
+
+#[test]
 fn wrong_methods_are_problem_json_405() {
     on_both_backends(|app| async move {
         for (method, path, allowed) in [

@@ -207,7 +207,8 @@ pub struct CaseView {
     pub fields: serde_json::Map<String, serde_json::Value>,
     pub source: Source,
     pub state: CaseState,
-    /// Send it back as `expected_version` with the next step.
+    /// Send it back as `version` with the next step
+    /// (`POST /api/v1/cases/{id}/transitions`); a stale one is refused with 409.
     pub version: i64,
     pub lead_org: Option<i64>,
     pub lead_org_name: Option<String>,
