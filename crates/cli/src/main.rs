@@ -136,12 +136,28 @@ enum Command {
         args: transfer::TemplateArgs,
     },
     /// Write a consistent copy of a running SQLite database to a new file.
+    /// Write a consistent copy of a running database (and its attachments, as
+    /// FILE.files) to a new file.
     Backup {
         #[command(flatten)]
         db: DbArgs,
         /// The file to write; it must not exist yet.
         #[arg(long)]
         out: PathBuf,
+        /// The attachments folder to copy (default: the one `serve` uses).
+        #[arg(long, env = "WANGGE_FILES_DIR")]
+        files_dir: Option<PathBuf>,
+    },
+    /// Restore a backup into a new database (and its attachments into an empty folder).
+    Restore {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The backup written by `wangge backup`.
+        #[arg(long)]
+        from: PathBuf,
+        /// Where to put the attachments (default: the one `serve` will use).
+        #[arg(long, env = "WANGGE_FILES_DIR")]
+        files_dir: Option<PathBuf>,
     },
 }
 
@@ -374,14 +390,19 @@ async fn run(command: Command, file: FileSettings) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Template { args } => transfer::template(args).map(|()| ExitCode::SUCCESS),
-        Command::Backup { db, out } => {
+        Command::Backup { db, out, files_dir } => {
             let r = existing(&file, &db)?;
-            let db = r.opts.db.clone();
-            let target = out.clone();
-            blocking(move || wangge_store::db::backup(&db, &target))
+            let files = attachments_dir(&r, files_dir);
+            let (db, target) = (r.opts.db.clone(), out.clone());
+            let copied = blocking(move || wangge_store::db::backup(&db, &target, &files))
                 .await?
                 .with_context(|| format!("无法写入备份 / cannot back up to {}", out.display()))?;
-            println!("备份完成 / backup written to {}", out.display());
+            println!(
+                "备份完成 / backup written to {} ({} 个附件 / attachments in {})",
+                out.display(),
+                copied.files,
+                wangge_store::db::files_beside(&out).display()
+            );
             println!(
                 "注意:读取备份中的个人信息需要密钥文件 {} ,请另行妥善备份。\n\
                  Note: the key file {} is needed to read personal data in the backup; back it up separately.",
@@ -390,7 +411,38 @@ async fn run(command: Command, file: FileSettings) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
+        Command::Restore {
+            db,
+            from,
+            files_dir,
+        } => {
+            let r = resolve(&file, &db, None, settings::DEFAULT_DATABASE);
+            let files = attachments_dir(&r, files_dir);
+            let (db, source) = (r.opts.db.clone(), from.clone());
+            let copied = blocking(move || wangge_store::db::restore(&db, &source, &files))
+                .await?
+                .with_context(|| format!("无法恢复备份 / cannot restore {}", from.display()))?;
+            println!(
+                "恢复完成 / restored {} into {} ({} 个附件 / attachments)",
+                from.display(),
+                settings::redact(&r.opts.db.url),
+                copied.files
+            );
+            println!(
+                "注意:请把原数据库的密钥文件放到 {} 再启动。\n\
+                 Note: put the backed-up database's key file at {} before starting it.",
+                r.opts.key_path().display(),
+                r.opts.key_path().display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
     }
+}
+
+/// The attachments folder: the flag, the settings file, or the default.
+fn attachments_dir(r: &Resolved, flag: Option<PathBuf>) -> PathBuf {
+    flag.or_else(|| r.files_dir.clone())
+        .unwrap_or_else(|| wangge_store::attachments::default_dir(&r.opts))
 }
 
 fn existing(file: &FileSettings, db: &DbArgs) -> anyhow::Result<Resolved> {
@@ -400,12 +452,9 @@ fn existing(file: &FileSettings, db: &DbArgs) -> anyhow::Result<Resolved> {
 }
 
 async fn serve(store: Store, r: &Resolved, banner: Option<&str>) -> anyhow::Result<()> {
-    let (opts, listen) = (&r.opts, r.listen.as_str());
+    let listen = r.listen.as_str();
     // Uploaded photos and documents live beside the SQLite file (or ./wangge-files).
-    let files_dir = r
-        .files_dir
-        .clone()
-        .unwrap_or_else(|| wangge_store::attachments::default_dir(opts));
+    let files_dir = attachments_dir(r, None);
     // Deadlines need the holiday notices of every year they run into; later
     // years come from a file, and a bad file stops the start with its line.
     let mut cases = wangge_store::cases::Config::default();
@@ -426,7 +475,7 @@ async fn serve(store: Store, r: &Resolved, banner: Option<&str>) -> anyhow::Resu
         Some(b) => println!("{b}: {url}"),
         None => println!("Wangge: {url}"),
     }
-    tracing::info!(%addr, backend = ?store.backend(), "serving");
+    tracing::info!(%addr, backend = ?store.backend(), files = %files_dir.display(), "serving");
     wangge_server::serve(
         listener,
         wangge_server::AppState::new(store)

@@ -298,3 +298,104 @@ fn commands_that_need_a_database_do_not_make_one_at_a_mistyped_path() {
     assert!(!dir.join("typo").exists(), "nothing was created");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_backup_restores_into_a_new_database_with_its_attachments() {
+    const DEMO_PASSWORD: &str = "Wangge-demo-2026";
+    for db in TestDb::both("restore") {
+        let l = db.label();
+        db.ok(&["demo", "--no-serve", "--people", "8"]);
+        let s = db.serve();
+        let me = login(&s.addr, "admin", DEMO_PASSWORD);
+        let photo = upload_photo(&s.addr, &me);
+        drop(s);
+        let copy = db.dir.join("b.backup");
+        let files = db.dir.join("files");
+        let out = db.ok(&[
+            "backup",
+            "--out",
+            copy.to_str().unwrap(),
+            "--files-dir",
+            files.to_str().unwrap(),
+        ]);
+        assert!(out.contains("backup written"), "{l}: {out}");
+        assert!(
+            wangge_store::db::files_beside(&copy).is_dir(),
+            "{l}: the attachments are beside the copy: {out} {:?}",
+            std::fs::read_dir(&db.dir)
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .collect::<Vec<_>>()
+        );
+
+        // Into a new database (a file that does not exist, or an empty
+        // PostgreSQL database), with the backed-up database's key file.
+        let target = if db.is_postgres() {
+            TestDb::postgres("restored").unwrap()
+        } else {
+            TestDb::sqlite("restored")
+        };
+        let restore = |t: &TestDb| {
+            let into = t.dir.join("files");
+            t.run(
+                &[
+                    "restore",
+                    "--from",
+                    copy.to_str().unwrap(),
+                    "--files-dir",
+                    into.to_str().unwrap(),
+                ],
+                "",
+            )
+        };
+        let o = restore(&target);
+        assert_eq!(o.code, Some(0), "{l}: {o:?}");
+        assert!(o.stdout.contains("restored"), "{l}: {o:?}");
+        std::fs::copy(&db.key, &target.key).unwrap();
+        assert_eq!(
+            target.count("SELECT COUNT(*) FROM people"),
+            db.count("SELECT COUNT(*) FROM people"),
+            "{l}"
+        );
+        assert!(target.ok(&["audit", "verify"]).contains("intact"), "{l}");
+        let s = target.serve();
+        let me = login(&s.addr, "admin", DEMO_PASSWORD);
+        let got = call_bytes(
+            &s.addr,
+            "GET",
+            &format!("/api/v1/attachments/{photo}/content"),
+            &me.headers(),
+            "",
+            &[],
+        );
+        assert_eq!(
+            got.status, 200,
+            "{l}: the restored photo is served: {}",
+            got.body
+        );
+        drop(s);
+
+        // A second restore onto it is refused, and changes nothing.
+        let people = target.count("SELECT COUNT(*) FROM people");
+        let again = restore(&target);
+        assert_eq!(again.code, Some(1), "{l}: {again:?}");
+        assert!(
+            again.stderr.contains("错误 / error") && again.stderr.contains("cannot restore"),
+            "{l}: {}",
+            again.stderr
+        );
+        assert_eq!(target.count("SELECT COUNT(*) FROM people"), people, "{l}");
+        // A backup of the other kind of database is refused before anything is written.
+        let other = TestDb::sqlite("restore-other");
+        if db.is_postgres() {
+            let o = other.run(&["restore", "--from", copy.to_str().unwrap()], "");
+            assert_eq!(o.code, Some(1), "{o:?}");
+            assert!(
+                o.stderr.contains("not a backup for this kind of database"),
+                "{}",
+                o.stderr
+            );
+            assert!(!other.dir.join("w.db").exists());
+        }
+    }
+}

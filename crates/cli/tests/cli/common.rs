@@ -265,9 +265,17 @@ impl TestDb {
         o.stdout
     }
 
-    /// `wangge serve` on this database, on a free port.
+    /// `wangge serve` on this database, on a free port; every node of one
+    /// database shares its attachments folder, `files` in the test's folder.
     pub fn serve(&self) -> Server {
-        let mut args = vec!["serve".to_string(), "--listen".into(), "127.0.0.1:0".into()];
+        let files = self.dir.join("files").to_string_lossy().into_owned();
+        let mut args = vec![
+            "serve".to_string(),
+            "--listen".into(),
+            "127.0.0.1:0".into(),
+            "--files-dir".into(),
+            files,
+        ];
         args.extend(self.args());
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         start(&args, &[])
@@ -460,3 +468,26 @@ pub fn report_body(text: &str) -> String {
 
 /// 1号楼 of 牡丹小区 in 丹阳社区, a building of the demo zone.
 pub const DEMO_UNIT: &str = "371799001001005001";
+
+/// The smallest PNG: one transparent pixel.
+pub fn png_1x1() -> Vec<u8> {
+    const HEX: &str = "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da636460f85f0f0002870180eb47ba920000000049454e44ae426082";
+    (0..HEX.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&HEX[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+/// Uploads a photo through `addr` and answers its id.
+pub fn upload_photo(addr: &str, who: &Login) -> i64 {
+    let up = call_bytes(
+        addr,
+        "POST",
+        "/api/v1/attachments",
+        &who.headers(),
+        "application/octet-stream",
+        &png_1x1(),
+    );
+    assert_eq!(up.status, 201, "{}", up.body);
+    up.json()["id"].as_i64().unwrap()
+}

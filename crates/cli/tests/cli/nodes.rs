@@ -11,16 +11,6 @@ use std::time::{Duration, Instant};
 /// The demo accounts' password (`wangge demo` prints it).
 const DEMO_PASSWORD: &str = "Wangge-demo-2026";
 
-/// The smallest PNG: one transparent pixel.
-const PNG_1X1: &str = "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da636460f85f0f0002870180eb47ba920000000049454e44ae426082";
-
-fn hex(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
-}
-
 fn nodes(db: &TestDb, n: usize) -> Vec<Server> {
     (0..n).map(|_| db.serve()).collect()
 }
@@ -83,17 +73,8 @@ fn sessions_tokens_and_accounts_hold_on_every_node() {
 
     // A photo uploaded through one node is served by another (the nodes
     // share the attachments folder, `--files-dir`).
-    let png = hex(PNG_1X1);
-    let up = call_bytes(
-        a,
-        "POST",
-        "/api/v1/attachments",
-        &me.headers(),
-        "application/octet-stream",
-        &png,
-    );
-    assert_eq!(up.status, 201, "{}", up.body);
-    let content = format!("/api/v1/attachments/{}/content", up.json()["id"]);
+    let photo = upload_photo(a, &me);
+    let content = format!("/api/v1/attachments/{photo}/content");
     let got = call_bytes(c, "GET", &content, &me.headers(), "", &[]);
     assert_eq!(got.status, 200, "{}", got.body);
     assert!(

@@ -15,7 +15,7 @@ mod sqlite;
 mod value;
 mod writer;
 
-pub use backup::backup;
+pub use backup::{backup, files_beside, restore, Copied};
 pub use value::{FromValue, Row, Value};
 
 use crate::error::{Error, Result};
