@@ -22,6 +22,7 @@ mod api {
     mod inspections;
     mod logs;
     mod open311;
+    mod open311_fms;
     mod organisations;
     mod people;
     mod roles;

@@ -233,8 +233,10 @@ impl Default for Config {
     }
 }
 
-/// The longest description a report may carry, in characters.
-pub const MAX_DESCRIPTION: usize = 2000;
+/// The longest description a report may carry, in characters: GeoReport v2's
+/// 4,000, since FixMyStreet sends title, detail and a link in one description,
+/// and the web forms take the same.
+pub const MAX_DESCRIPTION: usize = 4000;
 
 fn unknown_case(field: &str, id: i64) -> crate::Error {
     CoreError::invalid(

@@ -172,7 +172,10 @@ pub async fn post(
             "give both lat and long, or neither",
         ));
     }
-    let address_string = form.one("address_string")?;
+    // FixMyStreet sends this placeholder for a report without a map pin.
+    let address_string = form
+        .one("address_string")?
+        .filter(|a| *a != "#NOTPINPOINTED#");
     let address_id = form.one("address_id")?;
     if lat.is_none() && address_string.is_none() && address_id.is_none() {
         return Err(O311Error::bad(
@@ -205,7 +208,24 @@ pub async fn post(
             return Err(O311Error::field(k, "只能给出一次", "given more than once"));
         }
     }
-    let note = form.one("media_url")?.map(media_note).transpose()?;
+    // FixMyStreet sends one media_url per photo.
+    let note = form
+        .pairs()
+        .iter()
+        .filter(|(k, v)| k == "media_url" && !v.trim().is_empty())
+        .map(|(_, v)| media_note(v.trim()))
+        .collect::<O311Result<Vec<_>>>()?;
+    let note = (!note.is_empty()).then(|| note.join("\n"));
+    // The spec makes description optional when the service's attributes
+    // carry the report; the case then reads them as its text.
+    let description = match form.one("description")? {
+        Some(d) => d.to_string(),
+        None => fields
+            .iter()
+            .map(|(k, v)| format!("{k}: {}", v.as_str().unwrap_or_default().trim()))
+            .collect::<Vec<_>>()
+            .join("; "),
+    };
     let unit = match address_id {
         Some(a) => a.to_string(),
         None => default_unit(s, &caller).await?,
@@ -213,7 +233,7 @@ pub async fn post(
     let new = NewCase {
         category: service.code.clone(),
         unit,
-        description: form.one("description")?.unwrap_or_default().to_string(),
+        description,
         lat,
         lon,
         address_detail: address_string.map(str::to_string),

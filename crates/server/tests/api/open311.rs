@@ -23,13 +23,13 @@ const REPORTER_PHONE: &str = "13800001234";
 const REPORTER_EMAIL: &str = "xiaoming@example.com";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Fmt {
+pub(super) enum Fmt {
     Json,
     Xml,
 }
 
 impl Fmt {
-    fn ext(self) -> &'static str {
+    pub(super) fn ext(self) -> &'static str {
         match self {
             Fmt::Json => "json",
             Fmt::Xml => "xml",
@@ -124,7 +124,7 @@ fn xml_value(el: &El) -> Value {
 /// The answer as JSON, whichever format it came in, after checking its
 /// status, its content type and, for XML, its document element.
 #[track_caller]
-fn doc(r: &Reply, fmt: Fmt, status: StatusCode, root: &str) -> Value {
+pub(super) fn doc(r: &Reply, fmt: Fmt, status: StatusCode, root: &str) -> Value {
     assert_eq!(r.status, status, "unexpected answer: {}", r.text());
     match fmt {
         Fmt::Json => {
@@ -148,7 +148,7 @@ fn doc(r: &Reply, fmt: Fmt, status: StatusCode, root: &str) -> Value {
 }
 
 /// A value as text, however the format wrote it ("" for null or empty).
-fn txt(v: &Value) -> String {
+pub(super) fn txt(v: &Value) -> String {
     match v {
         Value::Null => String::new(),
         Value::String(s) => s.clone(),
@@ -159,7 +159,7 @@ fn txt(v: &Value) -> String {
 /// Asserts the spec's error answer: one `{code, description}` with this code,
 /// the description in Chinese and English.
 #[track_caller]
-fn error(r: &Reply, fmt: Fmt, status: StatusCode) -> String {
+pub(super) fn error(r: &Reply, fmt: Fmt, status: StatusCode) -> String {
     let v = doc(r, fmt, status, "errors");
     let errs = v.as_array().unwrap_or_else(|| panic!("an array: {v}"));
     assert_eq!(errs.len(), 1, "{v}");
@@ -200,7 +200,7 @@ fn form_request(
 }
 
 /// Posts a form as the spec says, from `ip`.
-async fn post_form(app: &App, fmt: Fmt, pairs: &[(&str, &str)], ip: &str) -> Reply {
+pub(super) async fn post_form(app: &App, fmt: Fmt, pairs: &[(&str, &str)], ip: &str) -> Reply {
     let path = format!("{BASE}/requests.{}", fmt.ext());
     app.send(form_request(
         app,
@@ -214,7 +214,7 @@ async fn post_form(app: &App, fmt: Fmt, pairs: &[(&str, &str)], ip: &str) -> Rep
 
 /// A client address no other request of the test binary uses (anonymous posts
 /// are rate-limited per address).
-fn next_ip() -> String {
+pub(super) fn next_ip() -> String {
     use std::sync::atomic::{AtomicU32, Ordering};
     static NEXT: AtomicU32 = AtomicU32::new(1);
     let n = NEXT.fetch_add(1, Ordering::Relaxed);
@@ -236,13 +236,13 @@ async fn case_count(app: &App) -> i64 {
 
 // --- the world ---
 
-struct World {
-    tree: Tree,
+pub(super) struct World {
+    pub(super) tree: Tree,
     dept: i64,
     handler: App,
 }
 
-async fn world(app: &App) -> World {
+pub(super) async fn world(app: &App) -> World {
     let ctx = app.store.ctx("setup", Scope::All, NOW);
     app.store
         .db
@@ -266,7 +266,7 @@ async fn world(app: &App) -> World {
 }
 
 /// The JSON API's case with this tracking number, as the zone admin sees it.
-async fn staff_case(app: &App, no: &str) -> Value {
+pub(super) async fn staff_case(app: &App, no: &str) -> Value {
     let list = app
         .get(&format!("/api/v1/cases?text={no}"))
         .await
