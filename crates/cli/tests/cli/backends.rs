@@ -192,16 +192,9 @@ fn wrong_databases_and_key_files_are_refused_clearly() {
             &["audit", "verify"],
             &["serve", "--listen", "127.0.0.1:0"],
         ] {
-            let o = bin()
-                .args(sub)
-                .args(["--database-url", &url])
-                .output()
-                .unwrap();
-            let o = Outcome {
-                code: o.status.code(),
-                stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-                stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-            };
+            let mut command = bin();
+            command.args(sub).args(["--database-url", &url]);
+            let o = outcome(command, "");
             refused(&o, words, &format!("{sub:?} on {url}"));
             assert!(
                 o.stderr.contains("无法"),
@@ -218,7 +211,8 @@ fn wrong_databases_and_key_files_are_refused_clearly() {
         let other = TestDb::sqlite("otherkey");
         other.ok(&["migrate"]);
         other.ok(&["user", "list"]);
-        let o = bin()
+        let mut command = bin();
+        command
             .args([
                 "serve",
                 "--listen",
@@ -227,14 +221,8 @@ fn wrong_databases_and_key_files_are_refused_clearly() {
                 &db.url,
                 "--key-file",
             ])
-            .arg(&other.key)
-            .output()
-            .unwrap();
-        let o = Outcome {
-            code: o.status.code(),
-            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-        };
+            .arg(&other.key);
+        let o = outcome(command, "");
         refused(&o, "does not belong to this database", l);
         assert!(!o.stdout.contains("http://"), "{l}: it never served");
         // No key file at all.

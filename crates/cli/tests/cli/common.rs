@@ -28,8 +28,8 @@ pub fn db_url(dir: &Path) -> String {
     format!("sqlite:{}", dir.join("w.db").display())
 }
 
-/// Makes the database (`wangge migrate`), creates a zone administrator with `wangge user add` and answers an API token
-/// made by `wangge token create`.
+/// Makes the database (`wangge migrate`), creates a zone administrator with
+/// `wangge user add` and answers an API token made by `wangge token create`.
 pub fn admin_token(url: &str) -> String {
     let out = bin()
         .args(["migrate", "--database-url", url])
@@ -40,44 +40,24 @@ pub fn admin_token(url: &str) -> String {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let mut child = bin()
-        .args([
-            "user",
-            "add",
-            "admin",
-            "--role",
-            "zone_admin",
-            "--password-stdin",
-            "--database-url",
-            url,
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"Wangge-zone-2026\n")
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let out = bin()
-        .args(["token", "create", "admin", "--database-url", url])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().trim().to_string()
+    let mut add = bin();
+    add.args([
+        "user",
+        "add",
+        "admin",
+        "--role",
+        "zone_admin",
+        "--password-stdin",
+        "--database-url",
+        url,
+    ]);
+    let o = outcome(add, "Wangge-zone-2026\n");
+    assert_eq!(o.code, Some(0), "{}", o.stderr);
+    let mut create = bin();
+    create.args(["token", "create", "admin", "--database-url", url]);
+    let o = outcome(create, "");
+    assert_eq!(o.code, Some(0), "{}", o.stderr);
+    o.stdout.trim().to_string()
 }
 
 /// A running server, killed if a test fails half way.
@@ -236,26 +216,9 @@ impl TestDb {
 
     /// Runs `wangge ARGS… --database-url … --key-file …` with `stdin`.
     pub fn run(&self, args: &[&str], stdin: &str) -> Outcome {
-        let mut child = bin()
-            .args(args)
-            .args(self.args())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(stdin.as_bytes())
-            .unwrap();
-        let out = child.wait_with_output().unwrap();
-        Outcome {
-            code: out.status.code(),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+        let mut command = bin();
+        command.args(args).args(self.args());
+        outcome(command, stdin)
     }
 
     /// Like [`TestDb::run`], failing the test unless the command succeeds.
@@ -318,6 +281,28 @@ impl Drop for TestDb {
             }
         }
         let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Runs `command` with `stdin` and answers what it did.
+pub fn outcome(mut command: Command, stdin: &str) -> Outcome {
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    Outcome {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
 }
 
