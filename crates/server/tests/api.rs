@@ -24,6 +24,7 @@ mod api {
     mod open311;
     mod organisations;
     mod people;
+    mod privacy;
     mod roles;
     mod sessions;
     mod shutdown;
