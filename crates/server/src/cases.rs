@@ -9,6 +9,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use axum::Router;
 use serde::{Deserialize, Serialize};
+use wangge_core::auth::Role;
 use wangge_core::cases::{Action, CaseState, Command};
 use wangge_store::cases::{
     self, CaseEvent, CaseStats, CaseView, Category, CategoryStats, ChildStats, Created,
@@ -31,15 +32,30 @@ pub fn routes() -> Router<AppState> {
         .route("/stats/cases/categories", get(stats_categories))
 }
 
+/// The active categories. Anyone may read them (a resident's report form
+/// lists them); internal ones (staff's own tasks), and the minors under an
+/// internal major, only staff who are signed in.
 #[utoipa::path(get, path = "/api/v1/categories", tag = "cases",
     responses((status = 200, body = Vec<Category>)))]
-pub async fn categories(State(s): State<AppState>) -> ApiResult<axum::Json<Vec<Category>>> {
-    Ok(axum::Json(
-        s.store
-            .db
-            .read(|c| cases::list_categories(c, false))
-            .await?,
-    ))
+pub async fn categories(
+    State(s): State<AppState>,
+    caller: Result<Caller, ApiError>,
+) -> ApiResult<axum::Json<Vec<Category>>> {
+    let staff = matches!(&caller, Ok(Caller(ctx)) if ctx.role.is_some_and(|r| r != Role::Resident));
+    let mut cats = s
+        .store
+        .db
+        .read(|c| cases::list_categories(c, false))
+        .await?;
+    if !staff {
+        let internal: Vec<String> = cats
+            .iter()
+            .filter(|k| k.internal)
+            .map(|k| k.code.clone())
+            .collect();
+        cats.retain(|k| !k.internal && !k.parent.as_ref().is_some_and(|p| internal.contains(p)));
+    }
+    Ok(axum::Json(cats))
 }
 
 /// The `Idempotency-Key` header, bound to who sent it and what they sent.

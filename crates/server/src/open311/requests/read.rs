@@ -103,12 +103,18 @@ fn tracking_no(raw: &str) -> Option<String> {
 }
 
 /// The case with this tracking number, if the caller may see it.
-async fn find_case(s: &AppState, caller: &Who, raw: &str) -> O311Result<Option<CaseView>> {
+async fn find_case(
+    s: &AppState,
+    caller: &Who,
+    hidden: &[String],
+    raw: &str,
+) -> O311Result<Option<CaseView>> {
     let Some(no) = tracking_no(raw) else {
         return Ok(None);
     };
     let ctx = reader(s, caller);
     let tips = caller.sees_tips();
+    let hidden = hidden.to_vec();
     let found = s
         .store
         .db
@@ -121,7 +127,7 @@ async fn find_case(s: &AppState, caller: &Who, raw: &str) -> O311Result<Option<C
                 return Ok(None);
             };
             match cases::get(c, &ctx, row.get(0)?) {
-                Ok(v) if tips || !v.confidential => Ok(Some(v)),
+                Ok(v) if (tips || !v.confidential) && !hidden.contains(&v.category) => Ok(Some(v)),
                 Ok(_) | Err(StoreError::NotFound { .. }) => Ok(None),
                 Err(e) => Err(e),
             }
@@ -265,6 +271,7 @@ pub async fn list(
     let p = Params::parse(q)?;
     let caller = who(s, p.one("api_key")?, headers, addr).await?;
     let services = services::visible(s, &caller).await?;
+    let hidden = services::hidden(s, &caller).await?;
     let ids = p.list("service_request_id");
     let mut views: Vec<CaseView> = Vec::new();
     if !ids.is_empty() {
@@ -277,7 +284,7 @@ pub async fn list(
             ));
         }
         for id in &ids {
-            if let Some(v) = find_case(s, &caller, id).await? {
+            if let Some(v) = find_case(s, &caller, &hidden, id).await? {
                 if !views.iter().any(|x| x.id == v.id) {
                     views.push(v);
                 }
@@ -335,6 +342,7 @@ pub async fn list(
                             break 'pages;
                         }
                         let wanted = (tips || !v.confidential)
+                            && !hidden.contains(&v.category)
                             && (codes.len() < 2 || codes.contains(&v.category))
                             && v.reported_at >= start
                             && v.reported_at <= end;
@@ -377,7 +385,8 @@ pub async fn one(
         let p = Params::parse(q.as_deref().unwrap_or_default())?;
         let caller = who(&s, p.one("api_key")?, &headers, &addr).await?;
         let services = services::visible(&s, &caller).await?;
-        let v = find_case(&s, &caller, &id).await?.ok_or_else(|| {
+        let hidden = services::hidden(&s, &caller).await?;
+        let v = find_case(&s, &caller, &hidden, &id).await?.ok_or_else(|| {
             O311Error::not_found(
                 &format!("未找到服务请求“{id}”(service_request_id)"),
                 &format!("no service request '{id}'"),
@@ -453,6 +462,7 @@ pub async fn updates(
     let ctx = reader(s, &caller);
     let sys = public_reader(s);
     let tips = caller.sees_tips();
+    let hidden = services::hidden(s, &caller).await?;
     let mut found = s
         .store
         .db
@@ -473,7 +483,7 @@ pub async fn updates(
                     Err(StoreError::NotFound { .. }) => continue,
                     Err(e) => return Err(e),
                 };
-                if v.confidential && !tips {
+                if (v.confidential && !tips) || hidden.contains(&v.category) {
                     continue;
                 }
                 let events = cases::events(c, &sys, id)?;
