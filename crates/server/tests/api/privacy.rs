@@ -8,6 +8,7 @@ mod categories;
 mod exports;
 mod masking;
 mod references;
+mod uploads;
 
 use super::support::{App, NOW};
 use wangge_store::Scope;
