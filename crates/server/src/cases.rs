@@ -9,7 +9,6 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use axum::Router;
 use serde::{Deserialize, Serialize};
-use wangge_core::auth::Role;
 use wangge_core::cases::{Action, CaseState, Command};
 use wangge_store::cases::{
     self, CaseEvent, CaseStats, CaseView, Category, CategoryStats, ChildStats, Created,
@@ -32,29 +31,25 @@ pub fn routes() -> Router<AppState> {
         .route("/stats/cases/categories", get(stats_categories))
 }
 
-/// The active categories. Anyone may read them (a resident's report form
-/// lists them); internal ones (staff's own tasks), and the minors under an
-/// internal major, only staff who are signed in.
+/// The active categories the public may report in: anyone may read them (a
+/// resident's report form lists them), and everyone reads the same list, so
+/// internal ones (staff's own tasks, and the minors under an internal major)
+/// are left out; staff find them on the administrator's category pages and
+/// export.
 #[utoipa::path(get, path = "/api/v1/categories", tag = "cases",
     responses((status = 200, body = Vec<Category>)))]
-pub async fn categories(
-    State(s): State<AppState>,
-    caller: Result<Caller, ApiError>,
-) -> ApiResult<axum::Json<Vec<Category>>> {
-    let staff = matches!(&caller, Ok(Caller(ctx)) if ctx.role.is_some_and(|r| r != Role::Resident));
+pub async fn categories(State(s): State<AppState>) -> ApiResult<axum::Json<Vec<Category>>> {
     let mut cats = s
         .store
         .db
         .read(|c| cases::list_categories(c, false))
         .await?;
-    if !staff {
-        let internal: Vec<String> = cats
-            .iter()
-            .filter(|k| k.internal)
-            .map(|k| k.code.clone())
-            .collect();
-        cats.retain(|k| !k.internal && !k.parent.as_ref().is_some_and(|p| internal.contains(p)));
-    }
+    let internal: Vec<String> = cats
+        .iter()
+        .filter(|k| k.internal)
+        .map(|k| k.code.clone())
+        .collect();
+    cats.retain(|k| !k.internal && !k.parent.as_ref().is_some_and(|p| internal.contains(p)));
     Ok(axum::Json(cats))
 }
 
