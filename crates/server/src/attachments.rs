@@ -126,8 +126,9 @@ async fn visible(s: &AppState, ctx: Ctx, aid: i64) -> ApiResult<AttachmentInfo> 
             let mut info = attachments::get(c, aid)?;
             match &info.owner {
                 Some(o) if o.kind == "case" => {
-                    if cases::get(c, &ctx, o.id)?.reporter.hidden {
-                        info.uploaded_by = String::new();
+                    let reporter = cases::get(c, &ctx, o.id)?.reporter;
+                    if reporter.hidden {
+                        info.uploaded_by.clear();
                     }
                 }
                 Some(_) => return Err(StoreError::not_found("attachment")),
