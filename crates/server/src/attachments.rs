@@ -115,15 +115,21 @@ pub async fn public_upload(
     ))
 }
 
-/// The attachment, if the caller may see it.
+/// The attachment, if the caller may see it. Who uploaded it is blanked when
+/// the case's reporter is hidden from the caller (a tip, or a reporter who
+/// withheld their name from the department): a resident's upload names their
+/// account or `resident@<address>`.
 async fn visible(s: &AppState, ctx: Ctx, aid: i64) -> ApiResult<AttachmentInfo> {
     Ok(s.store
         .db
         .read(move |c| {
-            let info = attachments::get(c, aid)?;
+            let mut info = attachments::get(c, aid)?;
             match &info.owner {
                 Some(o) if o.kind == "case" => {
-                    cases::get(c, &ctx, o.id)?;
+                    let reporter = cases::get(c, &ctx, o.id)?.reporter;
+                    if reporter.hidden {
+                        info.uploaded_by.clear();
+                    }
                 }
                 Some(_) => return Err(StoreError::not_found("attachment")),
                 None if info.uploaded_by != ctx.actor => {

@@ -31,15 +31,26 @@ pub fn routes() -> Router<AppState> {
         .route("/stats/cases/categories", get(stats_categories))
 }
 
+/// The active categories the public may report in: anyone may read them (a
+/// resident's report form lists them), and everyone reads the same list, so
+/// internal ones (staff's own tasks, and the minors under an internal major)
+/// are left out; staff find them on the administrator's category pages and
+/// export.
 #[utoipa::path(get, path = "/api/v1/categories", tag = "cases",
     responses((status = 200, body = Vec<Category>)))]
 pub async fn categories(State(s): State<AppState>) -> ApiResult<axum::Json<Vec<Category>>> {
-    Ok(axum::Json(
-        s.store
-            .db
-            .read(|c| cases::list_categories(c, false))
-            .await?,
-    ))
+    let mut cats = s
+        .store
+        .db
+        .read(|c| cases::list_categories(c, false))
+        .await?;
+    let internal: Vec<String> = cats
+        .iter()
+        .filter(|k| k.internal)
+        .map(|k| k.code.clone())
+        .collect();
+    cats.retain(|k| !k.internal && !k.parent.as_ref().is_some_and(|p| internal.contains(p)));
+    Ok(axum::Json(cats))
 }
 
 /// The `Idempotency-Key` header, bound to who sent it and what they sent.

@@ -37,6 +37,10 @@ pub enum ApiError {
     /// The route exists but not with this method (405).
     #[error("method not allowed")]
     MethodNotAllowed,
+    /// An unmasked export asked for by GET with a session cookie, which any
+    /// site could make the browser send (403).
+    #[error("an unmasked export needs POST with the CSRF token")]
+    UnmaskNeedsPost,
 }
 
 impl From<CoreError> for ApiError {
@@ -193,6 +197,12 @@ fn parts(e: &ApiError) -> Parts {
             "method_not_allowed",
             "该资源不支持此请求方法",
             "this resource does not support the request method",
+        ),
+        ApiError::UnmaskNeedsPost => p(
+            StatusCode::FORBIDDEN,
+            "unmask_needs_post",
+            "导出完整个人信息须用 POST 请求并带 X-CSRF-Token(或使用 API 令牌),未导出任何内容",
+            "an unmasked export needs POST with the X-CSRF-Token header (or an API token); nothing was exported",
         ),
     }
 }

@@ -23,7 +23,10 @@
 //!   `string`, `required` true, `variable` true). Confidential categories (tips:
 //!   扫黑除恶线索, 养老金冒领举报) are absent, and their codes not found, except
 //!   for an `api_key` whose role may read tips (`TipsRead`): a resident's tip
-//!   goes through Wangge's confidential form, not Open311.
+//!   goes through Wangge's confidential form, not Open311. Internal categories
+//!   (staff's own tasks: 会议交办事项, 上级交办事项) are offered to staff keys
+//!   only; posting to one without such a key is a 400 that says so, and their
+//!   cases are never listed to the public.
 //! - **Who is calling.** `api_key` is a Wangge API token (`POST /api/v1/tokens`,
 //!   or the admin pages), taken from the form, the query string or
 //!   `Authorization: Bearer`. With one, the request acts as the token's user:
@@ -202,6 +205,11 @@ impl Who {
             Who::Public => false,
             Who::Key(ctx) => ctx.role.is_some() && ctx.can(Permission::TipsRead),
         }
+    }
+
+    /// Staff with a key: sees internal categories and their cases.
+    pub fn staff(&self) -> bool {
+        matches!(self, Who::Key(ctx) if ctx.role.is_some_and(|r| r != wangge_core::auth::Role::Resident))
     }
 
     /// Sees case text and address detail in full.

@@ -3,12 +3,19 @@
 use crate::extract::{id, Json, Query};
 use crate::{ApiResult, AppState, Caller};
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{header, HeaderName, HeaderValue, StatusCode};
+use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::Router;
 use serde::Deserialize;
 use wangge_store::people::{self, NewPerson, Person, PersonPatch, Revealed};
 use wangge_store::Page;
+
+/// The header of every answer carrying personal data in full: no browser or
+/// proxy cache may keep it (a shared computer's back button, a caching proxy).
+pub fn no_store() -> [(HeaderName, HeaderValue); 1] {
+    [(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))]
+}
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -134,12 +141,12 @@ pub async fn reveal(
     Caller(ctx): Caller,
     Path(pid): Path<String>,
     Json(r): Json<RevealRequest>,
-) -> ApiResult<axum::Json<Revealed>> {
+) -> ApiResult<impl IntoResponse> {
     let pid = id(&pid)?;
-    Ok(axum::Json(
-        s.store
-            .db
-            .write(move |c| people::reveal(c, &ctx, pid, &r.reason))
-            .await?,
-    ))
+    let revealed = s
+        .store
+        .db
+        .write(move |c| people::reveal(c, &ctx, pid, &r.reason))
+        .await?;
+    Ok((no_store(), axum::Json(revealed)))
 }

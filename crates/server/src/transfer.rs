@@ -40,7 +40,10 @@ pub fn routes() -> Router<AppState> {
         .route("/imports/{kind}", post(upload))
         .route("/imports/runs/{id}", get(show_run))
         .route("/imports/runs/{id}/report", get(report))
-        .route("/exports/cases", get(exports::export_cases))
+        .route(
+            "/exports/cases",
+            get(exports::export_cases).post(exports::export_cases_full),
+        )
         .route("/exports/equipment", get(exports::export_equipment))
         .route("/exports/construction-sites", get(exports::export_sites))
         .route("/exports/inspection-plans", get(exports::export_plans))
@@ -54,7 +57,10 @@ pub fn routes() -> Router<AppState> {
             "/exports/categories",
             get(exports::admin::export_categories),
         )
-        .route("/exports/{kind}", get(exports::export))
+        .route(
+            "/exports/{kind}",
+            get(exports::export).post(exports::export_full),
+        )
         .route("/templates/{kind}", get(template))
 }
 

@@ -25,6 +25,7 @@ mod api {
     mod open311_fms;
     mod organisations;
     mod people;
+    mod privacy;
     mod roles;
     mod sessions;
     mod shutdown;

@@ -159,6 +159,9 @@ pub struct AttachmentInfo {
     pub has_thumbnail: bool,
     /// SHA-256 of the copy shown (usable as an ETag: it never changes).
     pub sha256: String,
+    /// The account (or `resident@<address>`) that uploaded it; absent where
+    /// the case's reporter is hidden from the caller.
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub uploaded_by: String,
     #[serde(with = "time::serde::rfc3339")]
     #[schema(value_type = String, format = DateTime)]

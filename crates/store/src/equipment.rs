@@ -176,14 +176,18 @@ pub(crate) fn opt_date(field: &str, s: Option<&str>) -> Result<Option<Date>> {
     })
 }
 
-/// The id and name of an organisation referenced from an input field. Use
-/// units and maintenance companies are often registered outside the caller's
-/// subtree (a company at zone level), so only existence is checked: an
-/// organisation's name is not personal data.
-pub(crate) fn org_ref(c: &mut dyn Conn, field: &str, id: i64) -> Result<String> {
-    match c.query_opt("SELECT name FROM organisations WHERE id = $1", params![id])? {
-        Some(r) => r.get(0),
-        None => Err(CoreError::invalid(
+/// The name of an organisation referenced from an input field, within the
+/// caller's scope (as `organisations::get` sees it). One outside is answered
+/// like one that does not exist: a write must not learn, or point at, what
+/// the caller cannot see.
+pub(crate) fn org_ref(c: &mut dyn Conn, ctx: &Ctx, field: &str, id: i64) -> Result<String> {
+    let found = c.query_opt(
+        "SELECT name, unit_path FROM organisations WHERE id = $1",
+        params![id],
+    )?;
+    match found {
+        Some(r) if ctx.scope.contains(&r.get::<String>(1)?) => r.get(0),
+        _ => Err(CoreError::invalid(
             field,
             "unknown_organisation",
             format!("组织{id}不存在"),
@@ -194,17 +198,19 @@ pub(crate) fn org_ref(c: &mut dyn Conn, field: &str, id: i64) -> Result<String> 
 }
 
 /// The organisation a form names by its exact name or credit code (the way
-/// offices write the use and maintenance units); existence only, as `org_ref`.
-pub fn find_org(c: &mut dyn Conn, field: &str, text: &str) -> Result<i64> {
+/// offices write the use and maintenance units), among those in the
+/// caller's scope, as `org_ref`.
+pub fn find_org(c: &mut dyn Conn, ctx: &Ctx, field: &str, text: &str) -> Result<i64> {
     let text = text.trim();
-    let ids: Vec<i64> = c
-        .query(
-            "SELECT id FROM organisations WHERE name = $1 OR credit_code = $1 ORDER BY id LIMIT 2",
-            params![text],
-        )?
-        .iter()
-        .map(|r| r.get(0))
-        .collect::<Result<_>>()?;
+    let mut ids: Vec<i64> = Vec::new();
+    for r in c.query(
+        "SELECT id, unit_path FROM organisations WHERE name = $1 OR credit_code = $1 ORDER BY id",
+        params![text],
+    )? {
+        if ctx.scope.contains(&r.get::<String>(1)?) {
+            ids.push(r.get(0)?);
+        }
+    }
     match ids.as_slice() {
         [id] => Ok(*id),
         [] => Err(CoreError::invalid(
@@ -242,9 +248,9 @@ pub fn create(c: &mut dyn Conn, ctx: &Ctx, new: NewEquipment) -> Result<Equipmen
     let unit = units::resolve(c, ctx, "unit", &new.unit)?;
     let location = text_or_empty("location", new.location.as_deref(), 100)?;
     let model = text_or_empty("model", new.model.as_deref(), 100)?;
-    org_ref(c, "use_org_id", new.use_org_id)?;
+    org_ref(c, ctx, "use_org_id", new.use_org_id)?;
     if let Some(m) = new.maintenance_org_id {
-        org_ref(c, "maintenance_org_id", m)?;
+        org_ref(c, ctx, "maintenance_org_id", m)?;
     }
     let installed_on = rules::parse_date("installed_on", &new.installed_on)?;
     let last = opt_date("last_inspected_on", new.last_inspected_on.as_deref())?;
@@ -344,11 +350,11 @@ pub fn update(c: &mut dyn Conn, ctx: &Ctx, id: i64, patch: EquipmentPatch) -> Re
         sets.push(("model", text_or_empty("model", Some(m), 100)?.into()));
     }
     if let Some(o) = patch.use_org_id {
-        org_ref(c, "use_org_id", o)?;
+        org_ref(c, ctx, "use_org_id", o)?;
         sets.push(("use_org_id", o.into()));
     }
     if let Some(o) = patch.maintenance_org_id {
-        org_ref(c, "maintenance_org_id", o)?;
+        org_ref(c, ctx, "maintenance_org_id", o)?;
         sets.push(("maintenance_org_id", o.into()));
     }
     if let Some(days) = patch.maintenance_interval_days {

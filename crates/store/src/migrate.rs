@@ -66,6 +66,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0009_periodic_runs.sql"),
         postgres: include_str!("../migrations/postgres/0009_periodic_runs.sql"),
     },
+    Migration {
+        version: 11,
+        name: "internal_categories",
+        sqlite: include_str!("../migrations/sqlite/0011_internal_categories.sql"),
+        postgres: include_str!("../migrations/postgres/0011_internal_categories.sql"),
+    },
 ];
 
 /// The schema version this binary writes.

@@ -29,8 +29,9 @@ pub struct Person {
     pub id: i64,
     pub name: String,
     pub sex: Sex,
-    /// YYYY-MM-DD, derived from the ID number.
-    pub birth_date: String,
+    /// The year of birth only: the full date is what the masked ID number
+    /// hides (it is in [`Revealed`]).
+    pub birth_year: i32,
     /// Masked: `371702********123X`.
     pub id_number: String,
     /// Masked: `138****5678`.
@@ -116,7 +117,7 @@ fn from_row(ctx: &Ctx, r: &Row) -> Result<(Person, String)> {
             id: r.get(0)?,
             name: r.get(1)?,
             sex: Sex::parse(&r.get::<String>(2)?).unwrap_or(Sex::Female),
-            birth_date: r.get(3)?,
+            birth_year: mask::birth_year(&r.get::<String>(3)?),
             id_number: mask::id_number(&id_number),
             phone: open(F_PHONE, r.get(5)?)?.map(|p| mask::phone(&p)),
             unit: r.get(6)?,
@@ -369,6 +370,8 @@ pub fn update(c: &mut dyn Conn, ctx: &Ctx, id: i64, patch: PersonPatch) -> Resul
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Revealed {
     pub id_number: String,
+    /// YYYY-MM-DD, derived from the ID number.
+    pub birth_date: String,
     pub phone: Option<String>,
     pub address_detail: Option<String>,
 }
@@ -378,12 +381,13 @@ pub fn reveal(c: &mut dyn Conn, ctx: &Ctx, id: i64, reason: &str) -> Result<Reve
     let reason = check_text("reason", reason, 200)?;
     get(c, ctx, id)?;
     let r = c.query_one(
-        "SELECT id_enc, phone_enc, address_enc FROM people WHERE id = $1",
+        "SELECT id_enc, phone_enc, address_enc, birth_date FROM people WHERE id = $1",
         params![id],
     )?;
     let keys = ctx.keys();
     let out = Revealed {
         id_number: keys.open(F_ID, &r.get::<Vec<u8>>(0)?)?,
+        birth_date: r.get(3)?,
         phone: r
             .get::<Option<Vec<u8>>>(1)?
             .map(|b| keys.open(F_PHONE, &b))

@@ -31,6 +31,8 @@ mod cases_deadlines;
 mod cases_errors;
 #[path = "store/cases_fixture.rs"]
 mod cases_fixture;
+#[path = "store/cases_internal.rs"]
+mod cases_internal;
 #[path = "store/cases_merge.rs"]
 mod cases_merge;
 #[path = "store/cases_numbers.rs"]

@@ -160,8 +160,7 @@ pub async fn post(
     let code = form
         .one("service_code")?
         .ok_or_else(|| O311Error::field("service_code", "必须填写", "is required"))?;
-    let all = services::visible(s, &caller).await?;
-    let service = services::find(&all, code)?;
+    let service = services::for_post(s, &caller, code).await?;
 
     let lat = coordinate(&form, "lat")?;
     let lon = coordinate(&form, "long")?;

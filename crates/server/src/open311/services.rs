@@ -30,6 +30,7 @@ pub struct Service {
     /// The major's required fields, then the minor's own.
     pub required: Vec<String>,
     pub confidential: bool,
+    pub internal: bool,
 }
 
 /// Every active minor category, in code order, with what it inherits.
@@ -63,6 +64,7 @@ pub fn all(categories: &[Category]) -> Vec<Service> {
                 },
                 required,
                 confidential: c.confidential || m.is_some_and(|m| m.confidential),
+                internal: c.internal || m.is_some_and(|m| m.internal),
             }
         })
         .collect()
@@ -71,11 +73,46 @@ pub fn all(categories: &[Category]) -> Vec<Service> {
 /// The services this caller may see and use.
 pub async fn visible(s: &AppState, caller: &Who) -> O311Result<Vec<Service>> {
     let cats = s.store.db.read(|c| cases::list_categories(c, true)).await?;
-    let tips = caller.sees_tips();
+    let (tips, staff) = (caller.sees_tips(), caller.staff());
     Ok(all(&cats)
         .into_iter()
-        .filter(|x| tips || !x.confidential)
+        .filter(|x| (tips || !x.confidential) && (staff || !x.internal))
         .collect())
+}
+
+/// The minor categories whose cases this caller may not be shown because
+/// they are internal (none for staff), active or not.
+pub async fn hidden(s: &AppState, caller: &Who) -> O311Result<Vec<String>> {
+    if caller.staff() {
+        return Ok(Vec::new());
+    }
+    let cats = s.store.db.read(|c| cases::list_categories(c, true)).await?;
+    let internal = |code: &Option<String>| {
+        cats.iter()
+            .any(|m| Some(&m.code) == code.as_ref() && m.internal)
+    };
+    Ok(cats
+        .iter()
+        .filter(|c| c.parent.is_some() && (c.internal || internal(&c.parent)))
+        .map(|c| c.code.clone())
+        .collect())
+}
+
+/// The service a request is posted to: one the caller may use, or a 400 that
+/// says why an internal category is not for them, or the spec's 404.
+pub async fn for_post(s: &AppState, caller: &Who, code: &str) -> O311Result<Service> {
+    let services = visible(s, caller).await?;
+    if let Ok(x) = find(&services, code) {
+        return Ok(x.clone());
+    }
+    if hidden(s, caller).await?.iter().any(|c| c == code) {
+        return Err(O311Error::field(
+            "service_code",
+            &format!("“{code}”是内部交办事项,不接受群众提交;请选择其他服务"),
+            &format!("'{code}' is an internal task category and takes no requests from the public; choose another service"),
+        ));
+    }
+    find(&services, code).cloned()
 }
 
 /// The service with this code, or the spec's 404.

@@ -9,6 +9,7 @@
 //! the same store call, with the same audit entry.
 
 use super::{encoding, file_response};
+use crate::auth::Authenticated;
 use crate::error::ApiError;
 use crate::extract::Query;
 use crate::{ApiResult, AppState, Caller};
@@ -148,10 +149,22 @@ pub struct ExportQuery {
     reason: Option<String>,
 }
 
+/// A GET is what a link or an image on another site makes a browser send,
+/// cookie included and no CSRF token: with a session it never unmasks (and,
+/// refused before the store is asked, writes no audit entry). Bearer tokens
+/// are never sent by a browser on its own, so they may.
+fn refuse_forgeable(a: &Authenticated, unmask: bool) -> Result<(), ApiError> {
+    if unmask && a.session.is_some() {
+        return Err(ApiError::UnmaskNeedsPost);
+    }
+    Ok(())
+}
+
 /// A list exported with its filters: `.xlsx` with Chinese headers, frozen
 /// header row, fitted widths and a sheet with the filter and time of export,
 /// or `.csv`. Personal values are masked unless `unmask=true` with a `reason`
-/// and the role may see them; every export is audited.
+/// and the role may see them; every export is audited. With a session
+/// cookie, `unmask=true` needs the POST form of this path (403 here).
 #[utoipa::path(get, path = "/api/v1/exports/{kind}", tag = "transfer",
     params(("kind" = String, Path, description = "people, households, organisations, positions or units (cases: see /api/v1/exports/cases)"), ExportQuery),
     responses((status = 200, description = "the file", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
@@ -159,11 +172,32 @@ pub struct ExportQuery {
         (status = 422, body = crate::error::Problem)))]
 pub async fn export(
     State(s): State<AppState>,
+    a: Authenticated,
+    Path(k): Path<String>,
+    Query(q): Query<ExportQuery>,
+) -> ApiResult<Response> {
+    refuse_forgeable(&a, q.unmask)?;
+    registry(&s, &a.ctx, &k, q).await
+}
+
+/// The same export by POST (the parameters in the query string), which a
+/// session must use to unmask: the session's `X-CSRF-Token` is required.
+#[utoipa::path(post, path = "/api/v1/exports/{kind}", tag = "transfer",
+    params(("kind" = String, Path, description = "people, households, organisations, positions or units"), ExportQuery),
+    responses((status = 200, description = "the file", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem),
+        (status = 422, body = crate::error::Problem)))]
+pub async fn export_full(
+    State(s): State<AppState>,
     Caller(ctx): Caller,
     Path(k): Path<String>,
     Query(q): Query<ExportQuery>,
 ) -> ApiResult<Response> {
-    let kind = super::kind(&k)?;
+    registry(&s, &ctx, &k, q).await
+}
+
+async fn registry(s: &AppState, ctx: &Ctx, k: &str, q: ExportQuery) -> ApiResult<Response> {
+    let kind = super::kind(k)?;
     let mut opts = ExportOptions::new(format(q.format.as_deref())?);
     opts.filter = ExportFilter {
         unit: q.unit,
@@ -175,7 +209,7 @@ pub async fn export(
     if let Some(e) = encoding(q.encoding.as_deref())? {
         opts.encoding = e;
     }
-    Ok(download(&s, &ctx, Listing::Registry(kind), opts).await?)
+    Ok(download(s, ctx, Listing::Registry(kind), opts).await?)
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
@@ -231,15 +265,34 @@ fn states(s: Option<&str>) -> Result<Vec<CaseState>, ApiError> {
 /// The case list exported with the same filters as `GET /api/v1/cases`, in
 /// the same order and scope: 编号, 分类, 状态, 所在单位, 受理时间, 期限, 是否超期,
 /// 办理单位, 满意度 … with the filter and time of export on a second sheet.
-/// Reporters are masked unless `unmask=true` with a `reason`; audited.
+/// Reporters are masked unless `unmask=true` with a `reason`; audited. With
+/// a session cookie, `unmask=true` needs the POST form of this path (403 here).
 #[utoipa::path(get, path = "/api/v1/exports/cases", tag = "transfer", params(CaseExportQuery),
     responses((status = 200, description = "the file", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
         (status = 403, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 pub async fn export_cases(
     State(s): State<AppState>,
+    a: Authenticated,
+    Query(q): Query<CaseExportQuery>,
+) -> ApiResult<Response> {
+    refuse_forgeable(&a, q.unmask)?;
+    cases_file(&s, &a.ctx, q).await
+}
+
+/// The case export by POST, which a session must use to unmask reporters:
+/// the session's `X-CSRF-Token` is required.
+#[utoipa::path(post, path = "/api/v1/exports/cases", tag = "transfer", params(CaseExportQuery),
+    responses((status = 200, description = "the file", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (status = 403, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+pub async fn export_cases_full(
+    State(s): State<AppState>,
     Caller(ctx): Caller,
     Query(q): Query<CaseExportQuery>,
 ) -> ApiResult<Response> {
+    cases_file(&s, &ctx, q).await
+}
+
+async fn cases_file(s: &AppState, ctx: &Ctx, q: CaseExportQuery) -> ApiResult<Response> {
     let filter = ListFilter {
         states: states(q.state.as_deref())?,
         category: q.category.filter(|c| !c.trim().is_empty()),
@@ -256,7 +309,7 @@ pub async fn export_cases(
     if let Some(e) = encoding(q.encoding.as_deref())? {
         opts.encoding = e;
     }
-    Ok(download(&s, &ctx, Listing::Cases(filter), opts).await?)
+    Ok(download(s, ctx, Listing::Cases(filter), opts).await?)
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]

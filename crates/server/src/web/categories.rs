@@ -49,6 +49,7 @@ pub struct Row {
     pub name: String,
     pub active: bool,
     pub confidential: bool,
+    pub internal: bool,
     pub deadlines: String,
     pub routes: usize,
 }
@@ -122,6 +123,7 @@ async fn list_view(
             name: t.pick(&k.name_zh, &k.name_en).to_string(),
             active: k.active,
             confidential: k.confidential,
+            internal: k.internal,
             deadlines: deadlines_text(t, &k.deadlines),
             routes: routes.iter().filter(|r| r.category == k.code).count(),
         })

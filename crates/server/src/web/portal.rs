@@ -144,10 +144,11 @@ async fn picker(
         return (Vec::new(), Vec::new());
     };
     let mut groups: Vec<(String, Vec<(String, String)>)> = Vec::new();
-    for major in cats.iter().filter(|k| k.parent.is_none()) {
+    // Internal categories (staff's own tasks) are never offered here.
+    for major in cats.iter().filter(|k| k.parent.is_none() && !k.internal) {
         let minors: Vec<(String, String)> = cats
             .iter()
-            .filter(|k| k.parent.as_deref() == Some(major.code.as_str()))
+            .filter(|k| k.parent.as_deref() == Some(major.code.as_str()) && !k.internal)
             .filter(|k| (k.confidential || major.confidential) == tip)
             .map(|k| (k.code.clone(), k.public_name.clone()))
             .collect();

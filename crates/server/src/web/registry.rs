@@ -58,7 +58,7 @@ struct PersonRow {
     id: i64,
     name: String,
     sex_key: String,
-    birth_date: String,
+    birth_year: i32,
     id_number: String,
     phone: String,
     unit: String,
@@ -73,7 +73,7 @@ impl From<&Person> for PersonRow {
             id: p.id,
             name: p.name.clone(),
             sex_key: format!("people.{}", p.sex.as_str()),
-            birth_date: p.birth_date.clone(),
+            birth_year: p.birth_year,
             id_number: p.id_number.clone(),
             phone: p.phone.clone().unwrap_or_default(),
             unit: p.unit.clone(),
@@ -297,6 +297,7 @@ async fn people_page(
 
 struct RevealedRow {
     id_number: String,
+    birth_date: String,
     phone: String,
     address: String,
 }
@@ -378,6 +379,7 @@ async fn reveal(
         Ok(r) => (
             Some(RevealedRow {
                 id_number: r.id_number,
+                birth_date: r.birth_date,
                 phone: r.phone.unwrap_or_default(),
                 address: r.address_detail.unwrap_or_default(),
             }),
@@ -391,7 +393,7 @@ async fn reveal(
         ),
         Err(e) => return page_error(t, e),
     };
-    render(
+    let page = render(
         status,
         &PersonPage {
             t,
@@ -403,5 +405,6 @@ async fn reveal(
             reason: f.reason,
             reason_error,
         },
-    )
+    );
+    (crate::people::no_store(), page).into_response()
 }

@@ -251,7 +251,7 @@ fn lowercase_x_and_full_width_digits_are_normalised() {
             .await
             .expect(StatusCode::CREATED);
         assert_eq!(p["id_number"], masked(&number));
-        assert_eq!(p["birth_date"], "1992-06-06");
+        assert_eq!(p["birth_year"], 1992);
         let found = app
             .post_json("/api/v1/people/lookup", json!({"id_number": number}))
             .await

@@ -94,6 +94,10 @@ pub struct Category {
     /// Tips (扫黑除恶线索, 养老金冒领举报): the reporter is hidden from everyone
     /// without `TipsRead`. A minor is confidential if it or its major is.
     pub confidential: bool,
+    /// Staff's own tasks (会议交办事项, 上级交办事项): never offered to the
+    /// public, refused from residents, and their cases never listed to
+    /// anonymous callers. A minor is internal if it or its major is.
+    pub internal: bool,
     /// Extra fields a report must carry (names of `NewCase::fields`).
     pub required_fields: Vec<String>,
     pub deadlines: Deadlines,
@@ -119,6 +123,8 @@ pub struct NewCategory {
     #[serde(default)]
     pub confidential: bool,
     #[serde(default)]
+    pub internal: bool,
+    #[serde(default)]
     pub required_fields: Vec<String>,
     #[serde(default)]
     pub deadlines: Deadlines,
@@ -133,6 +139,7 @@ pub struct CategoryPatch {
     pub name_en: Option<String>,
     pub public_name: Option<String>,
     pub confidential: Option<bool>,
+    pub internal: Option<bool>,
     pub required_fields: Option<Vec<String>>,
     pub deadlines: Option<Deadlines>,
     pub active: Option<bool>,
@@ -140,7 +147,7 @@ pub struct CategoryPatch {
 
 const SELECT: &str =
     "SELECT k.id, k.code, p.code, k.name_zh, k.name_en, k.public_name, k.confidential,
-    k.required_fields, k.deadlines, k.active, k.created_at, k.updated_at
+    k.required_fields, k.deadlines, k.active, k.created_at, k.updated_at, k.internal
     FROM case_categories k LEFT JOIN case_categories p ON p.id = k.parent_id";
 
 fn from_row(r: &Row) -> Result<Category> {
@@ -152,6 +159,7 @@ fn from_row(r: &Row) -> Result<Category> {
         name_en: r.get(4)?,
         public_name: r.get(5)?,
         confidential: r.get(6)?,
+        internal: r.get(12)?,
         required_fields: super::from_json("required_fields", &r.get::<String>(7)?)?,
         deadlines: super::from_json("deadlines", &r.get::<String>(8)?)?,
         active: r.get(9)?,
@@ -189,6 +197,7 @@ fn by_id(c: &mut dyn Conn, id: i64) -> Result<Category> {
 #[derive(Debug, Clone)]
 pub(crate) struct Effective {
     pub confidential: bool,
+    pub internal: bool,
     pub required_fields: Vec<String>,
     pub deadlines: Deadlines,
 }
@@ -211,11 +220,30 @@ fn combine(minor: &Category, major: Option<&Category>) -> Effective {
     }
     Effective {
         confidential: minor.confidential || major.is_some_and(|m| m.confidential),
+        internal: minor.internal || major.is_some_and(|m| m.internal),
         required_fields: required,
         deadlines: minor
             .deadlines
             .or(major.map(|m| m.deadlines).unwrap_or_default()),
     }
+}
+
+/// Whether a resident (or anyone else outside the staff) may report in a
+/// category: not when it is internal, refused with 422 on `category`.
+pub(crate) fn check_public(cat: &Category, eff: &Effective) -> Result<()> {
+    if !eff.internal {
+        return Ok(());
+    }
+    Err(CoreError::invalid(
+        "category",
+        "internal_category",
+        format!("“{}”是内部交办事项,不接受群众反映;请选择其他类别", cat.public_name),
+        format!(
+            "'{}' is an internal task category and takes no reports from the public; choose another category",
+            cat.name_en
+        ),
+    )
+    .into())
 }
 
 /// The minor category a report names, refused (422, field `category`) when it
@@ -396,8 +424,8 @@ pub fn create_category(c: &mut dyn Conn, ctx: &Ctx, new: NewCategory) -> Result<
     let id: i64 = c
         .query_one(
             "INSERT INTO case_categories (code, parent_id, name_zh, name_en, public_name, confidential,
-                required_fields, deadlines, active, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $9) RETURNING id",
+                required_fields, deadlines, active, created_at, updated_at, internal)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $9, $10) RETURNING id",
             params![
                 code.as_str(),
                 parent.as_ref().map(|p| p.id),
@@ -407,7 +435,8 @@ pub fn create_category(c: &mut dyn Conn, ctx: &Ctx, new: NewCategory) -> Result<
                 new.confidential,
                 super::to_json(&fields)?,
                 super::to_json(&new.deadlines)?,
-                now
+                now,
+                new.internal
             ],
         )
         .map_err(|e| match e {
@@ -426,7 +455,7 @@ pub fn create_category(c: &mut dyn Conn, ctx: &Ctx, new: NewCategory) -> Result<
         "case_category",
         id,
         "create",
-        json!({"code": code, "confidential": new.confidential}),
+        json!({"code": code, "confidential": new.confidential, "internal": new.internal}),
     )?;
     by_id(c, id)
 }
@@ -457,6 +486,7 @@ pub fn update_category(
         ("name_en", patch.name_en.is_some()),
         ("public_name", patch.public_name.is_some()),
         ("confidential", patch.confidential.is_some()),
+        ("internal", patch.internal.is_some()),
         ("required_fields", patch.required_fields.is_some()),
         ("deadlines", patch.deadlines.is_some()),
         ("active", patch.active.is_some()),
@@ -467,7 +497,8 @@ pub fn update_category(
     }
     c.execute(
         "UPDATE case_categories SET name_zh = $1, name_en = $2, public_name = $3, confidential = $4,
-            required_fields = $5, deadlines = $6, active = $7, updated_at = $8 WHERE id = $9",
+            required_fields = $5, deadlines = $6, active = $7, updated_at = $8, internal = $10
+         WHERE id = $9",
         params![
             zh,
             en,
@@ -477,7 +508,8 @@ pub fn update_category(
             super::to_json(&deadlines)?,
             patch.active.unwrap_or(cat.active),
             ctx.now_ms(),
-            cat.id
+            cat.id,
+            patch.internal.unwrap_or(cat.internal)
         ],
     )?;
     audit::record(

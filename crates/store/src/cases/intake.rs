@@ -13,7 +13,7 @@
 //! Residents may only report with source `resident` or `open311`; staff report
 //! only in units inside their scope.
 
-use super::categories::minor_and_effective;
+use super::categories::{check_public, minor_and_effective};
 use super::counters;
 use super::deadlines::start_clock;
 use super::scope::account_id;
@@ -392,6 +392,9 @@ pub fn create(
     }
 
     let (cat, eff) = minor_and_effective(c, &new.category)?;
+    if ctx.role == Some(Role::Resident) {
+        check_public(&cat, &eff)?;
+    }
     let unit = unit_for_report(c, ctx, &new.unit)?;
     let description = long_text("description", &new.description, MAX_DESCRIPTION)?;
     let coords = coordinates(new.lat, new.lon)?;

@@ -61,6 +61,10 @@ const fn limits(accept_h: u32, dispatch_h: u32, handle_days: u32) -> Deadlines {
     }
 }
 
+/// Staff's own tasks, never offered to the public (migration 0011 marks the
+/// same codes in databases seeded before the flag existed).
+const INTERNAL: &[&str] = &["12", "1201", "1202"];
+
 const SEEDS: &[Major] = &[
     Major {
         code: "01",
@@ -400,8 +404,8 @@ pub fn seed_categories(c: &mut dyn Conn, ctx: &Ctx) -> Result<SeedReport> {
         report.created += 1;
         c.query_one(
             "INSERT INTO case_categories (code, parent_id, name_zh, name_en, public_name, confidential,
-                required_fields, deadlines, active, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $9) RETURNING id",
+                required_fields, deadlines, active, created_at, updated_at, internal)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $9, $10) RETURNING id",
             params![
                 code,
                 parent,
@@ -411,7 +415,8 @@ pub fn seed_categories(c: &mut dyn Conn, ctx: &Ctx) -> Result<SeedReport> {
                 confidential,
                 super::to_json(&required)?,
                 super::to_json(deadlines)?,
-                now
+                now,
+                INTERNAL.contains(&code)
             ],
         )?
         .get(0)

@@ -91,7 +91,7 @@ pub fn record_maintenance(
     rules::check_event_date("done_on", done, installed, ctx.today())?;
     let org_id = new.org_id.or(e.maintenance_org_id);
     if let Some(o) = new.org_id {
-        org_ref(c, "org_id", o)?;
+        org_ref(c, ctx, "org_id", o)?;
     }
     let note = note("note", new.note.as_deref())?;
     let last = opt_date("last_maintained_on", e.last_maintained_on.as_deref())?;

@@ -98,7 +98,7 @@ pub fn create_site(c: &mut dyn Conn, ctx: &Ctx, new: NewSite) -> Result<Site> {
     ctx.require(Permission::EquipmentWrite)?;
     let name = check_text("name", &new.name, 100)?;
     let unit = units::resolve(c, ctx, "unit", &new.unit)?;
-    org_ref(c, "builder_org_id", new.builder_org_id)?;
+    org_ref(c, ctx, "builder_org_id", new.builder_org_id)?;
     let location = match optional(new.location.as_deref()) {
         Some(l) => check_text("location", l, 100)?,
         None => String::new(),
@@ -166,7 +166,7 @@ pub fn update_site(c: &mut dyn Conn, ctx: &Ctx, id: i64, patch: SitePatch) -> Re
         }
     }
     if let Some(o) = patch.builder_org_id {
-        org_ref(c, "builder_org_id", o)?;
+        org_ref(c, ctx, "builder_org_id", o)?;
         if o != current.builder_org_id {
             sets.push(("builder_org_id", o.into()));
         }

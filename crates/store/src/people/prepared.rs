@@ -183,7 +183,7 @@ pub fn create_prepared(c: &mut dyn Conn, ctx: &Ctx, new: PreparedNew) -> Result<
         id: 0,
         name: p.name.clone(),
         sex: p.sex,
-        birth_date: p.birth_date.clone(),
+        birth_year: mask::birth_year(&p.birth_date),
         id_number: new.id_masked,
         phone: new.phone_masked,
         unit: unit.code,

@@ -215,8 +215,8 @@ const PEOPLE: &[Column] = &[
         "Birth date",
         &[],
         ExportOnly,
-        "由身份证号得出,导入时忽略",
-        "derived from the ID number; ignored on import",
+        "由身份证号得出,导入时忽略;脱敏导出只给出生年份",
+        "derived from the ID number; ignored on import; a masked export gives the year only",
         "",
     ),
 ];

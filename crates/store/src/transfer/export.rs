@@ -444,13 +444,15 @@ fn person(x: &Ctxs<'_>, r: &Row) -> Result<Vec<Out>> {
     let id_number = x.open(F_ID, Some(r.get(5)?))?.unwrap_or_default();
     let phone = x.open(F_PHONE, r.get(6)?)?;
     let address = x.open(F_ADDRESS, r.get(7)?)?;
-    let (id_number, phone, address) = if x.unmask {
-        (id_number, phone, address)
+    let birth: String = r.get(4)?;
+    let (id_number, phone, address, birth) = if x.unmask {
+        (id_number, phone, address, birth)
     } else {
         (
             mask::id_number(&id_number),
             phone.map(|p| mask::phone(&p)),
             address.map(|a| mask::address_detail(&a)),
+            mask::birth_year(&birth).to_string(),
         )
     };
     let (entrance, room) = address.as_deref().map(split_address).unwrap_or_default();
@@ -479,7 +481,7 @@ fn person(x: &Ctxs<'_>, r: &Row) -> Result<Vec<Out>> {
         Out::opt(relation),
         Out::opt(r.get::<Option<String>>(12)?),
         Out::text(sex),
-        Out::text(r.get::<String>(4)?),
+        Out::text(birth),
     ])
 }
 

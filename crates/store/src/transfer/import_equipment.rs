@@ -388,12 +388,12 @@ fn immutable(column: &'static str, zh: &str, en: &str) -> RowIssue {
 }
 
 impl Equipment {
-    /// An organisation by exact name or credit code; only existence matters
-    /// (use units and maintenance companies are often registered above the
-    /// importer's subtree, as `equipment::create` allows).
+    /// An organisation by exact name or credit code, among those in the
+    /// importer's scope (one outside is unknown, as `equipment::create` says).
     fn org(
         &mut self,
         c: &mut dyn Conn,
+        ctx: &Ctx,
         text: &str,
         column: &'static str,
     ) -> Result<Result<i64, RowIssue>> {
@@ -403,14 +403,15 @@ impl Equipment {
                 ..i
             }));
         }
-        let ids: Vec<i64> = c
-            .query(
-                "SELECT id FROM organisations WHERE name = $1 OR credit_code = $1 ORDER BY id LIMIT 2",
-                params![text],
-            )?
-            .iter()
-            .map(|r| r.get(0))
-            .collect::<Result<_>>()?;
+        let mut ids: Vec<i64> = Vec::new();
+        for r in c.query(
+            "SELECT id, unit_path FROM organisations WHERE name = $1 OR credit_code = $1 ORDER BY id",
+            params![text],
+        )? {
+            if ctx.scope.contains(&r.get::<String>(1)?) {
+                ids.push(r.get(0)?);
+            }
+        }
         let found = match ids.as_slice() {
             [id] => Ok(*id),
             [] => Err(RowIssue::new(
@@ -458,12 +459,12 @@ impl Equipment {
             }
             Some(_) => {}
         }
-        let use_org = match self.org(c, &r.use_org, "use_org")? {
+        let use_org = match self.org(c, ctx, &r.use_org, "use_org")? {
             Ok(id) => id,
             Err(i) => return Ok(Err(i)),
         };
         let maintenance_org = match &r.maintenance_org {
-            Some(m) => match self.org(c, m, "maintenance_org")? {
+            Some(m) => match self.org(c, ctx, m, "maintenance_org")? {
                 Ok(id) => Some(id),
                 Err(i) => return Ok(Err(i)),
             },

@@ -223,6 +223,14 @@ fn a_database_from_a_newer_binary_is_refused_untouched() {
         assert!(applied.is_empty());
         drop(Store::open(&t.opts).unwrap());
 
+        let count = |opts: &wangge_store::StoreOptions| -> i64 {
+            Db::exclusive(&opts.db, |c| {
+                c.query_one("SELECT COUNT(*) FROM schema_migrations", &[])?
+                    .get(0)
+            })
+            .unwrap()
+        };
+        let applied = count(&t.opts);
         let newer = migrate::latest() + 1;
         Db::exclusive(&t.opts.db, |c| {
             c.execute(
@@ -240,11 +248,7 @@ fn a_database_from_a_newer_binary_is_refused_untouched() {
         let e = Db::exclusive(&t.opts.db, |c| migrate::migrate(c)).unwrap_err();
         assert!(e.to_string().contains("upgrade wangge"), "{e}");
         assert_eq!(version(&t.opts), newer);
-        let rows: i64 = Db::exclusive(&t.opts.db, |c| {
-            c.query_one("SELECT COUNT(*) FROM schema_migrations", &[])?
-                .get(0)
-        })
-        .unwrap();
-        assert_eq!(rows, migrate::latest() + 1);
+        // Versions need not be contiguous while branches are merged.
+        assert_eq!(count(&t.opts), applied + 1);
     }
 }

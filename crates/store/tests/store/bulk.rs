@@ -272,7 +272,7 @@ async fn looked_up(ts: &Env, ids: &[String]) -> Vec<String> {
                     "{} {:?} {} {} {:?} {} {:?} {:?} {:?} {}",
                     p.name,
                     p.sex,
-                    p.birth_date,
+                    p.birth_year,
                     p.id_number,
                     p.phone,
                     p.unit,

@@ -263,11 +263,11 @@ fn bad_reports_are_refused_and_write_nothing() {
                 "unknown_field",
                 "fields.colour",
             ),
-            // A meeting's key task must say which meeting.
+            // A meeting's key task is staff's own: not for residents.
             (
                 with(&|n| n.category = "1201".into()),
-                "required",
-                "fields.meeting",
+                "internal_category",
+                "category",
             ),
             (
                 with(&|n| n.source = Source::Hotline),
@@ -282,6 +282,13 @@ fn bad_reports_are_refused_and_write_nothing() {
         }
         // Auditors do not report.
         refused(w.try_report(&w.auditor, good()).await, "role_not_allowed");
+        // Staff file one, and it must say which meeting.
+        let task = with(&|n| {
+            n.category = "1201".into();
+            n.source = Source::Staff;
+        });
+        let e = refused(w.try_report(&w.street, task).await, "required");
+        assert_eq!(field(&e), "fields.meeting");
         unchanged(&before, &snapshot(&ts).await);
         // The boundaries themselves are fine.
         let mut edge = good();

@@ -17,6 +17,8 @@ use wangge_store::{Ctx, Result, Scope};
 
 #[path = "equipment/alerts.rs"]
 mod alerts;
+#[path = "equipment/references.rs"]
+mod references;
 #[path = "equipment/site_update.rs"]
 mod site_update;
 #[path = "equipment/sites.rs"]

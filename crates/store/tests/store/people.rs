@@ -64,7 +64,10 @@ fn people_keep_rare_names_and_leave_the_store_masked() {
         assert!(p.id_number.starts_with("371799********"));
         assert_eq!(p.phone.as_deref(), Some("138****5678"));
         assert_eq!(p.address_detail.as_deref(), Some("****"));
-        assert_eq!(p.birth_date, "1985-03-12");
+        assert_eq!(
+            p.birth_year, 1985,
+            "the year only beside the masked ID number"
+        );
         assert_eq!(p.sex, Sex::Male, "odd sequence digit");
         assert_eq!(
             (p.unit.as_str(), p.unit_name.as_str()),

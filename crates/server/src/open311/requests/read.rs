@@ -15,53 +15,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use time::{Duration, OffsetDateTime};
 use wangge_core::cases::CaseState;
+use wangge_core::mask::public_text;
 use wangge_store::cases::{self, CaseView, ListFilter, Order, Stage};
 use wangge_store::{params, Ctx, Error as StoreError};
-
-/// "138****5678": runs of seven or more digits (phone and ID numbers, with
-/// single spaces or hyphens inside) keep their first three and last four.
-fn mask_digits(s: &str) -> String {
-    let chars: Vec<char> = s.chars().collect();
-    let digit = |c: char| c.is_ascii_digit() || ('\u{ff10}'..='\u{ff19}').contains(&c);
-    let mut out = String::with_capacity(s.len());
-    let mut i = 0;
-    while i < chars.len() {
-        if !digit(chars[i]) {
-            out.push(chars[i]);
-            i += 1;
-            continue;
-        }
-        let start = i;
-        while i < chars.len()
-            && (digit(chars[i])
-                || (matches!(chars[i], ' ' | '-')
-                    && i + 1 < chars.len()
-                    && digit(chars[i + 1])
-                    && i > start))
-        {
-            i += 1;
-        }
-        let run = &chars[start..i];
-        let digits: Vec<char> = run.iter().copied().filter(|c| digit(*c)).collect();
-        let mut end = i;
-        let mut x = false;
-        if digits.len() == 17 && i < chars.len() && matches!(chars[i], 'X' | 'x') {
-            x = true;
-            end += 1;
-        }
-        if digits.len() >= 7 {
-            let mut all: String = digits.iter().collect();
-            if x {
-                all.push('X');
-            }
-            out.push_str(&wangge_core::mask::phone(&all));
-        } else {
-            out.extend(run);
-        }
-        i = end;
-    }
-    out
-}
 
 /// A case as an Open311 request. `notes` is its status notes.
 fn request_node(v: &CaseView, service_name: String, notes: String, full: bool) -> Node {
@@ -70,10 +26,10 @@ fn request_node(v: &CaseView, service_name: String, notes: String, full: bool) -
         (Some(d), true) => format!("{} {d}", v.unit_name),
         _ => v.unit_name.clone(),
     };
-    let description = if full {
-        v.description.clone()
+    let (description, notes) = if full {
+        (v.description.clone(), notes)
     } else {
-        mask_digits(&v.description)
+        (public_text(&v.description), public_text(&notes))
     };
     let expected = match v.stage {
         Some(Stage::Handle) => v.due_at,
@@ -147,12 +103,18 @@ fn tracking_no(raw: &str) -> Option<String> {
 }
 
 /// The case with this tracking number, if the caller may see it.
-async fn find_case(s: &AppState, caller: &Who, raw: &str) -> O311Result<Option<CaseView>> {
+async fn find_case(
+    s: &AppState,
+    caller: &Who,
+    hidden: &[String],
+    raw: &str,
+) -> O311Result<Option<CaseView>> {
     let Some(no) = tracking_no(raw) else {
         return Ok(None);
     };
     let ctx = reader(s, caller);
     let tips = caller.sees_tips();
+    let hidden = hidden.to_vec();
     let found = s
         .store
         .db
@@ -165,7 +127,7 @@ async fn find_case(s: &AppState, caller: &Who, raw: &str) -> O311Result<Option<C
                 return Ok(None);
             };
             match cases::get(c, &ctx, row.get(0)?) {
-                Ok(v) if tips || !v.confidential => Ok(Some(v)),
+                Ok(v) if (tips || !v.confidential) && !hidden.contains(&v.category) => Ok(Some(v)),
                 Ok(_) | Err(StoreError::NotFound { .. }) => Ok(None),
                 Err(e) => Err(e),
             }
@@ -309,6 +271,7 @@ pub async fn list(
     let p = Params::parse(q)?;
     let caller = who(s, p.one("api_key")?, headers, addr).await?;
     let services = services::visible(s, &caller).await?;
+    let hidden = services::hidden(s, &caller).await?;
     let ids = p.list("service_request_id");
     let mut views: Vec<CaseView> = Vec::new();
     if !ids.is_empty() {
@@ -321,7 +284,7 @@ pub async fn list(
             ));
         }
         for id in &ids {
-            if let Some(v) = find_case(s, &caller, id).await? {
+            if let Some(v) = find_case(s, &caller, &hidden, id).await? {
                 if !views.iter().any(|x| x.id == v.id) {
                     views.push(v);
                 }
@@ -379,6 +342,7 @@ pub async fn list(
                             break 'pages;
                         }
                         let wanted = (tips || !v.confidential)
+                            && !hidden.contains(&v.category)
                             && (codes.len() < 2 || codes.contains(&v.category))
                             && v.reported_at >= start
                             && v.reported_at <= end;
@@ -421,7 +385,8 @@ pub async fn one(
         let p = Params::parse(q.as_deref().unwrap_or_default())?;
         let caller = who(&s, p.one("api_key")?, &headers, &addr).await?;
         let services = services::visible(&s, &caller).await?;
-        let v = find_case(&s, &caller, &id).await?.ok_or_else(|| {
+        let hidden = services::hidden(&s, &caller).await?;
+        let v = find_case(&s, &caller, &hidden, &id).await?.ok_or_else(|| {
             O311Error::not_found(
                 &format!("未找到服务请求“{id}”(service_request_id)"),
                 &format!("no service request '{id}'"),
@@ -497,6 +462,7 @@ pub async fn updates(
     let ctx = reader(s, &caller);
     let sys = public_reader(s);
     let tips = caller.sees_tips();
+    let hidden = services::hidden(s, &caller).await?;
     let mut found = s
         .store
         .db
@@ -517,7 +483,7 @@ pub async fn updates(
                     Err(StoreError::NotFound { .. }) => continue,
                     Err(e) => return Err(e),
                 };
-                if v.confidential && !tips {
+                if (v.confidential && !tips) || hidden.contains(&v.category) {
                     continue;
                 }
                 let events = cases::events(c, &sys, id)?;
@@ -544,6 +510,7 @@ pub async fn updates(
         .await?;
     found.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
     found.truncate(MAX_RESULTS);
+    let full = caller.full();
     let items = found
         .into_iter()
         .map(|(at, no, seq, st, words)| {
@@ -552,7 +519,10 @@ pub async fn updates(
                 ("service_request_id", Node::text(no)),
                 ("status", Node::text(st.as_str())),
                 ("updated_datetime", Node::time(at)),
-                ("description", Node::text(words)),
+                (
+                    "description",
+                    Node::text(if full { words } else { public_text(&words) }),
+                ),
                 ("media_url", Node::Null),
             ])
         })
@@ -568,24 +538,6 @@ pub async fn updates(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn digit_runs_are_masked() {
-        assert_eq!(
-            mask_digits("电话13812345678,3号楼"),
-            "电话138****5678,3号楼"
-        );
-        assert_eq!(
-            mask_digits("call 138-1234-5678 now"),
-            "call 138****5678 now"
-        );
-        assert_eq!(
-            mask_digits("身份证37179919800101123X"),
-            "身份证371***********123X"
-        );
-        assert_eq!(mask_digits("2号楼 301室, 50米"), "2号楼 301室, 50米");
-        assert_eq!(mask_digits("13812345678"), "138****5678");
-    }
 
     #[test]
     fn tracking_numbers() {

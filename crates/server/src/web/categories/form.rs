@@ -25,6 +25,8 @@ pub struct CategoryForm {
     #[serde(default)]
     pub confidential: String,
     #[serde(default)]
+    pub internal: String,
+    #[serde(default)]
     pub active: String,
     /// Field names separated by commas or spaces.
     #[serde(default)]
@@ -152,6 +154,7 @@ impl CategoryForm {
             name_en: k.name_en.clone(),
             public_name: k.public_name.clone(),
             confidential: if k.confidential { "1" } else { "" }.into(),
+            internal: if k.internal { "1" } else { "" }.into(),
             active: if k.active { "1" } else { "" }.into(),
             required_fields: k.required_fields.join(", "),
             accept_amount,
@@ -235,6 +238,7 @@ impl CategoryForm {
             name_en: self.name_en.clone(),
             public_name: self.public_name.clone(),
             confidential: self.confidential == "1",
+            internal: self.internal == "1",
             required_fields: self.fields(),
             deadlines,
         }
@@ -247,6 +251,7 @@ impl CategoryForm {
             name_en: Some(self.name_en.clone()),
             public_name: Some(self.public_name.clone()),
             confidential: Some(self.confidential == "1"),
+            internal: Some(self.internal == "1"),
             required_fields: Some(self.fields()),
             deadlines: Some(self.deadlines(t, errors)),
             active: Some(self.active == "1"),

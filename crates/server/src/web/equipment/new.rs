@@ -110,9 +110,9 @@ pub async fn submit(
         .db
         .write(move |c| {
             let kind = EquipmentKind::parse(f.kind.trim())?;
-            let use_org = eq::find_org(c, "use_org", &f.use_org)?;
+            let use_org = eq::find_org(c, &ctx, "use_org", &f.use_org)?;
             let maintenance = match optional(&f.maintenance_org) {
-                Some(m) => Some(eq::find_org(c, "maintenance_org", &m)?),
+                Some(m) => Some(eq::find_org(c, &ctx, "maintenance_org", &m)?),
                 None => None,
             };
             let interval = match optional(&f.maintenance_interval_days) {

@@ -180,7 +180,7 @@ pub async fn submit(
             // an unchanged field never trips over two companies of one name.
             let builder = match f.builder.trim() {
                 b if b == current.builder_name => None,
-                b => Some(eq::find_org(c, "builder", b)?),
+                b => Some(eq::find_org(c, &ctx, "builder", b)?),
             };
             let status = SiteStatus::parse(f.status.trim())?;
             let patch = SitePatch {

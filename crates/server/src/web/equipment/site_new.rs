@@ -87,7 +87,7 @@ pub async fn submit(
         .store
         .db
         .write(move |c| {
-            let builder = eq::find_org(c, "builder", &f.builder)?;
+            let builder = eq::find_org(c, &ctx, "builder", &f.builder)?;
             eq::create_site(
                 c,
                 &ctx,

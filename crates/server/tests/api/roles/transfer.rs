@@ -67,6 +67,23 @@ pub(super) fn transfer_routes() -> Vec<Route> {
         .body_ref("unknown_unit", "unit")
         .scope(Sc::Case)
         .audited(),
+        // The same by POST, as a session must ask to unmask (masked here).
+        r(M::POST, "/api/v1/exports/{kind}", Perm(Export), true, OK, |i| {
+            (
+                format!("/api/v1/exports/people?unit={}&format=csv", i.url.compound),
+                Value::Null,
+            )
+        })
+        .audited(),
+        r(M::POST, "/api/v1/exports/cases", Perm(Export), false, OK, |i| {
+            (
+                format!("/api/v1/exports/cases?unit={}&format=csv", i.body.building),
+                Value::Null,
+            )
+        })
+        .body_ref("unknown_unit", "unit")
+        .scope(Sc::Case)
+        .audited(),
         // Every role that may export may read equipment.
         r(M::GET, "/api/v1/exports/equipment", Perm(Export), true, OK, |i| {
             (

@@ -65,6 +65,15 @@ async fn fixture(ts: &Env) -> Fixture {
     let t = small_tree(ts).await;
     let property = org(ts, "华英物业", OrgKind::PropertyCompany, &t.compound_a.code).await;
     let other = org(ts, "长江物业", OrgKind::PropertyCompany, &t.compound_b.code).await;
+    // A maintenance company the cadre of community A may name (长江物业 is
+    // outside their scope, so unknown to them).
+    org(
+        ts,
+        "康庄电梯维保",
+        OrgKind::PropertyCompany,
+        &t.compound_a.code,
+    )
+    .await;
     let sys = ts.ctx();
     let news = [
         elevator("DT-0001", &t.building_a1.code, property, "2026-03-01"),
@@ -121,7 +130,7 @@ fn an_export_imports_unchanged_and_a_changed_row_updates_and_is_audited() {
         // English headers; one new row, one changed row.
         let text = format!(
             "Registration code,Kind,Unit code,Location,Use unit,Maintenance unit,Model,Installed on,Last inspection,Maintenance interval (days),Status\n\
-             dt-0001,elevator,{a1},2单元西梯,华英物业,长江物业,曳引式乘客电梯,2015-05-10,2026-03-01,30,停用\n\
+             dt-0001,elevator,{a1},2单元西梯,华英物业,康庄电梯维保,曳引式乘客电梯,2015-05-10,2026-03-01,30,停用\n\
              DT-0005,自动扶梯,{a2},,华英物业,,,2020/3/20,,,在用\n",
             a1 = t.building_a1.code,
             a2 = t.building_a2.code
@@ -132,7 +141,7 @@ fn an_export_imports_unchanged_and_a_changed_row_updates_and_is_audited() {
         assert_eq!((s.created, s.updated, s.unchanged), (1, 1, 0), "{s:?}");
         let one = by_code(&ts, "DT-0001").await;
         assert_eq!(one.location, "2单元西梯");
-        assert_eq!(one.maintenance_org_name.as_deref(), Some("长江物业"));
+        assert_eq!(one.maintenance_org_name.as_deref(), Some("康庄电梯维保"));
         assert_eq!(one.maintenance_interval_days, 30);
         assert_eq!(one.status, EquipmentStatus::Stopped);
         let five = by_code(&ts, "DT-0005").await;
