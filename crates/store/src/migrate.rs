@@ -66,6 +66,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0009_periodic_runs.sql"),
         postgres: include_str!("../migrations/postgres/0009_periodic_runs.sql"),
     },
+    Migration {
+        version: 10,
+        name: "token_expiry",
+        sqlite: include_str!("../migrations/sqlite/0010_token_expiry.sql"),
+        postgres: include_str!("../migrations/postgres/0010_token_expiry.sql"),
+    },
 ];
 
 /// The schema version this binary writes.
