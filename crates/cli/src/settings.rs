@@ -15,6 +15,12 @@ pub struct FileSettings {
     pub log_format: Option<String>,
     /// Holiday notices for years after the built-in ones (see `docs/CALENDAR.md`).
     pub calendar_file: Option<PathBuf>,
+    /// The address the public reaches Wangge at (`https://…` for Secure cookies and HSTS).
+    pub public_url: Option<String>,
+    /// Proxies (IP addresses or CIDR ranges) whose forwarded client address is believed.
+    pub trusted_proxies: Option<Vec<String>>,
+    /// Days a new API token lives by default.
+    pub token_days: Option<i64>,
 }
 
 impl FileSettings {

@@ -5,6 +5,7 @@ pub mod attachments;
 pub mod audit;
 pub mod auth;
 pub mod cases;
+pub mod client;
 pub mod equipment;
 pub mod error;
 pub mod extract;
@@ -13,6 +14,7 @@ pub mod inspections;
 pub mod open311;
 pub mod openapi;
 pub mod organisations;
+pub mod passwords;
 pub mod people;
 pub mod positions;
 pub mod public;
@@ -70,6 +72,8 @@ pub struct AppState {
     pub files: Arc<wangge_store::attachments::AttachmentStore>,
     /// Open311: anonymous posts, the default unit, the discovery contact.
     pub open311: Arc<open311::Config>,
+    /// Bounds the Argon2 work (logins, password changes) running at once.
+    pub passwords: Arc<passwords::Gate>,
 }
 
 impl AppState {
@@ -85,7 +89,20 @@ impl AppState {
                 std::env::temp_dir().join(format!("wangge-files-{}", std::process::id())),
             )),
             open311: Arc::new(open311::Config::from_env()),
+            passwords: Arc::new(passwords::Gate::for_this_machine()),
         }
+    }
+
+    /// The same state with these session, token and deployment settings.
+    pub fn with_auth(mut self, auth: AuthConfig) -> Self {
+        self.auth = auth;
+        self
+    }
+
+    /// The same state bounding password checks with `gate`.
+    pub fn with_password_gate(mut self, gate: Arc<passwords::Gate>) -> Self {
+        self.passwords = gate;
+        self
     }
 
     /// The same state with these case-engine settings (calendar, office hours, rules).
@@ -127,7 +144,8 @@ pub fn router(state: AppState) -> Router {
         .route("/openapi.json", get(openapi::document))
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .fallback(|| async { ApiError::NotFound });
-    Router::new()
+    let hsts = state.auth.hsts();
+    let app = Router::new()
         .nest("/api/v1", api)
         .nest("/open311/v2", open311::routes())
         .merge(web::routes())
@@ -138,7 +156,21 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(web::i18n::layer))
         .layer(axum::middleware::from_fn(request_id::layer))
         .layer(axum::middleware::map_response(security_headers))
-        .with_state(state)
+        .with_state(state);
+    if hsts {
+        app.layer(axum::middleware::map_response(strict_transport))
+    } else {
+        app
+    }
+}
+
+/// Behind an https public URL, browsers are told to use https only, for a year.
+async fn strict_transport(mut res: axum::response::Response) -> axum::response::Response {
+    res.headers_mut().insert(
+        header::STRICT_TRANSPORT_SECURITY,
+        HeaderValue::from_static("max-age=31536000"),
+    );
+    res
 }
 
 /// Browsers get a page, API clients problem+json.

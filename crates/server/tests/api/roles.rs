@@ -69,7 +69,10 @@ async fn caller(
     let token = app
         .store
         .db
-        .write(move |c| accounts::create_token(c, &ctx, name, "walk").map(|(_, t)| t))
+        .write(move |c| {
+            accounts::create_token(c, &ctx, name, "walk", accounts::DEFAULT_TOKEN_DAYS)
+                .map(|(_, t)| t)
+        })
         .await
         .expect("token");
     Who {
@@ -457,7 +460,7 @@ async fn make_fresh(app: &App, w: &World, side: Side, fresh: Fresh, n: u32, who:
                 .write(move |c| {
                     accounts::create_user(c, &ctx, new, "not-a-hash")?;
                     if want_token {
-                        Ok(Some(accounts::create_token(c, &ctx, &user, "fresh")?.0.id))
+                        Ok(Some(accounts::create_token(c, &ctx, &user, "fresh", accounts::DEFAULT_TOKEN_DAYS)?.0.id))
                     } else {
                         Ok(None)
                     }
