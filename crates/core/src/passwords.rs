@@ -27,11 +27,14 @@ fn common() -> &'static HashSet<&'static str> {
 
 /// The forms a password is compared in: as typed (lower case), its letters
 /// alone, and its letters alone after undoing common look-alike substitutions
-/// (`@`→a, `0`→o, `$`→s, `3`→e).
+/// inside the word (`@`→a, `0`→o, `$`→s, `3`→e, `4`→a, `5`→s).
 fn forms(password: &str) -> Vec<String> {
     let lower = password.to_lowercase();
     let letters: String = lower.chars().filter(|c| c.is_alphabetic()).collect();
+    // Digits and symbols around the word are set aside first, so that only
+    // those inside it are read as letters (`P@ssw0rd-2026` → password).
     let unleet: String = lower
+        .trim_matches(|c: char| !c.is_alphabetic())
         .chars()
         .map(|c| match c {
             '@' | '4' => 'a',
@@ -84,6 +87,7 @@ mod tests {
             "password123",
             "Password12",
             "P@ssw0rd!!",
+            "P@ssw0rd-2026",
             "Qwerty123456",
             "1qaz@WSX2026",
             "Admin@123456",

@@ -24,11 +24,13 @@ mod api {
     mod open311;
     mod organisations;
     mod people;
+    mod proxy;
     mod roles;
     mod sessions;
     mod shutdown;
     mod site_edit;
     mod throttle;
+    mod tokens;
     mod transfer;
     mod units;
     mod web;
