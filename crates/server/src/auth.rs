@@ -339,7 +339,8 @@ pub async fn authenticate(
 
 #[utoipa::path(post, path = "/api/v1/session", tag = "session", request_body = Login,
     responses((status = 200, body = SessionInfo), (status = 401, body = crate::error::Problem),
-        (status = 429, body = crate::error::Problem, description = "too many failed attempts; see Retry-After")))]
+        (status = 429, body = crate::error::Problem, description = "too many failed attempts; see Retry-After"),
+        (status = 503, body = crate::error::Problem, description = "too many password checks at once (`busy`); see Retry-After")))]
 pub async fn login(
     State(state): State<AppState>,
     ClientAddr(addr): ClientAddr,
@@ -393,7 +394,8 @@ pub struct PasswordChange {
 /// Changes one's own password: the old one is required; every session ends,
 /// so the client logs in again, and every API token of the account is revoked.
 #[utoipa::path(post, path = "/api/v1/session/password", tag = "session", request_body = PasswordChange,
-    responses((status = 204), (status = 401, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+    responses((status = 204), (status = 401, body = crate::error::Problem), (status = 422, body = crate::error::Problem),
+        (status = 429, body = crate::error::Problem), (status = 503, body = crate::error::Problem, description = "too many password checks at once")))]
 pub async fn change_password(
     State(state): State<AppState>,
     a: Authenticated,
