@@ -169,3 +169,37 @@ fn bad_deployment_settings_are_refused_with_a_reason() {
     }
     assert!(AuthConfig::deployed(None, &[], Some(0)).is_err());
 }
+
+#[test]
+fn the_public_report_limit_counts_each_client_behind_the_proxy() {
+    on_both_backends(|app| async move {
+        let auth = AuthConfig::deployed(None, &[PROXY.to_string()], None).expect("settings");
+        let app = app.with_state(|mut s| {
+            s.public_limit = std::sync::Arc::new(wangge_server::public::RateLimit::new(
+                1,
+                std::time::Duration::from_secs(600),
+            ));
+            s.with_auth(auth)
+        });
+        let report = |xff: &'static str| {
+            app.anonymous()
+                .call(Method::POST, "/api/v1/public/cases")
+                .client_ip(PROXY)
+                .header("x-forwarded-for", xff)
+                .json(json!({"category": "0101", "unit": "371799", "description": "路灯坏了"}))
+                .send()
+        };
+        // The limit is checked first, so an answer other than 429 is one counted.
+        assert_ne!(
+            report("203.0.113.1").await.status,
+            StatusCode::TOO_MANY_REQUESTS
+        );
+        report("203.0.113.1")
+            .await
+            .problem(StatusCode::TOO_MANY_REQUESTS, "throttled", None);
+        assert_ne!(
+            report("203.0.113.2").await.status,
+            StatusCode::TOO_MANY_REQUESTS
+        );
+    });
+}
