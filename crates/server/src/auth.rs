@@ -255,6 +255,49 @@ pub fn session_cookie(cfg: &AuthConfig, token: &str, max_age_s: i64) -> HeaderVa
     .unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
+/// How long an attempt refused by a short delay is held before the answer
+/// is 429: the delay may come only from attempts still being checked (each
+/// counts as a failure until it is known), and parallel logins that are right
+/// — colleagues behind one office address — should not be turned away.
+const HOLD: std::time::Duration = std::time::Duration::from_secs(2);
+const HOLD_POLL: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// Takes the throttle's reservation for one attempt (see
+/// [`accounts::Throttle::reserve`]). A refusal of at most [`HOLD`] is waited
+/// out, watching the count with reads, before the attempt tries again; a
+/// longer one is answered at once.
+async fn reserve(
+    state: &AppState,
+    throttle: &std::sync::Arc<accounts::Throttle>,
+) -> ApiResult<accounts::Reservation> {
+    let started = std::time::Instant::now();
+    let now_ms = || (state.clock.now().unix_timestamp_nanos() / 1_000_000) as i64;
+    loop {
+        let (th, now) = (throttle.clone(), now_ms());
+        let retry_after = match state.store.db.write(move |c| th.reserve(c, now)).await {
+            Err(StoreError::Throttled { retry_after }) => retry_after,
+            other => return Ok(other?),
+        };
+        loop {
+            let late = started.elapsed() + HOLD_POLL > HOLD;
+            if late || retry_after > HOLD.as_secs() as i64 {
+                return Err(StoreError::Throttled { retry_after }.into());
+            }
+            tokio::time::sleep(HOLD_POLL).await;
+            let (th, now) = (throttle.clone(), now_ms());
+            if state
+                .store
+                .db
+                .read_quick(move |c| th.wait(c, now))
+                .await?
+                .is_none()
+            {
+                break;
+            }
+        }
+    }
+}
+
 /// Checks a user name and password, with throttling and an audit entry either
 /// way; opens a new session. Unknown users and wrong passwords get the same
 /// answer after the same work.
@@ -265,12 +308,10 @@ pub async fn authenticate(
     addr: String,
 ) -> ApiResult<(User, String, String)> {
     let now = state.clock.now();
-    let now_ms = (now.unix_timestamp_nanos() / 1_000_000) as i64;
     let throttle = std::sync::Arc::new(accounts::Throttle::new(&username, &addr));
     // The attempt is counted before the password is checked (429 if delayed),
     // so parallel attempts cannot all pass one check of the count.
-    let th = throttle.clone();
-    let reserved = state.store.db.write(move |c| th.reserve(c, now_ms)).await?;
+    let reserved = reserve(state, &throttle).await?;
     let name = username.clone();
     let found = state
         .store
@@ -429,9 +470,7 @@ pub async fn change_own_password(
     // Guessing the old password through a session is throttled like logging in.
     let addr = ctx.client_addr.as_deref().unwrap_or("unknown");
     let throttle = std::sync::Arc::new(accounts::Throttle::new(username, addr));
-    let now_ms = ctx.now_ms();
-    let th = throttle.clone();
-    let reserved = state.store.db.write(move |c| th.reserve(c, now_ms)).await?;
+    let reserved = reserve(state, &throttle).await?;
     let name = username.to_string();
     let found = state
         .store
