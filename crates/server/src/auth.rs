@@ -259,7 +259,7 @@ pub fn session_cookie(cfg: &AuthConfig, token: &str, max_age_s: i64) -> HeaderVa
 /// is 429: the delay may come only from attempts still being checked (each
 /// counts as a failure until it is known), and parallel logins that are right
 /// — colleagues behind one office address — should not be turned away.
-const HOLD: std::time::Duration = std::time::Duration::from_secs(2);
+const HOLD: std::time::Duration = std::time::Duration::from_secs(5);
 const HOLD_POLL: std::time::Duration = std::time::Duration::from_millis(200);
 
 /// Takes the throttle's reservation for one attempt (see
