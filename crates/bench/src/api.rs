@@ -39,7 +39,13 @@ async fn bench_token(store: &Store) -> Result<String> {
                 scope_org: None,
             };
             let user = accounts::create_user(c, &ctx, new, &hash)?;
-            let (_, token) = accounts::create_token(c, &ctx, &user.username, "benchmark")?;
+            let (_, token) = accounts::create_token(
+                c,
+                &ctx,
+                &user.username,
+                "benchmark",
+                accounts::DEFAULT_TOKEN_DAYS,
+            )?;
             Ok(token)
         })
         .await?;

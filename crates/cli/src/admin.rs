@@ -49,6 +49,9 @@ pub enum TokenCmd {
         username: String,
         #[arg(long, default_value = "cli")]
         name: String,
+        /// Days until the token expires.
+        #[arg(long, default_value_t = accounts::DEFAULT_TOKEN_DAYS)]
+        days: i64,
     },
     /// List tokens (never their values).
     List { username: Option<String> },
@@ -176,7 +179,10 @@ pub async fn user(store: &Store, cmd: UserCmd) -> anyhow::Result<()> {
                 .db
                 .write(move |c| accounts::set_password(c, &ctx, &name, &password_hash))
                 .await?;
-            println!("密码已重置 / password reset; the user's sessions were ended");
+            println!(
+                "密码已重置,该用户的会话已结束、API令牌已吊销 / \
+                 password reset; the user's sessions were ended and API tokens revoked"
+            );
         }
     }
     Ok(())
@@ -185,10 +191,14 @@ pub async fn user(store: &Store, cmd: UserCmd) -> anyhow::Result<()> {
 pub async fn token(store: &Store, cmd: TokenCmd) -> anyhow::Result<()> {
     let ctx = system(store);
     match cmd {
-        TokenCmd::Create { username, name } => {
+        TokenCmd::Create {
+            username,
+            name,
+            days,
+        } => {
             let (info, token) = store
                 .db
-                .write(move |c| accounts::create_token(c, &ctx, &username, &name))
+                .write(move |c| accounts::create_token(c, &ctx, &username, &name, days))
                 .await?;
             eprintln!(
                 "令牌只显示这一次,请妥善保存 / the token is shown only this once (id {})",
@@ -203,11 +213,12 @@ pub async fn token(store: &Store, cmd: TokenCmd) -> anyhow::Result<()> {
                 .await?;
             for t in list {
                 println!(
-                    "{}\t{}\t{}\tlast used {}{}",
+                    "{}\t{}\t{}\tlast used {}\texpires {}{}",
                     t.id,
                     t.username,
                     t.name,
                     t.last_used.map_or("never".to_string(), |d| d.to_string()),
+                    t.expires_at.map_or("never".to_string(), |d| d.to_string()),
                     if t.revoked { "\trevoked" } else { "" }
                 );
             }

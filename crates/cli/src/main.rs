@@ -55,6 +55,21 @@ struct ListenArgs {
     /// those still running then are cut.
     #[arg(long, env = "WANGGE_SHUTDOWN_GRACE")]
     shutdown_grace: Option<u64>,
+    /// The address the public reaches Wangge at, e.g. https://wangge.example.cn
+    /// (https makes cookies Secure and sends HSTS).
+    #[arg(long, env = "WANGGE_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// A proxy (IP address or CIDR range) whose X-Forwarded-For / Forwarded is
+    /// believed; repeat the flag, or separate with commas in the variable.
+    #[arg(
+        long = "trusted-proxy",
+        env = "WANGGE_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
+    trusted_proxies: Vec<String>,
+    /// Days a new API token lives unless its request says otherwise (default 90).
+    #[arg(long, env = "WANGGE_TOKEN_DAYS")]
+    token_days: Option<i64>,
 }
 
 #[derive(Subcommand)]
@@ -167,6 +182,9 @@ struct Resolved {
     calendar_file: Option<PathBuf>,
     files_dir: Option<PathBuf>,
     shutdown_grace: Option<u64>,
+    public_url: Option<String>,
+    trusted_proxies: Vec<String>,
+    token_days: Option<i64>,
 }
 
 fn resolve(
@@ -197,6 +215,15 @@ fn resolve(
         shutdown_grace: listen
             .and_then(|l| l.shutdown_grace)
             .or(file.shutdown_grace),
+        public_url: listen
+            .and_then(|l| l.public_url.clone())
+            .or_else(|| file.public_url.clone()),
+        trusted_proxies: listen
+            .map(|l| l.trusted_proxies.clone())
+            .filter(|p| !p.is_empty())
+            .or_else(|| file.trusted_proxies.clone())
+            .unwrap_or_default(),
+        token_days: listen.and_then(|l| l.token_days).or(file.token_days),
     }
 }
 
@@ -466,6 +493,14 @@ async fn serve(store: Store, r: &Resolved, banner: Option<&str>) -> anyhow::Resu
                 .with_context(|| format!("the calendar file {} is not valid", path.display()))?,
         );
     }
+    // A wrong proxy or URL stops the start: guessing would make every client
+    // one address, or believe anyone's forwarded header.
+    let auth = wangge_server::AuthConfig::deployed(
+        r.public_url.as_deref(),
+        &r.trusted_proxies,
+        r.token_days,
+    )
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
@@ -484,7 +519,8 @@ async fn serve(store: Store, r: &Resolved, banner: Option<&str>) -> anyhow::Resu
             .with_shutdown_grace(r.shutdown_grace.map_or(
                 wangge_server::SHUTDOWN_GRACE,
                 std::time::Duration::from_secs,
-            )),
+            ))
+            .with_auth(auth),
         shutdown_signal(),
     )
     .await

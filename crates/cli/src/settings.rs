@@ -19,6 +19,12 @@ pub struct FileSettings {
     pub files_dir: Option<PathBuf>,
     /// Seconds requests in flight may go on after SIGTERM.
     pub shutdown_grace: Option<u64>,
+    /// The address the public reaches Wangge at (`https://…` for Secure cookies and HSTS).
+    pub public_url: Option<String>,
+    /// Proxies (IP addresses or CIDR ranges) whose forwarded client address is believed.
+    pub trusted_proxies: Option<Vec<String>>,
+    /// Days a new API token lives by default.
+    pub token_days: Option<i64>,
 }
 
 impl FileSettings {

@@ -237,7 +237,7 @@ pub fn check_password(password: &str, username: &str) -> Result<()> {
             "a password must not contain the user name",
         );
     }
-    Ok(())
+    crate::passwords::check_not_guessable(password, username)
 }
 
 #[cfg(test)]

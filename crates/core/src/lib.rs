@@ -12,6 +12,7 @@ pub mod ids;
 pub mod inspections;
 pub mod mask;
 pub mod organisations;
+pub mod passwords;
 pub mod people;
 pub mod positions;
 pub mod units;

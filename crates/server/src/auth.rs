@@ -6,6 +6,7 @@
 //! by the page handlers); bearer-token requests cannot be forged by another site
 //! and need none.
 
+use crate::client::{PublicUrl, TrustedProxies};
 use crate::error::ApiError;
 use crate::extract::{id, Json};
 use crate::{ApiResult, AppState};
@@ -22,12 +23,59 @@ use wangge_store::{Ctx, Error as StoreError};
 
 pub const SESSION_COOKIE: &str = "wangge_session";
 
-/// How sessions behave; part of the application state.
-#[derive(Debug, Clone, Copy, Default)]
+/// How sessions and tokens behave and how the server is deployed; part of
+/// the application state.
+#[derive(Debug, Clone)]
 pub struct AuthConfig {
     pub session: SessionPolicy,
-    /// Mark cookies `Secure` (set when served over HTTPS).
+    /// Mark cookies `Secure` (set by an `https://` public URL).
     pub secure_cookies: bool,
+    /// Where the public reaches the server; `https://` also turns on HSTS.
+    pub public_url: Option<PublicUrl>,
+    /// The proxies whose `X-Forwarded-For` / `Forwarded` is believed.
+    pub trusted_proxies: TrustedProxies,
+    /// How long a new API token lives unless its request says otherwise.
+    pub token_days: i64,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        AuthConfig {
+            session: SessionPolicy::default(),
+            secure_cookies: false,
+            public_url: None,
+            trusted_proxies: TrustedProxies::default(),
+            token_days: accounts::DEFAULT_TOKEN_DAYS,
+        }
+    }
+}
+
+impl AuthConfig {
+    /// The settings of a deployment, checked: the public URL, the trusted
+    /// proxies (addresses or CIDR ranges) and the default token lifetime.
+    pub fn deployed(
+        public_url: Option<&str>,
+        trusted_proxies: &[String],
+        token_days: Option<i64>,
+    ) -> Result<AuthConfig, String> {
+        let public_url = public_url.map(PublicUrl::parse).transpose()?;
+        let token_days = match token_days {
+            Some(d) => accounts::check_days(d).map_err(|e| e.to_string())?,
+            None => accounts::DEFAULT_TOKEN_DAYS,
+        };
+        Ok(AuthConfig {
+            secure_cookies: public_url.as_ref().is_some_and(PublicUrl::is_https),
+            public_url,
+            trusted_proxies: TrustedProxies::parse(trusted_proxies)?,
+            token_days,
+            ..AuthConfig::default()
+        })
+    }
+
+    /// Send `Strict-Transport-Security`: the public URL is https.
+    pub fn hsts(&self) -> bool {
+        self.public_url.as_ref().is_some_and(PublicUrl::is_https)
+    }
 }
 
 /// The authenticated caller, as a store context with their role and scope.
@@ -41,12 +89,17 @@ pub struct Authenticated {
     pub session: Option<(String, String)>,
 }
 
-/// The client's address as the socket saw it.
-pub fn client_addr(parts: &Parts) -> String {
+/// The client's address: the socket's peer, or the address a trusted proxy
+/// forwarded (see [`crate::client`]). The one source of the address for
+/// throttles, rate limits, audit entries and idempotency.
+pub fn client_addr(parts: &Parts, proxies: &TrustedProxies) -> String {
     parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
-        .map_or_else(|| "unknown".to_string(), |c| c.0.ip().to_string())
+        .map_or_else(
+            || "unknown".to_string(),
+            |c| proxies.client(c.0.ip(), &parts.headers).to_string(),
+        )
 }
 
 /// The value of one cookie from the request's `Cookie` headers.
@@ -88,7 +141,7 @@ impl FromRequestParts<AppState> for Authenticated {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let now = state.clock.now();
         let now_ms = (now.unix_timestamp_nanos() / 1_000_000) as i64;
-        let addr = client_addr(parts);
+        let addr = client_addr(parts, &state.auth.trusted_proxies);
         let base = state.store.ctx("anonymous", wangge_store::Scope::All, now);
         if let Some(token) = bearer(&parts.headers) {
             let t = token.clone();
@@ -154,11 +207,11 @@ impl FromRequestParts<AppState> for Authenticated {
 /// The client's address, for handlers (never fails; "unknown" in tests without a socket).
 pub struct ClientAddr(pub String);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+impl FromRequestParts<AppState> for ClientAddr {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientAddr(client_addr(parts)))
+    async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddr(client_addr(parts, &s.auth.trusted_proxies)))
     }
 }
 
@@ -202,6 +255,49 @@ pub fn session_cookie(cfg: &AuthConfig, token: &str, max_age_s: i64) -> HeaderVa
     .unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
+/// How long an attempt refused by a short delay is held before the answer
+/// is 429: the delay may come only from attempts still being checked (each
+/// counts as a failure until it is known), and parallel logins that are right
+/// — colleagues behind one office address — should not be turned away.
+const HOLD: std::time::Duration = std::time::Duration::from_secs(5);
+const HOLD_POLL: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// Takes the throttle's reservation for one attempt (see
+/// [`accounts::Throttle::reserve`]). A refusal of at most [`HOLD`] is waited
+/// out, watching the count with reads, before the attempt tries again; a
+/// longer one is answered at once.
+async fn reserve(
+    state: &AppState,
+    throttle: &std::sync::Arc<accounts::Throttle>,
+) -> ApiResult<accounts::Reservation> {
+    let started = std::time::Instant::now();
+    let now_ms = || (state.clock.now().unix_timestamp_nanos() / 1_000_000) as i64;
+    loop {
+        let (th, now) = (throttle.clone(), now_ms());
+        let retry_after = match state.store.db.write(move |c| th.reserve(c, now)).await {
+            Err(StoreError::Throttled { retry_after }) => retry_after,
+            other => return Ok(other?),
+        };
+        loop {
+            let late = started.elapsed() + HOLD_POLL > HOLD;
+            if late || retry_after > HOLD.as_secs() as i64 {
+                return Err(StoreError::Throttled { retry_after }.into());
+            }
+            tokio::time::sleep(HOLD_POLL).await;
+            let (th, now) = (throttle.clone(), now_ms());
+            if state
+                .store
+                .db
+                .read_quick(move |c| th.wait(c, now))
+                .await?
+                .is_none()
+            {
+                break;
+            }
+        }
+    }
+}
+
 /// Checks a user name and password, with throttling and an audit entry either
 /// way; opens a new session. Unknown users and wrong passwords get the same
 /// answer after the same work.
@@ -212,12 +308,10 @@ pub async fn authenticate(
     addr: String,
 ) -> ApiResult<(User, String, String)> {
     let now = state.clock.now();
-    let now_ms = (now.unix_timestamp_nanos() / 1_000_000) as i64;
     let throttle = std::sync::Arc::new(accounts::Throttle::new(&username, &addr));
-    let th = throttle.clone();
-    if let Some(wait) = state.store.db.read(move |c| th.wait(c, now_ms)).await? {
-        return Err(StoreError::Throttled { retry_after: wait }.into());
-    }
+    // The attempt is counted before the password is checked (429 if delayed),
+    // so parallel attempts cannot all pass one check of the count.
+    let reserved = reserve(state, &throttle).await?;
     let name = username.clone();
     let found = state
         .store
@@ -228,9 +322,23 @@ pub async fn authenticate(
         Some((u, h)) if !u.disabled => (Some(u), h),
         _ => (None, accounts::decoy_hash().to_string()),
     };
-    let ok = tokio::task::spawn_blocking(move || accounts::verify_password(&hash, &password))
-        .await
-        .unwrap_or(false);
+    let checked = state
+        .passwords
+        .run(move || accounts::verify_password(&hash, &password))
+        .await;
+    let ok = match checked {
+        Ok(ok) => ok,
+        Err(e) => {
+            // Not checked (too busy): the attempt does not count.
+            let th = throttle.clone();
+            state
+                .store
+                .db
+                .write(move |c| th.refund(c, &reserved))
+                .await?;
+            return Err(e);
+        }
+    };
     let mut ctx = state.store.ctx("anonymous", wangge_store::Scope::All, now);
     ctx.client_addr = Some(addr.clone());
     // An unknown name is not recorded: it is often a password typed into the wrong box.
@@ -239,24 +347,22 @@ pub async fn authenticate(
         (true, Some(user)) => {
             let uctx = user.ctx(&ctx, Some(addr));
             let u = user.clone();
-            let th = throttle.clone();
             let (token, csrf) = state
                 .store
                 .db
                 .write(move |c| {
-                    th.succeeded(c)?;
+                    throttle.succeeded(c, &reserved)?;
                     accounts::create_session(c, &uctx, &u)
                 })
                 .await?;
             Ok((user, token, csrf))
         }
         _ => {
-            let th = throttle.clone();
+            // The reservation already counted the failure.
             state
                 .store
                 .db
                 .write(move |c| {
-                    th.failed(c, now_ms)?;
                     let (id, detail) = match known {
                         Some((id, name)) => (id, serde_json::json!({"username": name})),
                         None => (
@@ -274,7 +380,8 @@ pub async fn authenticate(
 
 #[utoipa::path(post, path = "/api/v1/session", tag = "session", request_body = Login,
     responses((status = 200, body = SessionInfo), (status = 401, body = crate::error::Problem),
-        (status = 429, body = crate::error::Problem, description = "too many failed attempts; see Retry-After")))]
+        (status = 429, body = crate::error::Problem, description = "too many failed attempts; see Retry-After"),
+        (status = 503, body = crate::error::Problem, description = "too many password checks at once (`busy`); see Retry-After")))]
 pub async fn login(
     State(state): State<AppState>,
     ClientAddr(addr): ClientAddr,
@@ -326,9 +433,10 @@ pub struct PasswordChange {
 }
 
 /// Changes one's own password: the old one is required; every session ends,
-/// so the client logs in again.
+/// so the client logs in again, and every API token of the account is revoked.
 #[utoipa::path(post, path = "/api/v1/session/password", tag = "session", request_body = PasswordChange,
-    responses((status = 204), (status = 401, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+    responses((status = 204), (status = 401, body = crate::error::Problem), (status = 422, body = crate::error::Problem),
+        (status = 429, body = crate::error::Problem), (status = 503, body = crate::error::Problem, description = "too many password checks at once")))]
 pub async fn change_password(
     State(state): State<AppState>,
     a: Authenticated,
@@ -362,11 +470,7 @@ pub async fn change_own_password(
     // Guessing the old password through a session is throttled like logging in.
     let addr = ctx.client_addr.as_deref().unwrap_or("unknown");
     let throttle = std::sync::Arc::new(accounts::Throttle::new(username, addr));
-    let now_ms = ctx.now_ms();
-    let th = throttle.clone();
-    if let Some(wait) = state.store.db.read(move |c| th.wait(c, now_ms)).await? {
-        return Err(StoreError::Throttled { retry_after: wait }.into());
-    }
+    let reserved = reserve(state, &throttle).await?;
     let name = username.to_string();
     let found = state
         .store
@@ -374,18 +478,29 @@ pub async fn change_own_password(
         .read(move |c| accounts::for_login(c, &name))
         .await?;
     let (_, hash) = found.ok_or(ApiError::BadLogin)?;
-    let new_hash = tokio::task::spawn_blocking(move || {
-        if accounts::verify_password(&hash, &old) {
-            accounts::hash_password(&new).map(Some)
-        } else {
-            Ok(None)
+    let checked = state
+        .passwords
+        .run(move || {
+            if accounts::verify_password(&hash, &old) {
+                accounts::hash_password(&new).map(Some)
+            } else {
+                Ok(None)
+            }
+        })
+        .await;
+    let new_hash = match checked {
+        Ok(h) => h?,
+        Err(e) => {
+            let th = throttle.clone();
+            state
+                .store
+                .db
+                .write(move |c| th.refund(c, &reserved))
+                .await?;
+            return Err(e);
         }
-    })
-    .await
-    .map_err(|e| StoreError::Db(e.to_string()))??;
+    };
     let Some(new_hash) = new_hash else {
-        let th = throttle.clone();
-        state.store.db.write(move |c| th.failed(c, now_ms)).await?;
         return Err(wangge_core::Error::invalid(
             "old_password",
             "old_password_wrong",
@@ -399,7 +514,7 @@ pub async fn change_own_password(
         .store
         .db
         .write(move |c| {
-            throttle.succeeded(c)?;
+            throttle.succeeded(c, &reserved)?;
             accounts::set_password(c, &ctx, &username, &new_hash)
         })
         .await?;
@@ -412,6 +527,9 @@ pub struct NewToken {
     pub name: String,
     /// Whose token; by default the caller's own. Others' need the users permission.
     pub username: Option<String>,
+    /// Days until the token expires (1 to 3660); by default the deployment's
+    /// setting (90 days unless changed).
+    pub expires_in_days: Option<i64>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -430,10 +548,11 @@ pub async fn create_token(
     Json(n): Json<NewToken>,
 ) -> ApiResult<(StatusCode, axum::Json<IssuedToken>)> {
     let username = n.username.unwrap_or_else(|| ctx.actor.clone());
+    let days = n.expires_in_days.unwrap_or(state.auth.token_days);
     let (info, token) = state
         .store
         .db
-        .write(move |c| accounts::create_token(c, &ctx, &username, &n.name))
+        .write(move |c| accounts::create_token(c, &ctx, &username, &n.name, days))
         .await?;
     Ok((StatusCode::CREATED, axum::Json(IssuedToken { info, token })))
 }

@@ -34,6 +34,9 @@ pub enum ApiError {
     /// Wrong user name or password; the same answer whichever it was (401).
     #[error("wrong user name or password")]
     BadLogin,
+    /// Too many password checks are running or waiting; retry shortly (503).
+    #[error("too many password checks at once")]
+    Busy { retry_after: i64 },
     /// The route exists but not with this method (405).
     #[error("method not allowed")]
     MethodNotAllowed,
@@ -128,6 +131,21 @@ fn parts(e: &ApiError) -> Parts {
             "请先登录(或会话已过期)",
             "log in first (or the session has expired)",
         ),
+        ApiError::Store(StoreError::TokenExpired) => p(
+            StatusCode::UNAUTHORIZED,
+            "token_expired",
+            "API令牌已过期,请创建新的令牌",
+            "the API token has expired; create a new one",
+        ),
+        ApiError::Busy { retry_after } => Parts {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            code: "busy".into(),
+            field: None,
+            zh: format!("同时登录的人太多,请{retry_after}秒后再试"),
+            en: format!(
+                "too many sign-ins are being checked at once; try again in {retry_after} seconds"
+            ),
+        },
         ApiError::Store(StoreError::Throttled { retry_after }) => Parts {
             status: StatusCode::TOO_MANY_REQUESTS,
             code: "throttled".into(),
@@ -256,7 +274,9 @@ impl IntoResponse for ApiError {
             body,
         )
             .into_response();
-        if let ApiError::Store(StoreError::Throttled { retry_after }) = self {
+        if let ApiError::Store(StoreError::Throttled { retry_after })
+        | ApiError::Busy { retry_after } = self
+        {
             res.headers_mut()
                 .insert(header::RETRY_AFTER, retry_after.into());
         }

@@ -5,6 +5,7 @@ pub mod attachments;
 pub mod audit;
 pub mod auth;
 pub mod cases;
+pub mod client;
 pub mod equipment;
 pub mod error;
 pub mod extract;
@@ -13,6 +14,7 @@ pub mod inspections;
 pub mod open311;
 pub mod openapi;
 pub mod organisations;
+pub mod passwords;
 pub mod people;
 pub mod positions;
 pub mod public;
@@ -72,6 +74,8 @@ pub struct AppState {
     pub open311: Arc<open311::Config>,
     /// How long requests in flight may go on after shutdown is asked for.
     pub shutdown_grace: std::time::Duration,
+    /// Bounds the Argon2 work (logins, password changes) running at once.
+    pub passwords: Arc<passwords::Gate>,
 }
 
 /// The default of [`AppState::shutdown_grace`].
@@ -91,6 +95,7 @@ impl AppState {
             )),
             open311: Arc::new(open311::Config::from_env()),
             shutdown_grace: SHUTDOWN_GRACE,
+            passwords: Arc::new(passwords::Gate::for_this_machine()),
         }
     }
 
@@ -98,6 +103,18 @@ impl AppState {
     /// shutdown was asked for.
     pub fn with_shutdown_grace(mut self, grace: std::time::Duration) -> Self {
         self.shutdown_grace = grace;
+        self
+    }
+
+    /// The same state with these session, token and deployment settings.
+    pub fn with_auth(mut self, auth: AuthConfig) -> Self {
+        self.auth = auth;
+        self
+    }
+
+    /// The same state bounding password checks with `gate`.
+    pub fn with_password_gate(mut self, gate: Arc<passwords::Gate>) -> Self {
+        self.passwords = gate;
         self
     }
 
@@ -140,7 +157,8 @@ pub fn router(state: AppState) -> Router {
         .route("/openapi.json", get(openapi::document))
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .fallback(|| async { ApiError::NotFound });
-    Router::new()
+    let hsts = state.auth.hsts();
+    let app = Router::new()
         .nest("/api/v1", api)
         .nest("/open311/v2", open311::routes())
         .merge(web::routes())
@@ -151,7 +169,21 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(web::i18n::layer))
         .layer(axum::middleware::from_fn(request_id::layer))
         .layer(axum::middleware::map_response(security_headers))
-        .with_state(state)
+        .with_state(state);
+    if hsts {
+        app.layer(axum::middleware::map_response(strict_transport))
+    } else {
+        app
+    }
+}
+
+/// Behind an https public URL, browsers are told to use https only, for a year.
+async fn strict_transport(mut res: axum::response::Response) -> axum::response::Response {
+    res.headers_mut().insert(
+        header::STRICT_TRANSPORT_SECURITY,
+        HeaderValue::from_static("max-age=31536000"),
+    );
+    res
 }
 
 /// Browsers get a page, API clients problem+json.

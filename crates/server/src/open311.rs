@@ -292,11 +292,16 @@ pub async fn who(
     }
     let now = s.clock.now();
     let now_ms = (now.unix_timestamp_nanos() / 1_000_000) as i64;
-    let found = s
+    let found = match s
         .store
         .db
         .read(move |c| accounts::token_user(c, &key, now_ms))
-        .await?;
+        .await
+    {
+        // An expired key is refused like any other bad key.
+        Err(wangge_store::Error::TokenExpired) => None,
+        other => other?,
+    };
     let Some((user, token_id, stale)) = found else {
         return Err(O311Error::bad_api_key());
     };
@@ -363,7 +368,7 @@ async fn get_top(
     };
     let q = q.unwrap_or_default();
     let answer = match name {
-        "discovery" => Ok(services::discovery(&s, fmt, &headers)),
+        "discovery" => Ok(services::discovery(&s, fmt)),
         "services" => services::list(&s, fmt, &q, &headers, &addr).await,
         "requests" => requests::list(&s, fmt, &q, &headers, &addr).await,
         "servicerequestupdates" => requests::updates(&s, fmt, &q, &headers, &addr).await,

@@ -51,9 +51,10 @@ pub async fn create(
     ctx.require(wangge_core::auth::Permission::UsersManage)?;
     accounts::check_new_password(&new.password, &new.user.username)?;
     let password = new.password;
-    let hash = tokio::task::spawn_blocking(move || accounts::hash_password(&password))
-        .await
-        .map_err(|e| wangge_store::Error::Db(e.to_string()))??;
+    let hash = s
+        .passwords
+        .run(move || accounts::hash_password(&password))
+        .await??;
     let user = new.user;
     let u = s
         .store
@@ -113,9 +114,10 @@ pub async fn reset_password(
     ctx.require(wangge_core::auth::Permission::UsersManage)?;
     accounts::check_new_password(&r.password, &name)?;
     let password = r.password;
-    let hash = tokio::task::spawn_blocking(move || accounts::hash_password(&password))
-        .await
-        .map_err(|e| wangge_store::Error::Db(e.to_string()))??;
+    let hash = s
+        .passwords
+        .run(move || accounts::hash_password(&password))
+        .await??;
     s.store
         .db
         .write(move |c| accounts::set_password(c, &ctx, &name, &hash))

@@ -26,11 +26,13 @@ mod api {
     mod organisations;
     mod people;
     mod privacy;
+    mod proxy;
     mod roles;
     mod sessions;
     mod shutdown;
     mod site_edit;
     mod throttle;
+    mod tokens;
     mod transfer;
     mod units;
     mod web;

@@ -264,10 +264,7 @@ pub fn set_disabled(c: &mut dyn Conn, ctx: &Ctx, username: &str, disabled: bool)
     )?;
     if disabled {
         c.execute("DELETE FROM sessions WHERE user_id = $1", params![u.id])?;
-        c.execute(
-            "UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
-            params![ctx.now_ms(), u.id],
-        )?;
+        tokens::revoke_all(c, u.id, ctx.now_ms())?;
     }
     audit::record(
         c,
@@ -281,7 +278,8 @@ pub fn set_disabled(c: &mut dyn Conn, ctx: &Ctx, username: &str, disabled: bool)
 }
 
 /// Sets a new password hash (reset by an administrator, or a change by the user
-/// after checking the old one) and ends every session of the account.
+/// after checking the old one), ends every session of the account and revokes
+/// its API tokens: whoever held the old password may have made one.
 pub fn set_password(
     c: &mut dyn Conn,
     ctx: &Ctx,
@@ -297,7 +295,15 @@ pub fn set_password(
         params![password_hash, ctx.now_ms(), u.id],
     )?;
     c.execute("DELETE FROM sessions WHERE user_id = $1", params![u.id])?;
-    audit::record(c, ctx, "user", u.id, "password", json!({}))?;
+    let revoked = tokens::revoke_all(c, u.id, ctx.now_ms())?;
+    audit::record(
+        c,
+        ctx,
+        "user",
+        u.id,
+        "password",
+        json!({"tokens_revoked": revoked}),
+    )?;
     Ok(())
 }
 
@@ -401,199 +407,10 @@ pub fn end_session(c: &mut dyn Conn, ctx: &Ctx, token: &str) -> Result<()> {
     Ok(())
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct TokenInfo {
-    pub id: i64,
-    pub username: String,
-    pub name: String,
-    #[serde(with = "time::serde::rfc3339")]
-    #[schema(value_type = String, format = DateTime)]
-    pub created_at: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339::option")]
-    #[schema(value_type = Option<String>, format = DateTime)]
-    pub last_used: Option<OffsetDateTime>,
-    pub revoked: bool,
-}
-
-/// Issues an API token for a user; the token is returned once and stored hashed.
-pub fn create_token(
-    c: &mut dyn Conn,
-    ctx: &Ctx,
-    username: &str,
-    name: &str,
-) -> Result<(TokenInfo, String)> {
-    let u = get_user(c, ctx, username)?;
-    if ctx.actor != u.username {
-        ctx.require(Permission::UsersManage)?;
-    }
-    let name = check_text("name", name, 60)?;
-    let token = new_token("wg_")?;
-    let id: i64 = c
-        .query_one(
-            "INSERT INTO api_tokens (user_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
-            &[u.id.into(), name.as_str().into(), Value::Blob(token_hash(&token)), ctx.now_ms().into()],
-        )?
-        .get(0)?;
-    audit::record(
-        c,
-        ctx,
-        "api_token",
-        id,
-        "create",
-        json!({"username": u.username}),
-    )?;
-    let info = list_tokens(c, ctx, Some(username))?
-        .into_iter()
-        .find(|t| t.id == id)
-        .ok_or_else(|| Error::not_found("token"))?;
-    Ok((info, token))
-}
-
-pub fn list_tokens(c: &mut dyn Conn, ctx: &Ctx, username: Option<&str>) -> Result<Vec<TokenInfo>> {
-    let sql = "SELECT t.id, us.username, t.name, t.created_at, t.last_used, t.revoked_at
-        FROM api_tokens t JOIN users us ON us.id = t.user_id";
-    let rows = match username {
-        Some(name) => {
-            let u = get_user(c, ctx, name)?;
-            if ctx.actor != u.username {
-                ctx.require(Permission::UsersManage)?;
-            }
-            c.query(
-                &format!("{sql} WHERE t.user_id = $1 ORDER BY t.id"),
-                params![u.id],
-            )?
-        }
-        None => {
-            ctx.require(Permission::UsersManage)?;
-            c.query(&format!("{sql} ORDER BY t.id LIMIT 10000"), &[])?
-        }
-    };
-    rows.iter()
-        .map(|r| {
-            Ok(TokenInfo {
-                id: r.get(0)?,
-                username: r.get(1)?,
-                name: r.get(2)?,
-                created_at: ms_to_time(r.get(3)?),
-                last_used: r.get::<Option<i64>>(4)?.map(ms_to_time),
-                revoked: r.get::<Option<i64>>(5)?.is_some(),
-            })
-        })
-        .collect()
-}
-
-pub fn revoke_token(c: &mut dyn Conn, ctx: &Ctx, id: i64) -> Result<()> {
-    let r = c
-        .query_opt("SELECT us.username FROM api_tokens t JOIN users us ON us.id = t.user_id WHERE t.id = $1", params![id])?
-        .ok_or_else(|| Error::not_found("token"))?;
-    let owner: String = r.get(0)?;
-    get_user(c, ctx, &owner)?;
-    if ctx.actor != owner {
-        ctx.require(Permission::UsersManage)?;
-    }
-    c.execute(
-        "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
-        params![ctx.now_ms(), id],
-    )?;
-    audit::record(c, ctx, "api_token", id, "revoke", json!({}))?;
-    Ok(())
-}
-
-/// The user behind a bearer token, if it is live; and whether its last-used
-/// time is stale enough to be worth a write.
-pub fn token_user(c: &mut dyn Conn, token: &str, now_ms: i64) -> Result<Option<(User, i64, bool)>> {
-    let r = c.query_opt(
-        "SELECT t.id, t.user_id, t.last_used FROM api_tokens t WHERE t.token_hash = $1 AND t.revoked_at IS NULL",
-        &[Value::Blob(token_hash(token))],
-    )?;
-    let Some(r) = r else { return Ok(None) };
-    let (tid, uid, last): (i64, i64, Option<i64>) = (r.get(0)?, r.get(1)?, r.get(2)?);
-    let user = c
-        .query_opt(&format!("{SELECT} WHERE us.id = $1"), params![uid])?
-        .map(|r| from_row(&r))
-        .transpose()?
-        .map(|(u, _)| u)
-        .filter(|u| !u.disabled);
-    Ok(user.map(|u| (u, tid, last.is_none_or(|l| now_ms - l > 60_000))))
-}
-
-pub fn touch_token(c: &mut dyn Conn, id: i64, now_ms: i64) -> Result<()> {
-    c.execute(
-        "UPDATE api_tokens SET last_used = $1 WHERE id = $2",
-        params![now_ms, id],
-    )?;
-    Ok(())
-}
-
-/// Growing delays after failed logins. Three keys are counted: the pair of
-/// account and client address (few free tries, long delays), the client address
-/// alone (stops one address spraying many accounts), and the account alone (slows
-/// a spread-out attack, with a short cap so that nobody can lock a user out).
-pub struct Throttle {
-    keys: [(String, i64, i64); 3],
-}
-
-impl Throttle {
-    pub fn new(username: &str, client_addr: &str) -> Throttle {
-        let user = username.trim().to_lowercase();
-        Throttle {
-            keys: [
-                (format!("pair:{user}|{client_addr}"), 3, 15 * 60),
-                (format!("addr:{client_addr}"), 20, 15 * 60),
-                (format!("user:{user}"), 50, 60),
-            ],
-        }
-    }
-
-    /// Seconds to wait before another attempt may be checked, if any.
-    pub fn wait(&self, c: &mut dyn Conn, now_ms: i64) -> Result<Option<i64>> {
-        let mut wait = 0;
-        for (key, _, _) in &self.keys {
-            if let Some(r) = c.query_opt(
-                "SELECT next_allowed FROM login_throttle WHERE key = $1",
-                params![key.as_str()],
-            )? {
-                let next: i64 = r.get(0)?;
-                wait = wait.max(next - now_ms);
-            }
-        }
-        Ok((wait > 0).then(|| (wait + 999) / 1000))
-    }
-
-    pub fn failed(&self, c: &mut dyn Conn, now_ms: i64) -> Result<()> {
-        for (key, free, cap) in &self.keys {
-            let failures: i64 = c
-                .query_opt(
-                    "SELECT failures FROM login_throttle WHERE key = $1",
-                    params![key.as_str()],
-                )?
-                .map(|r| r.get(0))
-                .transpose()?
-                .unwrap_or(0)
-                + 1;
-            // `free` failures are allowed without delay: the next attempt after
-            // them waits 1 s, doubling with each further failure, up to `cap`.
-            let delay_s = if failures < *free {
-                0
-            } else {
-                (1i64 << (failures - free).min(20)).min(*cap)
-            };
-            c.execute(
-                "INSERT INTO login_throttle (key, failures, next_allowed) VALUES ($1, $2, $3)
-                 ON CONFLICT (key) DO UPDATE SET failures = excluded.failures, next_allowed = excluded.next_allowed",
-                params![key.as_str(), failures, now_ms + delay_s * 1000],
-            )?;
-        }
-        Ok(())
-    }
-
-    /// A successful login clears the pair's count only: the address and account
-    /// counts keep slowing an attacker who also holds one valid password.
-    pub fn succeeded(&self, c: &mut dyn Conn) -> Result<()> {
-        c.execute(
-            "DELETE FROM login_throttle WHERE key = $1",
-            params![self.keys[0].0.as_str()],
-        )?;
-        Ok(())
-    }
-}
+mod throttle;
+mod tokens;
+pub use throttle::{Reservation, Throttle};
+pub use tokens::{
+    check_days, create_token, list_tokens, revoke_token, token_user, touch_token, TokenInfo,
+    DEFAULT_TOKEN_DAYS, MAX_TOKEN_DAYS,
+};

@@ -18,6 +18,9 @@ pub enum Error {
     /// The caller is not logged in, or the session or token is no longer valid.
     #[error("not authenticated")]
     Unauthenticated,
+    /// The API token is past its expiry.
+    #[error("the API token has expired")]
+    TokenExpired,
     /// Too many failed logins: try again after this many seconds.
     #[error("too many attempts; retry after {retry_after}s")]
     Throttled { retry_after: i64 },

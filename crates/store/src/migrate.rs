@@ -67,6 +67,12 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/postgres/0009_periodic_runs.sql"),
     },
     Migration {
+        version: 10,
+        name: "token_expiry",
+        sqlite: include_str!("../migrations/sqlite/0010_token_expiry.sql"),
+        postgres: include_str!("../migrations/postgres/0010_token_expiry.sql"),
+    },
+    Migration {
         version: 11,
         name: "internal_categories",
         sqlite: include_str!("../migrations/sqlite/0011_internal_categories.sql"),

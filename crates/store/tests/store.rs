@@ -13,6 +13,8 @@
 #[path = "store/common.rs"]
 mod common;
 
+#[path = "store/accounts.rs"]
+mod accounts;
 #[path = "store/at_rest.rs"]
 mod at_rest;
 #[path = "store/attachments.rs"]

@@ -5,4 +5,5 @@
 mod backends;
 mod commands;
 mod common;
+mod deploy;
 mod nodes;

@@ -9,7 +9,7 @@ use crate::auth::ClientAddr;
 use crate::AppState;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use wangge_store::cases::{self, Category};
 
@@ -222,35 +222,18 @@ pub async fn definition(
     answer.await.unwrap_or_else(|e| e.respond(fmt))
 }
 
-/// This server's base URL as the client reached it (`X-Forwarded-Proto` and
-/// `Host`), or the path alone when the request names no host.
-fn base_url(headers: &HeaderMap) -> String {
-    let host = headers
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-        .filter(|h| {
-            !h.is_empty()
-                && h.len() <= 255
-                && h.bytes().all(|b| {
-                    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']')
-                })
-        });
-    let proto = headers
-        .get("x-forwarded-proto")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(',').next())
-        .map(|v| v.trim().to_ascii_lowercase())
-        .filter(|v| v == "https" || v == "http")
-        .unwrap_or_else(|| "http".to_string());
-    match host {
-        Some(h) => format!("{proto}://{h}/open311/v2"),
+/// The endpoint's URL: under the configured public URL, or the path alone
+/// when none is set. Never from the request's `Host` or `X-Forwarded-*`,
+/// which the client writes.
+fn base_url(s: &AppState) -> String {
+    match &s.auth.public_url {
+        Some(u) => format!("{}/open311/v2", u.as_str()),
         None => "/open311/v2".to_string(),
     }
 }
 
 /// `GET discovery.{fmt}`.
-pub fn discovery(s: &AppState, fmt: Format, headers: &HeaderMap) -> Response {
+pub fn discovery(s: &AppState, fmt: Format) -> Response {
     let body = obj([
         ("changeset", Node::text(CHANGESET)),
         ("contact", Node::text(s.open311.contact.clone())),
@@ -267,7 +250,7 @@ pub fn discovery(s: &AppState, fmt: Format, headers: &HeaderMap) -> Response {
                 "endpoint",
                 vec![obj([
                     ("specification", Node::text(SPECIFICATION)),
-                    ("url", Node::text(base_url(headers))),
+                    ("url", Node::text(base_url(s))),
                     ("changeset", Node::text(CHANGESET)),
                     ("type", Node::text("production")),
                     (

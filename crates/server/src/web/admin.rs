@@ -197,11 +197,14 @@ async fn create_user(
         errors.scope_org.is_none() && errors.password.is_none() && errors.form.is_none(),
     ) {
         let password = f.password.clone();
-        let hash = tokio::task::spawn_blocking(move || accounts::hash_password(&password)).await;
+        let hash = s
+            .passwords
+            .run(move || accounts::hash_password(&password))
+            .await;
         let hash = match hash {
             Ok(Ok(h)) => h,
             Ok(Err(e)) => return ApiError::from(e).into_response(),
-            Err(e) => return ApiError::from(StoreError::Db(e.to_string())).into_response(),
+            Err(e) => return e.into_response(),
         };
         let new = NewUser {
             username: f.username.clone(),
@@ -307,6 +310,8 @@ struct TokenRow {
     id: i64,
     name: String,
     last_used: Option<String>,
+    expires: Option<String>,
+    expired: bool,
     revoked: bool,
 }
 
@@ -342,15 +347,19 @@ async fn tokens_view(
         Ok(l) => l,
         Err(e) => return ApiError::from(e).into_response(),
     };
+    let shown = |d: time::OffsetDateTime| {
+        let d = d.to_offset(wangge_store::ctx::CST);
+        format!("{} {:02}:{:02}", d.date(), d.hour(), d.minute())
+    };
+    let now = s.clock.now();
     let tokens = list
         .into_iter()
         .map(|k| TokenRow {
             id: k.id,
             name: k.name,
-            last_used: k.last_used.map(|d| {
-                let d = d.to_offset(wangge_store::ctx::CST);
-                format!("{} {:02}:{:02}", d.date(), d.hour(), d.minute())
-            }),
+            last_used: k.last_used.map(shown),
+            expires: k.expires_at.map(shown),
+            expired: k.expires_at.is_some_and(|e| e <= now),
             revoked: k.revoked,
         })
         .collect();
@@ -390,10 +399,11 @@ async fn create_token(
     }
     let ctx = session.ctx.clone();
     let (me, name) = (session.user.username.clone(), f.name.clone());
+    let days = s.auth.token_days;
     match s
         .store
         .db
-        .write(move |c| accounts::create_token(c, &ctx, &me, &name))
+        .write(move |c| accounts::create_token(c, &ctx, &me, &name, days))
         .await
     {
         Ok((_, token)) => {

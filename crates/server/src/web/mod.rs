@@ -210,6 +210,12 @@ async fn login_submit(
             res
         }
         Err(ApiError::BadLogin) => again(StatusCode::UNAUTHORIZED, "login.bad"),
+        Err(ApiError::Busy { retry_after }) => {
+            let mut res = again(StatusCode::SERVICE_UNAVAILABLE, "login.busy");
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, retry_after.into());
+            res
+        }
         Err(e) => e.into_response(),
     }
 }

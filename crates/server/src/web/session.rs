@@ -38,7 +38,8 @@ pub async fn page_session(parts: &Parts, state: &AppState) -> Option<PageSession
             .await;
     }
     let base = state.store.ctx("anonymous", wangge_store::Scope::All, now);
-    let ctx = user.ctx(&base, Some(crate::auth::client_addr(parts)));
+    let addr = crate::auth::client_addr(parts, &state.auth.trusted_proxies);
+    let ctx = user.ctx(&base, Some(addr));
     Some(PageSession {
         user,
         ctx,

@@ -102,7 +102,8 @@ impl Setup {
                     scope_org: None,
                 };
                 accounts::create_user(c, &ctx, admin, &hash)?;
-                accounts::create_token(c, &ctx, "admin", "setup").map(|(_, t)| t)
+                accounts::create_token(c, &ctx, "admin", "setup", accounts::DEFAULT_TOKEN_DAYS)
+                    .map(|(_, t)| t)
             })
             .await
             .unwrap();

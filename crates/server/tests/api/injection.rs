@@ -127,7 +127,7 @@ fn sql_in_text_fields_is_stored_as_text_or_refused() {
                 &app,
                 "/api/v1/users",
                 json!({"username": format!("sqlcheck{i}"), "display_name": p, "role": "auditor",
-                       "password": format!("Pass-{i}-{p}")}),
+                       "password": format!("Sql-check-pass-{i}-{p}")}),
                 "display_name",
                 p,
             )
@@ -274,7 +274,7 @@ fn sql_in_text_fields_is_stored_as_text_or_refused() {
                 .anonymous()
                 .call(Method::POST, "/api/v1/session")
                 .client_ip(&format!("192.0.2.{}", 100 + i))
-                .json(json!({"username": format!("sqlcheck{i}"), "password": format!("Pass-{i}-{p}")}))
+                .json(json!({"username": format!("sqlcheck{i}"), "password": format!("Sql-check-pass-{i}-{p}")}))
                 .send()
                 .await;
             r.expect(StatusCode::OK);

@@ -104,7 +104,8 @@ impl App {
                 .expect("runtime");
             rt.block_on(store.db.write(move |c| {
                 accounts::create_user(c, &ctx, new, NO_PASSWORD)?;
-                accounts::create_token(c, &ctx, &name, "test").map(|(_, t)| t)
+                accounts::create_token(c, &ctx, &name, "test", accounts::DEFAULT_TOKEN_DAYS)
+                    .map(|(_, t)| t)
             }))
         })
         .join()
@@ -149,6 +150,15 @@ impl App {
         let router = wangge_server::router(AppState::new(self.store.clone()).with_clock(clock));
         App {
             router,
+            ..self.clone()
+        }
+    }
+
+    /// The same app (same store, same caller) on the test state as changed by
+    /// `f`, for tests of deployment settings.
+    pub fn with_state(&self, f: impl FnOnce(AppState) -> AppState) -> App {
+        App {
+            router: wangge_server::router(f(state(&self.store))),
             ..self.clone()
         }
     }

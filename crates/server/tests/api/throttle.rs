@@ -210,3 +210,144 @@ fn many_addresses_against_one_account_delay_it_by_at_most_a_minute() {
             .expect(StatusCode::OK);
     });
 }
+
+/// Sends `n` logins at once (each from `addr(i)`, with `password(i)`) and
+/// answers their statuses.
+async fn burst(
+    app: &App,
+    n: usize,
+    addr: impl Fn(usize) -> String,
+    password: impl Fn(usize) -> String,
+) -> Vec<Reply> {
+    let mut set = tokio::task::JoinSet::new();
+    for i in 0..n {
+        let (app, addr, password) = (app.clone(), addr(i), password(i));
+        set.spawn(async move { attempt(&app, &addr, "li", &password).await });
+    }
+    set.join_all().await
+}
+
+fn count(replies: &[Reply], status: StatusCode) -> usize {
+    replies.iter().filter(|r| r.status == status).count()
+}
+
+#[test]
+fn parallel_guesses_from_one_address_check_only_the_free_tries() {
+    on_both_backends(|app| async move {
+        let t = app.tree().await;
+        app.password_account(
+            "li",
+            PASSWORD,
+            Role::CommunityCadre,
+            Some(&t.community),
+            None,
+        )
+        .await;
+        let ip = "203.0.113.9";
+        let replies = burst(
+            &app,
+            40,
+            |_| ip.to_string(),
+            |i| format!("Guess-number-{i}"),
+        )
+        .await;
+        // The policy allows three checks before the pair is delayed; every
+        // other attempt is refused without its password being checked.
+        assert_eq!(count(&replies, StatusCode::UNAUTHORIZED), 3);
+        assert_eq!(count(&replies, StatusCode::TOO_MANY_REQUESTS), 37);
+        replies
+            .iter()
+            .filter(|r| r.status == StatusCode::TOO_MANY_REQUESTS)
+            .for_each(|r| {
+                throttled(r);
+            });
+        assert_eq!(audit_entries(&app, "login_failed").await.len(), 3);
+        // And the right password, after them, waits too.
+        throttled(&attempt(&app, ip, "li", PASSWORD).await);
+    });
+}
+
+#[test]
+fn a_burst_of_logins_is_refused_beyond_the_bound_of_password_checks() {
+    on_both_backends(|app| async move {
+        let t = app.tree().await;
+        app.password_account(
+            "li",
+            PASSWORD,
+            Role::CommunityCadre,
+            Some(&t.community),
+            None,
+        )
+        .await;
+        // One check at a time, two waiting.
+        let gate = std::sync::Arc::new(wangge_server::passwords::Gate::new(1, 2));
+        let app = app.with_state(|s| s.with_password_gate(gate.clone()));
+        let replies = burst(
+            &app,
+            24,
+            |i| format!("198.51.100.{}", i + 1),
+            |i| format!("Guess-number-{i}"),
+        )
+        .await;
+        let (checked, refused) = (
+            count(&replies, StatusCode::UNAUTHORIZED),
+            count(&replies, StatusCode::SERVICE_UNAVAILABLE),
+        );
+        assert_eq!(checked + refused, replies.len(), "only 401 or 503");
+        assert!(checked >= 1, "some were checked");
+        assert!(refused >= 1, "a burst beyond the bound is refused");
+        assert!(gate.peak() <= 1, "{} checks ran at once", gate.peak());
+        for r in replies.iter().filter(|r| r.status.is_server_error()) {
+            r.problem(StatusCode::SERVICE_UNAVAILABLE, "busy", None);
+            assert_eq!(r.header("retry-after"), Some("1"));
+        }
+        // A refused attempt was not checked, so it does not count as a failure.
+        assert_eq!(audit_entries(&app, "login_failed").await.len(), checked);
+        let counted: i64 = app
+            .store
+            .db
+            .read(|c| {
+                c.query_one(
+                    "SELECT failures FROM login_throttle WHERE key = 'user:li'",
+                    &[],
+                )?
+                .get(0)
+            })
+            .await
+            .expect("the account's count");
+        assert_eq!(counted as usize, checked);
+        // Once the burst is over, the user logs in.
+        attempt(&app, "192.0.2.1", "li", PASSWORD)
+            .await
+            .expect(StatusCode::OK);
+    });
+}
+
+#[test]
+fn parallel_right_logins_from_one_address_all_get_in() {
+    on_both_backends(|app| async move {
+        let t = app.tree().await;
+        app.password_account(
+            "li",
+            PASSWORD,
+            Role::CommunityCadre,
+            Some(&t.community),
+            None,
+        )
+        .await;
+        // Colleagues behind one office address: attempts still being checked
+        // count against the pair for a moment, so the later ones are held
+        // until those are known instead of being refused.
+        let replies = burst(
+            &app,
+            12,
+            |_| "192.0.2.50".to_string(),
+            |_| PASSWORD.to_string(),
+        )
+        .await;
+        for r in &replies {
+            r.expect(StatusCode::OK);
+        }
+        assert_eq!(audit_entries(&app, "login").await.len(), 12);
+    });
+}
