@@ -403,7 +403,7 @@ fn bad_reports_are_refused_before_anything_is_written() {
                 "reported_at",
             ),
             (
-                json!({"description": "很".repeat(2001)}),
+                json!({"description": "很".repeat(wangge_store::cases::MAX_DESCRIPTION + 1)}),
                 "too_long",
                 "description",
             ),

@@ -174,7 +174,7 @@ fn intake_refuses_a_report_before_changing_any_row() {
         };
         let good = new_case("0101", &building, "1号楼东侧垃圾三天没人清运");
         let mut long = good.clone();
-        long.description = "很".repeat(2001);
+        long.description = "很".repeat(wangge_store::cases::MAX_DESCRIPTION + 1);
         let mut future = good.clone();
         future.reported_at = Some(NOW + time::Duration::days(1));
         let jobs = vec![
