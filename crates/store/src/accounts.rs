@@ -255,9 +255,40 @@ pub fn list_users(c: &mut dyn Conn, ctx: &Ctx) -> Result<Vec<User>> {
 }
 
 /// Disables or re-enables an account; disabling ends its sessions and tokens.
+///
+/// An account cannot disable itself, and the last active zone administrator
+/// cannot be disabled by anyone: either would leave nobody who can manage the
+/// accounts from the web, and disabling revokes tokens that re-enabling does
+/// not bring back.
 pub fn set_disabled(c: &mut dyn Conn, ctx: &Ctx, username: &str, disabled: bool) -> Result<User> {
     ctx.require(Permission::UsersManage)?;
     let u = get_user(c, ctx, username)?;
+    if disabled && !u.disabled {
+        if u.username == ctx.actor {
+            return Err(CoreError::conflict(
+                "cannot_disable_self",
+                "不能停用自己的账号,请由另一位管理员操作",
+                "you cannot disable your own account; ask another administrator",
+            )
+            .into());
+        }
+        if u.role == Role::ZoneAdmin {
+            let others: i64 = c
+                .query_one(
+                    "SELECT COUNT(*) FROM users WHERE role = $1 AND disabled = 0 AND id <> $2",
+                    params![Role::ZoneAdmin.as_str(), u.id],
+                )?
+                .get(0)?;
+            if others == 0 {
+                return Err(CoreError::conflict(
+                    "last_zone_admin",
+                    "这是最后一个启用的区级管理员账号,不能停用",
+                    "this is the last active zone administrator; it cannot be disabled",
+                )
+                .into());
+            }
+        }
+    }
     c.execute(
         "UPDATE users SET disabled = $1, updated_at = $2 WHERE id = $3",
         params![disabled, ctx.now_ms(), u.id],

@@ -42,6 +42,21 @@ fn every_subcommand_works_on_both_backends() {
             "{l}"
         );
         db.ok(&["user", "enable", "ops"]);
+        // The last active zone administrator cannot be disabled.
+        db.ok(&["user", "disable", "admin"]);
+        let o = db.run(&["user", "disable", "ops"], "");
+        assert_eq!(o.code, Some(1), "{l}: {o:?}");
+        assert!(
+            o.stderr.contains("last active zone administrator"),
+            "{l}: {}",
+            o.stderr
+        );
+        assert_eq!(
+            db.count("SELECT COUNT(*) FROM users WHERE username = 'ops' AND disabled = 0"),
+            1,
+            "{l}"
+        );
+        db.ok(&["user", "enable", "admin"]);
         let o = db.run(
             &["user", "reset-password", "ops", "--password-stdin"],
             &format!("{PASSWORD}-2\n"),

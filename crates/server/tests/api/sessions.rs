@@ -602,3 +602,48 @@ fn guessing_the_old_password_through_a_session_is_slowed_down_too() {
         app.session("li", "Taken-over-2026!").await;
     });
 }
+
+#[test]
+fn an_administrator_cannot_disable_their_own_account() {
+    on_both_backends(|app| async move {
+        setup(&app).await;
+        app.password_account("wang", PASSWORD, Role::ZoneAdmin, None, None)
+            .await;
+        let s = app.session("wang", PASSWORD).await;
+        let issued = app
+            .with_session(&s, Method::POST, "/api/v1/tokens")
+            .json(json!({"name": "脚本"}))
+            .send()
+            .await
+            .expect(StatusCode::CREATED);
+        let token = issued["token"].as_str().expect("token").to_string();
+        let before = app.snapshot().await;
+        let p = app
+            .with_session(&s, Method::POST, "/api/v1/users/wang/disable")
+            .json(json!({}))
+            .send()
+            .await
+            .problem(StatusCode::CONFLICT, "cannot_disable_self", None);
+        assert!(p["message_zh"].as_str().unwrap().contains("自己"), "{p}");
+        assert!(
+            p["message_en"].as_str().unwrap().contains("your own"),
+            "{p}"
+        );
+        assert_eq!(before, app.snapshot().await, "nothing changed");
+        // Still in: the session and the token both work.
+        app.with_session(&s, Method::GET, "/api/v1/session")
+            .send()
+            .await
+            .expect(StatusCode::OK);
+        app.anonymous()
+            .call(Method::GET, "/api/v1/session")
+            .bearer(&token)
+            .send()
+            .await
+            .expect(StatusCode::OK);
+        // Another administrator may disable the account.
+        app.post_json("/api/v1/users/wang/disable", json!({}))
+            .await
+            .expect(StatusCode::OK);
+    });
+}
