@@ -46,6 +46,13 @@ const ACCOUNTS: &[DemoAccount] = &[
         None,
         Some("菏泽开发区市场监督管理局"),
     ),
+    (
+        "dhtjgs",
+        "佃户屯街道市场监管所处置员",
+        Role::DeptHandler,
+        None,
+        Some("佃户屯街道市场监管所"),
+    ),
     ("audit", "审计员", Role::Auditor, None, None),
 ];
 

@@ -480,6 +480,12 @@ pub struct Case {
     pub reject_reason: Option<String>,
     pub lead_org: Option<i64>,
     pub co_handlers: Vec<i64>,
+    /// The office that supervises the work (监管/督办单位): it reads the case and
+    /// may supervise it, but does no step of the handling. The store fills it
+    /// in from the case's row: it is no event's doing, so it is not part of
+    /// the stored snapshot, which stays the replay of the log.
+    #[serde(skip)]
+    pub supervising_org: Option<i64>,
     /// Evidence of the latest handling; cleared when the work must be done again.
     pub evidence: Vec<i64>,
     pub rework_count: u32,

@@ -25,6 +25,10 @@ pub fn routes() -> Router<AppState> {
         .route("/cases/{id}/transitions", post(transition))
         .route("/cases/{id}/merge", post(merge))
         .route("/cases/{id}/move", post(move_unit))
+        .route(
+            "/cases/{id}/supervising-org",
+            axum::routing::put(set_supervising_org),
+        )
         .route("/inbox", get(inbox))
         .route("/stats/cases", get(stats))
         .route("/stats/cases/children", get(stats_children))
@@ -342,6 +346,33 @@ pub async fn move_unit(
         s.store
             .db
             .write(move |c| cases::move_unit(c, &ctx, &cfg, cid, &m.unit, &m.reason))
+            .await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SupervisingRequest {
+    /// The supervising office (监管/督办单位); `null` clears it.
+    pub org_id: Option<i64>,
+}
+
+#[utoipa::path(put, path = "/api/v1/cases/{id}/supervising-org", tag = "cases",
+    request_body = SupervisingRequest, params(("id" = i64, Path, description = "case id")),
+    responses((status = 200, body = CaseView), (status = 403, body = crate::error::Problem),
+        (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem),
+        (status = 422, body = crate::error::Problem)))]
+pub async fn set_supervising_org(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(cid): Path<String>,
+    Json(m): Json<SupervisingRequest>,
+) -> ApiResult<axum::Json<CaseView>> {
+    let cid = id(&cid)?;
+    Ok(axum::Json(
+        s.store
+            .db
+            .write(move |c| cases::set_supervising_org(c, &ctx, cid, m.org_id))
             .await?,
     ))
 }

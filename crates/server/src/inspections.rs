@@ -10,8 +10,8 @@ use axum::Router;
 use serde::{Deserialize, Serialize};
 use wangge_core::inspections::TemplateBody;
 use wangge_store::inspections::{
-    self, NewPlan, NewRecord, Plan, PlanStats, ProblemList, Record, Submitted, Target, Template,
-    TemplateSummary,
+    self, NewPlan, NewRecord, Plan, PlanStats, ProblemList, Record, SetOffice, Submitted,
+    SupervisingOffice, Target, Template, TemplateSummary,
 };
 
 pub fn routes() -> Router<AppState> {
@@ -26,6 +26,10 @@ pub fn routes() -> Router<AppState> {
         .route("/inspection-records", axum::routing::post(submit_record))
         .route("/inspection-records/{id}", get(show_record))
         .route("/inspection-records/{id}/problem-list", get(problem_list))
+        .route(
+            "/supervising-offices",
+            get(list_offices).put(set_office).delete(remove_office),
+        )
 }
 
 #[utoipa::path(get, path = "/api/v1/inspection-templates", tag = "inspections",
@@ -203,4 +207,60 @@ pub async fn problem_list(
             .read(move |c| inspections::problem_list(c, &ctx, rid))
             .await?,
     ))
+}
+
+#[utoipa::path(get, path = "/api/v1/supervising-offices", tag = "inspections",
+    responses((status = 200, body = Vec<SupervisingOffice>,
+        description = "which office supervises rectification in which unit, for each issuing organisation"),
+        (status = 403, body = crate::error::Problem)))]
+pub async fn list_offices(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+) -> ApiResult<axum::Json<Vec<SupervisingOffice>>> {
+    Ok(axum::Json(
+        s.store
+            .db
+            .read(move |c| inspections::list_offices(c, &ctx))
+            .await?,
+    ))
+}
+
+#[utoipa::path(put, path = "/api/v1/supervising-offices", tag = "inspections", request_body = SetOffice,
+    responses((status = 200, body = SupervisingOffice,
+        description = "set; plans made from now on give the unit's targets this office"),
+        (status = 403, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+pub async fn set_office(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Json(new): Json<SetOffice>,
+) -> ApiResult<axum::Json<SupervisingOffice>> {
+    Ok(axum::Json(
+        s.store
+            .db
+            .write(move |c| inspections::set_office(c, &ctx, new))
+            .await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct OfficeKey {
+    pub issuing_org_id: i64,
+    /// The unit's code.
+    pub unit: String,
+}
+
+#[utoipa::path(delete, path = "/api/v1/supervising-offices", tag = "inspections", params(OfficeKey),
+    responses((status = 204, description = "removed"), (status = 403, body = crate::error::Problem),
+        (status = 404, body = crate::error::Problem)))]
+pub async fn remove_office(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Query(k): Query<OfficeKey>,
+) -> ApiResult<StatusCode> {
+    s.store
+        .db
+        .write(move |c| inspections::remove_office(c, &ctx, k.issuing_org_id, &k.unit))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }

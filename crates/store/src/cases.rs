@@ -47,6 +47,7 @@ mod routes;
 mod scope;
 mod seed;
 mod stats;
+mod supervising;
 mod transitions;
 mod view;
 
@@ -68,6 +69,8 @@ pub use reseal::{reseal, ENCRYPTED_COLUMNS};
 pub use routes::{delete_route, list_routes, route_for, set_route, Route};
 pub use seed::{seed_categories, SeedReport};
 pub use stats::{stats, stats_by_category, stats_by_child, CaseStats, CategoryStats, ChildStats};
+pub(crate) use supervising::attach as attach_supervising_org;
+pub use supervising::set_supervising_org;
 pub use transitions::{transition, transition_by_token};
 pub use view::{CaseView, ReporterView};
 

@@ -8,6 +8,7 @@
 //! | `templates.rs` | templates and their versions, the built-in seeds |
 //! | `plans.rs` | plans, target filters, who sees a plan |
 //! | `targets.rs` | resolving filters to targets and who rectifies each |
+//! | `offices.rs` | which office supervises rectification in which street |
 //! | `records.rs` | submitting and reading records |
 //! | `findings.rs` | findings → cases, and what a re-inspection does to earlier ones |
 //! | `problem_list.rs` | the problem list of a record |
@@ -20,6 +21,7 @@
 //! case's reporter, so it keeps the case's follow token (sealed) to reopen it.
 
 mod findings;
+mod offices;
 mod pages;
 mod plans;
 mod problem_list;
@@ -30,6 +32,7 @@ mod targets;
 mod templates;
 
 pub use findings::{FindingView, Outcome};
+pub use offices::{list_offices, remove_office, set_office, SetOffice, SupervisingOffice};
 pub use pages::record_by_key;
 pub use plans::{
     create_plan, get_plan, list_plans, NewPlan, Plan, Target, TargetFilter, TargetKind,

@@ -78,6 +78,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0011_internal_categories.sql"),
         postgres: include_str!("../migrations/postgres/0011_internal_categories.sql"),
     },
+    Migration {
+        version: 16,
+        name: "supervising_offices",
+        sqlite: include_str!("../migrations/sqlite/0016_supervising_offices.sql"),
+        postgres: include_str!("../migrations/postgres/0016_supervising_offices.sql"),
+    },
 ];
 
 /// The schema version this binary writes.

@@ -49,6 +49,8 @@ mod group_commit;
 mod inspections;
 #[path = "store/inspections_errors.rs"]
 mod inspections_errors;
+#[path = "store/inspections_offices.rs"]
+mod inspections_offices;
 #[path = "store/inspections_targets.rs"]
 mod inspections_targets;
 #[path = "store/keys.rs"]

@@ -190,11 +190,10 @@ fn who(case: &Case, action: Action, who: Who, actor: &Actor) -> Result<()> {
     };
     match (who, *actor) {
         (Who::Reporting(_), Actor::CaseToken) => Ok(()),
-        (Who::Roles(rs) | Who::Reporting(rs) | Who::LeadOr(rs), Actor::User { role, .. })
-            if rs.contains(&role) =>
-        {
-            Ok(())
-        }
+        (
+            Who::Roles(rs) | Who::Reporting(rs) | Who::LeadOr(rs) | Who::SupervisorOr(rs),
+            Actor::User { role, .. },
+        ) if rs.contains(&role) => Ok(()),
         (
             Who::Lead | Who::LeadOr(_),
             Actor::User {
@@ -203,6 +202,27 @@ fn who(case: &Case, action: Action, who: Who, actor: &Actor) -> Result<()> {
                 ..
             },
         ) => lead_check(org_id),
+        (
+            Who::SupervisorOr(_),
+            Actor::User {
+                role: Role::DeptHandler,
+                org_id,
+                ..
+            },
+        ) => {
+            if org_id.is_some() && org_id == case.supervising_org {
+                Ok(())
+            } else {
+                Err(Error::conflict(
+                    "not_supervising_org",
+                    format!("只有监管单位的部门处置人员可以{}", action.label_zh()),
+                    format!(
+                        "only a handler of the supervising office may '{}'",
+                        action.as_str()
+                    ),
+                ))
+            }
+        }
         (Who::TheReporter, _) => {
             let is_reporter = match (*actor, case.reporter) {
                 (Actor::CaseToken, _) => true,

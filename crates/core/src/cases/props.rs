@@ -24,11 +24,12 @@ const ACTORS: [Actor; 10] = [
 
 /// Errors that say the step is not open to this actor now, as opposed to a
 /// field being wrong.
-const GATE_CODES: [&str; 5] = [
+const GATE_CODES: [&str; 6] = [
     "transition_not_allowed",
     "role_not_allowed",
     "not_reporter",
     "not_lead_org",
+    "not_supervising_org",
     "reopen_window_passed",
 ];
 

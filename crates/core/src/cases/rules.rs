@@ -18,7 +18,7 @@
 //! | request_suspension | dispatched, in_progress | dept_handler of the lead organisation |
 //! | suspend, deny_suspension | dispatched, in_progress | zone_admin, street_staff |
 //! | resume | dispatched, in_progress (while suspended) | zone_admin, street_staff, lead dept_handler |
-//! | supervise | accepted … verified | zone_admin, street_staff |
+//! | supervise | accepted … verified | zone_admin, street_staff, dept_handler of the supervising office |
 //! | to_joint_meeting | accepted … handled | zone_admin, street_staff |
 //!
 //! While a case is suspended only `resume`, `supervise` and `to_joint_meeting`
@@ -40,6 +40,8 @@ pub enum Who {
     Lead,
     /// The lead organisation's handler, or these roles.
     LeadOr(&'static [Role]),
+    /// A department handler of the case's supervising office, or these roles.
+    SupervisorOr(&'static [Role]),
     /// The case's reporter: the holder of its token, or the account that reported it.
     TheReporter,
     /// Whoever may report: the holder of a new case's token, or these roles.
@@ -99,7 +101,7 @@ pub fn rule_for(action: Action) -> Rule {
         },
         Action::Supervise => Rule {
             from: BEFORE_CLOSE,
-            who: Who::Roles(DISPATCHERS),
+            who: Who::SupervisorOr(DISPATCHERS),
             while_suspended: true,
         },
         Action::ToJointMeeting => Rule {
@@ -133,6 +135,13 @@ impl Who {
                 (
                     format!("{zh}、承办单位的部门处置人员"),
                     format!("{en}, a dept_handler of the lead organisation"),
+                )
+            }
+            Who::SupervisorOr(rs) => {
+                let (zh, en) = roles(rs);
+                (
+                    format!("{zh}、监管单位的部门处置人员"),
+                    format!("{en}, a dept_handler of the supervising office"),
                 )
             }
             Who::TheReporter => ("本案的反映人".into(), "the case's reporter".into()),

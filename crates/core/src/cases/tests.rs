@@ -432,3 +432,25 @@ fn commands_arrive_as_json_and_missing_fields_get_domain_errors() {
         );
     }
 }
+
+#[test]
+fn the_supervising_office_may_supervise_and_nothing_else() {
+    let mut run = Run::dispatched(REPORTER);
+    let supervise = Command::new(Action::Supervise).reason("整改逾期");
+    // Without a supervising office a department that does not lead has no say.
+    assert_eq!(
+        run.err(DEPT_B, supervise.clone()).code(),
+        "not_supervising_org"
+    );
+    run.case.supervising_org = Some(11);
+    assert_eq!(run.allowed(DEPT_B), vec![Action::Supervise]);
+    assert_eq!(
+        run.err(DEPT_B, Command::new(Action::Start)).code(),
+        "not_lead_org"
+    );
+    let e = decide(&run.case, &supervise, &DEPT_B, run.now, &run.policy)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(e.to, CaseState::Dispatched);
+    // The lead organisation does not supervise itself.
+    assert_eq!(run.err(DEPT_A, supervise).code(), "not_supervising_org");
+}

@@ -339,6 +339,7 @@ pub struct Summary {
     pub urgency: &'static str,
     pub left: String,
     pub lead_org: String,
+    pub supervising_org: String,
     pub reporter: String,
     pub confidential: bool,
     pub supervised: bool,
@@ -450,6 +451,7 @@ pub fn summary_of(s: &AppState, t: T, v: &CaseView, now: OffsetDateTime) -> Summ
         urgency: r.urgency,
         left: r.left,
         lead_org: v.lead_org_name.clone().unwrap_or_default(),
+        supervising_org: v.supervising_org_name.clone().unwrap_or_default(),
         reporter,
         confidential: v.confidential,
         supervised: v.supervised,
@@ -467,7 +469,9 @@ fn timeline_label(t: T, action: &str) -> String {
         return t.t(&format!("action.{}", a.as_str())).to_string();
     }
     let key = match action {
-        "warn" | "overdue" | "escalate" | "merged_in" | "move_unit" => format!("event.{action}"),
+        "warn" | "overdue" | "escalate" | "merged_in" | "move_unit" | "set_supervising_org" => {
+            format!("event.{action}")
+        }
         _ => "event.other".to_string(),
     };
     t.t(&key).to_string()

@@ -495,3 +495,139 @@ pub fn walk_record(plan: i64, target: i64, key: &str, n: u32) -> Value {
         "template_version": 1, "recorded_at": "2026-11-24T08:00:00+08:00", "answers": answers
     })
 }
+
+async fn put(app: &App, path: &str, body: Value) -> super::support::Reply {
+    app.send_raw(
+        Method::PUT,
+        path,
+        Some("application/json"),
+        body.to_string(),
+    )
+    .await
+}
+
+#[test]
+fn the_office_of_the_targets_place_reaches_and_supervises_its_rectification_case() {
+    on_both_backends(|app| async move {
+        let w = world(&app).await;
+        let office = org(&app, "丹阳街道市场监管所", "department", &w.tree.street).await;
+        let handler = app.as_user("jgs", Role::DeptHandler, None, Some(office));
+
+        // A bad office changes nothing and says why in both languages.
+        let r = put(
+            &w.clerk,
+            "/api/v1/supervising-offices",
+            json!({"issuing_org_id": w.bureau, "unit": w.tree.street, "office_org_id": 999_999}),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            r.text().contains("组织999999不存在") && r.text().contains("no organisation 999999")
+        );
+        let none = w
+            .clerk
+            .get("/api/v1/supervising-offices")
+            .await
+            .expect(StatusCode::OK);
+        assert_eq!(none, json!([]));
+
+        let set = put(
+            &w.clerk,
+            "/api/v1/supervising-offices",
+            json!({"issuing_org_id": w.bureau, "unit": w.tree.street, "office_org_id": office}),
+        )
+        .await
+        .expect(StatusCode::OK);
+        assert_eq!(set["office_org_name"], "丹阳街道市场监管所");
+
+        let plan = w
+            .clerk
+            .post_json(
+                "/api/v1/inspection-plans",
+                json!({
+                    "name": "电梯安全隐患复查",
+                    "template": "elevator-use-unit",
+                    "unit": w.tree.street,
+                    "issuing_org_id": w.bureau,
+                    "supervising_org_id": w.bureau,
+                    "inspector_org_id": w.plan["inspector_org_id"],
+                    "due_date": "2026-12-31",
+                    "targets": [{"kind": "unit", "group": "大型小区", "unit_kind": "compound"}]
+                }),
+            )
+            .await
+            .expect(StatusCode::CREATED);
+        let shown = w
+            .clerk
+            .get(&format!("/api/v1/inspection-plans/{}", id(&plan)))
+            .await
+            .expect(StatusCode::OK);
+        let t = &shown["targets"][0];
+        assert_eq!(t["supervising_org_name"], "丹阳街道市场监管所");
+
+        let rec = w
+            .expert
+            .post_json(
+                "/api/v1/inspection-records",
+                record(
+                    id(&plan),
+                    id(t),
+                    "office-1",
+                    answers(&app, &["maint_interval"]).await,
+                ),
+            )
+            .await
+            .expect(StatusCode::CREATED);
+        let case_id = rec["record"]["findings"][0]["case_id"].as_i64().unwrap();
+
+        // Before: nothing for the office. Now: the list, the case, the problem list.
+        let list = handler.get("/api/v1/cases").await.expect(StatusCode::OK);
+        let ids: Vec<i64> = list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["id"].as_i64().unwrap())
+            .collect();
+        assert_eq!(ids, [case_id]);
+        let case = handler
+            .get(&format!("/api/v1/cases/{case_id}"))
+            .await
+            .expect(StatusCode::OK);
+        assert_eq!(case["supervising_org"], office);
+        let pl = handler
+            .get(&format!(
+                "/api/v1/inspection-records/{}/problem-list",
+                id(&rec["record"])
+            ))
+            .await
+            .expect(StatusCode::OK);
+        assert_eq!(pl["supervising_org"], "丹阳街道市场监管所");
+        let v = handler
+            .post_json(
+                &format!("/api/v1/cases/{case_id}/transitions"),
+                json!({"action": "supervise", "reason": "请按期整改", "version": case["version"]}),
+            )
+            .await
+            .expect(StatusCode::OK);
+        assert_eq!(v["supervised"], true);
+        let r = handler
+            .post_json(
+                &format!("/api/v1/cases/{case_id}/transitions"),
+                json!({"action": "start", "version": v["version"]}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CONFLICT);
+        assert_eq!(code(&r.json()), "not_lead_org");
+
+        // Cleared by a dispatcher, the office no longer finds it.
+        put(
+            &w.clerk,
+            &format!("/api/v1/cases/{case_id}/supervising-org"),
+            json!({"org_id": null}),
+        )
+        .await
+        .expect(StatusCode::OK);
+        let r = handler.get(&format!("/api/v1/cases/{case_id}")).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND);
+    });
+}

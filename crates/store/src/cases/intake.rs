@@ -613,6 +613,8 @@ pub fn create(
             snapshot,
             created_at: now,
             updated_at: now,
+            supervising_org_id: None,
+            supervising_org_name: None,
         },
     )?;
     if let Some(k) = idem {

@@ -265,6 +265,7 @@ pub(crate) fn system_label(action: &str) -> &'static str {
         "escalate" => "超期升级督办",
         "merged_in" => "合并重复案件",
         "move_unit" => "调整所属单元",
+        "set_supervising_org" => "指定监管单位",
         _ => "",
     }
 }

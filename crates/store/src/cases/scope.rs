@@ -5,7 +5,7 @@
 //! |---|---|
 //! | the system (no role) | every case |
 //! | zone, street, community, grid staff; auditors | cases whose unit is inside their scope subtree |
-//! | department handler | cases where their organisation is lead or co-handler now |
+//! | department handler | cases where their organisation is lead or co-handler now, or supervises |
 //! | resident with an account | the cases they reported |
 //! | anyone else | nothing (a case they cannot see is "not found") |
 
@@ -92,9 +92,10 @@ pub(crate) fn restrict(q: &mut Q, v: &Viewer) {
             q.push(&format!(" AND u.path >= {lo} AND u.path < {hi}"));
         }
         Viewer::Org(Some(org)) => {
-            let o = q.arg(*org);
+            let (o, s) = (q.arg(*org), q.arg(*org));
             q.push(&format!(
-                " AND EXISTS (SELECT 1 FROM case_orgs co WHERE co.case_id = c.id AND co.org_id = {o})"
+                " AND (EXISTS (SELECT 1 FROM case_orgs co WHERE co.case_id = c.id AND co.org_id = {o})
+                  OR c.supervising_org_id = {s})"
             ));
         }
         Viewer::Reporter(Some(id)) => {

@@ -77,6 +77,8 @@ pub(crate) struct Raw {
     pub snapshot: Case,
     pub created_at: i64,
     pub updated_at: i64,
+    pub supervising_org_id: Option<i64>,
+    pub supervising_org_name: Option<String>,
 }
 
 pub(crate) const RAW_SELECT: &str = "SELECT c.id, c.tracking_no, c.category_id, k.code, k.name_zh, k.name_en,
@@ -86,11 +88,16 @@ pub(crate) const RAW_SELECT: &str = "SELECT c.id, c.tracking_no, c.category_id, 
     c.stage_started_at, c.due_at, c.warn_at, c.escalate_at, c.warned, c.overdue, c.escalated,
     c.ever_overdue, c.suspended, c.suspension_requested, c.supervised, c.at_joint_meeting, c.rework_count,
     c.closed_at, c.close_kind, c.rating, c.merged_into, m.tracking_no, c.attachment_ids, c.snapshot,
-    c.created_at, c.updated_at
+    c.created_at, c.updated_at, c.supervising_org_id, so.name
     FROM cases c JOIN case_categories k ON k.id = c.category_id JOIN units u ON u.id = c.unit_id
-    LEFT JOIN organisations o ON o.id = c.lead_org_id LEFT JOIN cases m ON m.id = c.merged_into";
+    LEFT JOIN organisations o ON o.id = c.lead_org_id LEFT JOIN cases m ON m.id = c.merged_into
+    LEFT JOIN organisations so ON so.id = c.supervising_org_id";
 
 pub(crate) fn raw_row(r: &Row) -> Result<Raw> {
+    let supervising_org_id: Option<i64> = r.get(50)?;
+    let mut snapshot: Case = from_json("snapshot", &r.get::<String>(47)?)?;
+    // The column is the record of it; the core reads it from the snapshot.
+    snapshot.supervising_org = supervising_org_id;
     Ok(Raw {
         id: r.get(0)?,
         tracking_no: r.get(1)?,
@@ -139,9 +146,11 @@ pub(crate) fn raw_row(r: &Row) -> Result<Raw> {
         merged_into: r.get(44)?,
         merged_into_no: r.get(45)?,
         attachment_ids: from_json("attachment_ids", &r.get::<String>(46)?)?,
-        snapshot: from_json("snapshot", &r.get::<String>(47)?)?,
+        snapshot,
         created_at: r.get(48)?,
         updated_at: r.get(49)?,
+        supervising_org_id,
+        supervising_org_name: r.get(51)?,
     })
 }
 
@@ -213,6 +222,12 @@ pub struct CaseView {
     pub lead_org: Option<i64>,
     pub lead_org_name: Option<String>,
     pub co_handlers: Vec<i64>,
+    /// The office that supervises the work (监管/督办单位): its handlers read
+    /// the case and may supervise it.
+    #[serde(default)]
+    pub supervising_org: Option<i64>,
+    #[serde(default)]
+    pub supervising_org_name: Option<String>,
     pub confidential: bool,
     pub reporter: ReporterView,
     /// When the problem was reported (the clock of the first stage starts here).
@@ -331,6 +346,8 @@ pub(crate) fn view(ctx: &Ctx, raw: &Raw) -> Result<CaseView> {
         lead_org: raw.lead_org_id,
         lead_org_name: raw.lead_org_name.clone(),
         co_handlers: raw.co_handlers.clone(),
+        supervising_org: raw.supervising_org_id,
+        supervising_org_name: raw.supervising_org_name.clone(),
         confidential: raw.confidential,
         reporter: reporter_view(ctx, raw)?,
         reported_at: ms_to_time(raw.reported_at),

@@ -16,7 +16,7 @@ use crate::cases::{self, Config};
 use crate::ctx::Ctx;
 use crate::db::{Backend, Conn};
 use crate::error::{Error, Result};
-use crate::inspections::{self as insp, NewPlan, NewRecord, TargetFilter, TargetKind};
+use crate::inspections::{self as insp, NewPlan, NewRecord, SetOffice, TargetFilter, TargetKind};
 use crate::organisations::{self, NewOrganisation};
 use crate::params;
 use std::collections::BTreeMap;
@@ -167,32 +167,34 @@ pub(super) fn seed(c: &mut dyn Conn, ctx: &Ctx, seed: u64) -> Result<()> {
             None => org_id(c, name)?.ok_or_else(|| Error::Db(format!("demo: no {name}")))?,
         });
     }
-    // The 20 largest compounds (most buildings); their street's office supervises.
+    // The 20 largest compounds (most buildings).
     let rows = c.query(
         "SELECT k.code, k.path FROM units k WHERE k.kind = 'compound'
          ORDER BY (SELECT COUNT(*) FROM units b WHERE b.parent_id = k.id) DESC, k.path LIMIT $1",
         params![COMPOUNDS as i64],
     )?;
-    let mut compounds = Vec::new();
-    let mut streets: BTreeMap<String, usize> = BTreeMap::new();
-    for r in &rows {
-        compounds.push(r.get::<String>(0)?);
-        let path: String = r.get(1)?;
-        let street = path.split('/').nth(2).unwrap_or_default().to_string();
-        *streets.entry(street).or_default() += 1;
-    }
-    let street_id = streets
+    let compounds = rows
         .iter()
-        .max_by_key(|(_, n)| **n)
-        .and_then(|(s, _)| s.parse::<i64>().ok())
-        .unwrap_or_default();
-    let office: Option<i64> = c
-        .query_opt(
-            "SELECT id FROM organisations WHERE unit_id = $1 AND name LIKE '%市场监管所' LIMIT 1",
-            params![street_id],
-        )?
-        .map(|r| r.get(0))
-        .transpose()?;
+        .map(|r| r.get::<String>(0))
+        .collect::<Result<Vec<_>>>()?;
+    // Each street's market-supervision office supervises the findings in its
+    // street (属地监管); places registered at the zone fall to the bureau.
+    let offices = c.query(
+        "SELECT u.code, o.id FROM organisations o JOIN units u ON u.id = o.unit_id
+         WHERE u.kind = 'street' AND o.name = u.name || '市场监管所' ORDER BY u.path",
+        params![],
+    )?;
+    for r in &offices {
+        insp::set_office(
+            c,
+            ctx,
+            SetOffice {
+                issuing_org_id: bureau,
+                unit: r.get(0)?,
+                office_org_id: r.get(1)?,
+            },
+        )?;
+    }
     let due = ctx.today() + time::Duration::days(30);
     let plan = insp::create_plan(
         c,
@@ -203,7 +205,7 @@ pub(super) fn seed(c: &mut dyn Conn, ctx: &Ctx, seed: u64) -> Result<()> {
             template_version: None,
             unit: zone.into(),
             issuing_org_id: bureau,
-            supervising_org_id: office.or(Some(bureau)),
+            supervising_org_id: Some(bureau),
             inspector_org_id: Some(firm),
             inspectors: Vec::new(),
             due_date: due.to_string(),

@@ -135,6 +135,7 @@ pub(crate) struct TargetRef {
     pub label: String,
     pub unit_code: String,
     pub responsible: Option<i64>,
+    pub supervising: Option<i64>,
 }
 
 impl From<&Target> for TargetRef {
@@ -146,6 +147,7 @@ impl From<&Target> for TargetRef {
             label: t.label.clone(),
             unit_code: t.unit.clone(),
             responsible: t.responsible_org_id,
+            supervising: t.supervising_org_id,
         }
     }
 }
@@ -209,6 +211,7 @@ fn open_case(x: &Ctxs<'_>, c: &mut dyn Conn, f: &Failure) -> Result<(i64, Vec<u8
     };
     let created = cases::create(c, &x.sys, x.cfg, new, None)?;
     let id = created.case.id;
+    cases::attach_supervising_org(c, id, x.target.supervising)?;
     cases::transition(c, &x.sys, x.cfg, id, None, Command::new(Action::Accept))?;
     let due = dispatch(x, c, id)?;
     let sealed = x.sys.keys().seal(F_TOKEN, &created.token)?;

@@ -5,7 +5,8 @@
 //! Who sees a plan: the system and the whole zone; staff whose subtree holds
 //! the plan's unit, or lies inside it (a grid worker on a street's plan); the
 //! accounts named as its inspectors; department handlers of its issuing,
-//! supervising or inspecting organisation.
+//! supervising or inspecting organisation, or of an office that supervises
+//! some of its targets.
 
 use super::{invalid, org_name, templates, to_json, unit_in_scope};
 use crate::ctx::{subtree_range, Ctx, Scope};
@@ -96,7 +97,8 @@ pub struct NewPlan {
     pub unit: String,
     /// The organisation that issues the problem lists (the bureau).
     pub issuing_org_id: i64,
-    /// The office that supervises rectification (市场监管所).
+    /// The office that supervises rectification (市场监管所) where no office is
+    /// set for a target's street (`PUT /api/v1/supervising-offices`).
     #[serde(default)]
     pub supervising_org_id: Option<i64>,
     /// A third-party expert organisation whose department handlers record.
@@ -145,6 +147,10 @@ pub struct Target {
     pub unit_name: String,
     pub responsible_org_id: Option<i64>,
     pub responsible_org_name: Option<String>,
+    /// The office that supervises this target's rectification: the one set
+    /// for its street (see `supervising_offices`), else the plan's.
+    pub supervising_org_id: Option<i64>,
+    pub supervising_org_name: Option<String>,
     pub records: i64,
     pub last_record_id: Option<i64>,
 }
@@ -154,6 +160,9 @@ pub struct Target {
 pub(crate) struct PlanRow {
     pub plan: Plan,
     pub unit_path: String,
+    /// The offices supervising some of its targets, read only for department
+    /// handlers (see [`with_target_offices`]).
+    pub target_offices: Vec<i64>,
 }
 
 const SELECT: &str = "SELECT p.id, p.name, t.code, t.version, t.name, u.code, u.name,
@@ -189,7 +198,22 @@ fn from_row(r: &Row) -> Result<PlanRow> {
             targets: r.get(16)?,
         },
         unit_path: r.get(17)?,
+        target_offices: Vec::new(),
     })
+}
+
+/// Fills in the target offices when the caller is a department handler, the
+/// only role whose view of a plan depends on them.
+fn with_target_offices(c: &mut dyn Conn, ctx: &Ctx, mut row: PlanRow) -> Result<PlanRow> {
+    if ctx.role == Some(Role::DeptHandler) {
+        let rows = c.query(
+            "SELECT DISTINCT supervising_org_id FROM inspection_targets
+             WHERE plan_id = $1 AND supervising_org_id IS NOT NULL",
+            params![row.plan.id],
+        )?;
+        row.target_offices = rows.iter().map(|r| r.get(0)).collect::<Result<_>>()?;
+    }
+    Ok(row)
 }
 
 /// Whether the caller may see this plan (see the module documentation).
@@ -200,6 +224,7 @@ pub(crate) fn visible(ctx: &Ctx, p: &PlanRow) -> bool {
             o == p.plan.issuing_org_id
                 || Some(o) == p.plan.supervising_org_id
                 || Some(o) == p.plan.inspector_org_id
+                || p.target_offices.contains(&o)
         }),
         Some(_) => match &ctx.scope {
             Scope::All => true,
@@ -218,7 +243,7 @@ pub(crate) fn load(c: &mut dyn Conn, ctx: &Ctx, id: i64) -> Result<PlanRow> {
     let r = c
         .query_opt(&format!("{SELECT} WHERE p.id = $1"), params![id])?
         .ok_or_else(|| Error::not_found("inspection plan"))?;
-    let row = from_row(&r)?;
+    let row = with_target_offices(c, ctx, from_row(&r)?)?;
     if visible(ctx, &row) {
         Ok(row)
     } else {
@@ -236,7 +261,10 @@ pub fn list_plans(c: &mut dyn Conn, ctx: &Ctx) -> Result<Vec<Plan>> {
     // Narrow in SQL where the scope allows it; `visible` decides.
     let (cond, args): (String, Vec<Value>) = match (ctx.role, &ctx.scope) {
         (Some(Role::DeptHandler), _) => (
-            "p.issuing_org_id = $1 OR p.supervising_org_id = $1 OR p.inspector_org_id = $1".into(),
+            "p.issuing_org_id = $1 OR p.supervising_org_id = $1 OR p.inspector_org_id = $1
+             OR EXISTS (SELECT 1 FROM inspection_targets g
+                        WHERE g.plan_id = p.id AND g.supervising_org_id = $1)"
+                .into(),
             vec![Value::from(ctx.org_id.unwrap_or(-1))],
         ),
         (_, Scope::Subtree(root)) => {
@@ -262,7 +290,7 @@ pub fn list_plans(c: &mut dyn Conn, ctx: &Ctx) -> Result<Vec<Plan>> {
     )?;
     let mut out = Vec::new();
     for r in &rows {
-        let row = from_row(r)?;
+        let row = with_target_offices(c, ctx, from_row(r)?)?;
         if visible(ctx, &row) {
             out.push(row.plan);
         }
@@ -414,9 +442,16 @@ pub fn create_plan(c: &mut dyn Conn, ctx: &Ctx, new: NewPlan) -> Result<Plan> {
         )?
         .get(0)?;
     for t in &targets {
+        let office = super::offices::office_for(
+            c,
+            new.issuing_org_id,
+            &t.unit_path,
+            new.supervising_org_id,
+        )?;
         c.execute(
-            "INSERT INTO inspection_targets (plan_id, kind, ref_id, label, grp, unit_id, unit_path, responsible_org_id)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO inspection_targets (plan_id, kind, ref_id, label, grp, unit_id, unit_path,
+                responsible_org_id, supervising_org_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
             params![
                 id,
                 t.kind.as_str(),
@@ -425,7 +460,8 @@ pub fn create_plan(c: &mut dyn Conn, ctx: &Ctx, new: NewPlan) -> Result<Plan> {
                 t.group.as_str(),
                 t.unit_id,
                 t.unit_path.as_str(),
-                t.responsible
+                t.responsible,
+                office
             ],
         )?;
     }

@@ -89,7 +89,7 @@ pub fn problem_list(c: &mut dyn Conn, ctx: &Ctx, record_id: i64) -> Result<Probl
         template_name: tpl.name,
         template_version: tpl.version,
         issuing_org: plan.plan.issuing_org_name.clone(),
-        supervising_org: plan.plan.supervising_org_name.clone(),
+        supervising_org: rec.target.supervising_org_name.clone(),
         inspector_org: plan.plan.inspector_org_name.clone(),
         target: rec.target.label.clone(),
         target_group: rec.target.group.clone(),

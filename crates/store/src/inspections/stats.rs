@@ -215,8 +215,8 @@ pub fn subtree_stats(
         args.push(Value::from(ctx.org_id.unwrap_or(-1)));
         let n = args.len();
         sql = format!(
-            "{sql} AND g.plan_id IN (SELECT p.id FROM inspection_plans p WHERE p.issuing_org_id = ${n}
-                OR p.supervising_org_id = ${n} OR p.inspector_org_id = ${n})"
+            "{sql} AND (g.supervising_org_id = ${n} OR g.plan_id IN (SELECT p.id FROM inspection_plans p
+                WHERE p.issuing_org_id = ${n} OR p.supervising_org_id = ${n} OR p.inspector_org_id = ${n}))"
         );
     }
     if let Some(t) = template_code {

@@ -236,9 +236,11 @@ pub fn list_targets(c: &mut dyn Conn, ctx: &Ctx, plan_id: i64) -> Result<Vec<Tar
 pub(crate) const TARGET_SELECT: &str = "SELECT g.id, g.plan_id, g.kind, g.ref_id, g.label, g.grp,
     u.code, u.name, g.responsible_org_id, o.name,
     (SELECT COUNT(*) FROM inspection_records r WHERE r.target_id = g.id),
-    (SELECT MAX(r.id) FROM inspection_records r WHERE r.target_id = g.id), g.unit_path
+    (SELECT MAX(r.id) FROM inspection_records r WHERE r.target_id = g.id), g.unit_path,
+    g.supervising_org_id, so.name
     FROM inspection_targets g JOIN units u ON u.id = g.unit_id
-    LEFT JOIN organisations o ON o.id = g.responsible_org_id";
+    LEFT JOIN organisations o ON o.id = g.responsible_org_id
+    LEFT JOIN organisations so ON so.id = g.supervising_org_id";
 
 pub(crate) fn target_row(r: &Row) -> Result<Target> {
     Ok(Target {
@@ -252,6 +254,8 @@ pub(crate) fn target_row(r: &Row) -> Result<Target> {
         unit_name: r.get(7)?,
         responsible_org_id: r.get(8)?,
         responsible_org_name: r.get(9)?,
+        supervising_org_id: r.get(13)?,
+        supervising_org_name: r.get(14)?,
         records: r.get(10)?,
         last_record_id: r.get(11)?,
     })

@@ -213,10 +213,36 @@ fn the_demo_holds_the_seeds_elevator_investigation() {
             .unwrap();
         assert_eq!(plans.len(), 1);
         assert_eq!(plans[0].issuing_org_name, "菏泽开发区市场监督管理局");
-        assert!(plans[0]
-            .supervising_org_name
-            .as_deref()
-            .is_some_and(|s| s.ends_with("市场监管所")));
+        // The bureau supervises only where no street office is set: each
+        // target answers to the office of its own street (属地监管).
+        assert_eq!(
+            plans[0].supervising_org_name.as_deref(),
+            Some("菏泽开发区市场监督管理局")
+        );
+        let (ctx, pid) = (ts.ctx(), plans[0].id);
+        let targets = ts
+            .db
+            .read(move |c| insp::list_targets(c, &ctx, pid))
+            .await
+            .unwrap();
+        let office = |label: &str| {
+            targets
+                .iter()
+                .find(|t| t.label == label)
+                .and_then(|t| t.supervising_org_name.clone())
+        };
+        assert_eq!(
+            office("菏泽开发区佃户屯中学").as_deref(),
+            Some("佃户屯街道市场监管所")
+        );
+        assert_eq!(
+            office("菏泽开发区人民医院").as_deref(),
+            Some("丹阳街道市场监管所")
+        );
+        for t in targets.iter().filter(|t| t.group == "大型小区") {
+            let name = t.supervising_org_name.as_deref().unwrap_or_default();
+            assert!(name.ends_with("街道市场监管所"), "{}: {name}", t.label);
+        }
         assert_eq!(
             plans[0].inspector_org_name.as_deref(),
             Some("菏泽华检特种设备检测技术服务有限公司")
