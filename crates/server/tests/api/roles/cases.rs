@@ -220,6 +220,23 @@ pub(super) fn case_routes() -> Vec<Route> {
         .fresh(Fresh::ReportedCase)
         .scope(Sc::Case)
         .expect(move_expected),
+        r(
+            M::PUT,
+            "/api/v1/cases/{id}/supervising-org",
+            Login,
+            true,
+            OK,
+            |i| {
+                let (case, _, _) = fresh_case(i);
+                (
+                    format!("/api/v1/cases/{case}/supervising-org"),
+                    json!({"org_id": i.url.org}),
+                )
+            },
+        )
+        .fresh(Fresh::ReportedCase)
+        .scope(Sc::Case)
+        .expect(move_expected),
         r(M::GET, "/api/v1/inbox", Login, false, OK, |_| {
             ("/api/v1/inbox".into(), Value::Null)
         })

@@ -180,6 +180,24 @@ pub(super) fn transfer_routes() -> Vec<Route> {
             )
         })
         .expect(inspection_read),
+        r(M::GET, "/api/v1/supervising-offices", Perm(InspectionsRead), false, OK, |_| {
+            ("/api/v1/supervising-offices".into(), Value::Null)
+        }),
+        r(M::PUT, "/api/v1/supervising-offices", Perm(InspectionsManage), false, OK, |i| {
+            (
+                "/api/v1/supervising-offices".into(),
+                json!({"issuing_org_id": i.body.org, "unit": i.body.compound, "office_org_id": i.body.org}),
+            )
+        })
+        .body_ref("unknown_unit", "unit"),
+        // Never set for a community, so whoever may remove it finds nothing there.
+        r(M::DELETE, "/api/v1/supervising-offices", Perm(InspectionsManage), true, StatusCode::NO_CONTENT, |i| {
+            (
+                format!("/api/v1/supervising-offices?issuing_org_id={}&unit={}", i.url.org, i.url.community),
+                Value::Null,
+            )
+        })
+        .expect(office_removal),
         // --- special equipment and construction sites: by unit subtree
         r(M::GET, "/api/v1/equipment", Perm(EquipmentRead), true, OK, |i| {
             (format!("/api/v1/equipment?unit={}", i.url.compound), Value::Null)
@@ -253,6 +271,22 @@ pub(super) fn inspection_read(who: &Who, url: Side, _: Side) -> Expected {
         (StatusCode::OK, None)
     } else {
         (StatusCode::NOT_FOUND, Some(("not_found", None)))
+    }
+}
+
+/// Removing an office that was never set: the permission, then the unit as
+/// the caller's scope has it, then nothing to remove.
+pub(super) fn office_removal(who: &Who, url: Side, _: Side) -> Expected {
+    match who.role {
+        None => (StatusCode::UNAUTHORIZED, Some(("unauthenticated", None))),
+        Some(role) if !role.can(Permission::InspectionsManage) => {
+            (StatusCode::FORBIDDEN, Some(("forbidden", None)))
+        }
+        Some(_) if !who.sees(url) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some(("unknown_unit", Some("unit"))),
+        ),
+        Some(_) => (StatusCode::NOT_FOUND, Some(("not_found", None))),
     }
 }
 
