@@ -78,6 +78,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0011_internal_categories.sql"),
         postgres: include_str!("../migrations/postgres/0011_internal_categories.sql"),
     },
+    Migration {
+        version: 12,
+        name: "key_canaries",
+        sqlite: include_str!("../migrations/sqlite/0012_key_canaries.sql"),
+        postgres: include_str!("../migrations/postgres/0012_key_canaries.sql"),
+    },
 ];
 
 /// The schema version this binary writes.
