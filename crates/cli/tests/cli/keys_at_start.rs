@@ -32,6 +32,44 @@ fn refused(o: &Outcome, words: &[&str], what: &str) {
     assert!(!o.stdout.contains("http://"), "{what}: it never served");
 }
 
+/// Runs `wangge ARGS` on `db`, stopping it after a minute: a start that was
+/// wrongly accepted then fails the test instead of serving for ever.
+fn run_briefly(db: &TestDb, args: &[&str]) -> Outcome {
+    use std::io::Read;
+    let mut child = bin()
+        .args(args)
+        .args(db.args())
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while child.try_wait().unwrap().is_none() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let _ = child.kill();
+    let status = child.wait().unwrap();
+    let (mut stdout, mut stderr) = (String::new(), String::new());
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut stdout)
+        .unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    Outcome {
+        code: status.code(),
+        stdout,
+        stderr,
+    }
+}
+
 /// Rows a refused start must leave as they were.
 fn rows(db: &TestDb) -> Vec<i64> {
     [
@@ -72,7 +110,7 @@ fn a_wrong_encryption_key_is_refused_at_start_and_nothing_is_written() {
             &["user", "list"],
             &["export", "people", "--out", "/dev/null"],
         ] {
-            let o = db.run(sub, "");
+            let o = run_briefly(&db, sub);
             refused(
                 &o,
                 &[
@@ -105,7 +143,7 @@ fn a_key_file_others_can_read_is_refused_at_start() {
         for wide in [0o644, 0o640] {
             chmod(&db.key, wide);
             for sub in [&["serve", "--listen", "127.0.0.1:0"][..], &["user", "list"]] {
-                let o = db.run(sub, "");
+                let o = run_briefly(&db, sub);
                 refused(
                     &o,
                     &[&fix, "其他用户可以读取", "others can read it"],
