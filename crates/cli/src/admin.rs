@@ -73,6 +73,10 @@ pub enum KeysCmd {
         /// Backups taken before the rotation then need the old key file.
         #[arg(long)]
         drop_old: bool,
+        /// The attachments folder whose files are re-sealed too (default: the
+        /// one `serve` uses).
+        #[arg(long, env = "WANGGE_FILES_DIR")]
+        files_dir: Option<std::path::PathBuf>,
     },
 }
 
@@ -256,9 +260,17 @@ pub async fn audit(store: &Store, cmd: AuditCmd) -> anyhow::Result<bool> {
     }
 }
 
-pub async fn keys(store: &Store, opts: &StoreOptions, cmd: KeysCmd) -> anyhow::Result<()> {
+pub async fn keys(
+    store: &Store,
+    opts: &StoreOptions,
+    default_files: std::path::PathBuf,
+    cmd: KeysCmd,
+) -> anyhow::Result<()> {
     match cmd {
-        KeysCmd::Rotate { drop_old } => {
+        KeysCmd::Rotate {
+            drop_old,
+            files_dir,
+        } => {
             let r = wangge_store::keys::rotate(store, opts, 1000, |last| {
                 eprintln!("  … re-encrypted up to row {last}");
             })
@@ -273,12 +285,31 @@ pub async fn keys(store: &Store, opts: &StoreOptions, cmd: KeysCmd) -> anyhow::R
                 r.key_id,
                 r.rows_resealed
             );
+            // Attachment files are sealed with the same keys; files kept in
+            // clear from before sealing are sealed here too.
+            let files = store.attachments(files_dir.unwrap_or(default_files));
+            let dir = files.dir.clone();
+            let sealed = tokio::task::spawn_blocking(move || files.reseal_files())
+                .await
+                .context("a blocking task failed")?
+                .with_context(|| format!("cannot re-seal the attachments in {}", dir.display()))?;
+            println!(
+                "{sealed} 个附件文件已重新加密 / attachment files re-sealed in {}",
+                dir.display()
+            );
             if drop_old {
                 let stale = wangge_store::keys::stale_values(store).await?;
                 if stale > 0 {
                     bail!("{stale} values are still under an older key; older keys kept");
                 }
-                let n = wangge_store::crypto::drop_old_keys(&opts.key_path())?;
+                let files = store.attachments(dir);
+                let stale = tokio::task::spawn_blocking(move || files.stale_files())
+                    .await
+                    .context("a blocking task failed")??;
+                if stale > 0 {
+                    bail!("{stale} attachment files are still under an older key; older keys kept");
+                }
+                let n = wangge_store::keys::drop_old_keys(store, opts).await?;
                 println!("removed {n} older keys from {}", opts.key_path().display());
             }
             Ok(())

@@ -401,7 +401,8 @@ async fn run(command: Command, file: FileSettings) -> anyhow::Result<ExitCode> {
         }
         Command::Keys { db, cmd } => {
             let r = existing(&file, &db)?;
-            admin::keys(&open(&r).await?, &r.opts, cmd).await?;
+            let files = attachments_dir(&r, None);
+            admin::keys(&open(&r).await?, &r.opts, files, cmd).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Import { db, args } => {
@@ -511,10 +512,11 @@ async fn serve(store: Store, r: &Resolved, banner: Option<&str>) -> anyhow::Resu
         None => println!("Wangge: {url}"),
     }
     tracing::info!(%addr, backend = ?store.backend(), files = %files_dir.display(), "serving");
+    let files = store.attachments(files_dir);
     wangge_server::serve(
         listener,
         wangge_server::AppState::new(store)
-            .with_files(wangge_store::attachments::AttachmentStore::new(files_dir))
+            .with_files(files)
             .with_cases(cases)
             .with_shutdown_grace(r.shutdown_grace.map_or(
                 wangge_server::SHUTDOWN_GRACE,

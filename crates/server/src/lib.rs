@@ -83,16 +83,17 @@ pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(1
 
 impl AppState {
     pub fn new(store: Store) -> Self {
+        // Tests and embedders that do not say where get a private temporary folder.
+        let files = Arc::new(store.attachments(
+            std::env::temp_dir().join(format!("wangge-files-{}", std::process::id())),
+        ));
         AppState {
             store,
             clock: Arc::new(SystemClock),
             auth: AuthConfig::default(),
             cases: Arc::new(wangge_store::cases::Config::default()),
             public_limit: Arc::new(public::RateLimit::default()),
-            // Tests and embedders that do not say where get a private temporary folder.
-            files: Arc::new(wangge_store::attachments::AttachmentStore::new(
-                std::env::temp_dir().join(format!("wangge-files-{}", std::process::id())),
-            )),
+            files,
             open311: Arc::new(open311::Config::from_env()),
             shutdown_grace: SHUTDOWN_GRACE,
             passwords: Arc::new(passwords::Gate::for_this_machine()),

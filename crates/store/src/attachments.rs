@@ -10,7 +10,8 @@
 //! are kept too, but only for those who may see personal data
 //! ([`open_original`], audited): a phone photo's EXIF says where it was taken.
 //!
-//! Files are content-addressed (see `files`) in a directory of their own, and
+//! Files are content-addressed and sealed with the personal-data keys (see
+//! `files`), 0600 in a directory of their own of mode 0700, and
 //! [`record`] then enters the upload in the `attachments` table, unowned until
 //! [`link`] gives it to what it belongs to (a case, an update). Nothing here
 //! deletes an attachment: when cases merge, [`relink`] moves their
@@ -25,6 +26,7 @@ mod images;
 
 pub use images::{DISPLAY_SIDE, MAX_PIXELS, MAX_SIDE, THUMBNAIL_SIDE};
 
+use crate::crypto::Keys;
 use crate::ctx::{ms_to_time, Ctx};
 use crate::db::{Conn, Row};
 use crate::error::{Error, Result};
@@ -33,6 +35,7 @@ use detect::Accepted;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::path::PathBuf;
+use std::sync::Arc;
 use time::OffsetDateTime;
 use wangge_core::auth::Permission;
 use wangge_core::people::check_text;
@@ -41,12 +44,13 @@ use wangge_core::Error as CoreError;
 /// The default size limit of one upload: 10 MiB, more than a phone photo.
 pub const DEFAULT_MAX_BYTES: u64 = 10 * 1024 * 1024;
 
-/// Where attachment files are kept, and how large one upload may be. The
-/// server configures both.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Where attachment files are kept, how large one upload may be (the server
+/// configures both), and the keys that seal the files.
+#[derive(Debug, Clone)]
 pub struct AttachmentStore {
     pub dir: PathBuf,
     pub max_bytes: u64,
+    keys: Arc<Keys>,
 }
 
 /// The attachment directory when none is configured: beside a SQLite file
@@ -182,12 +186,31 @@ pub struct AttachmentInfo {
 // Files
 
 impl AttachmentStore {
-    /// A store in `dir` with the default size limit.
-    pub fn new(dir: impl Into<PathBuf>) -> AttachmentStore {
+    /// A store in `dir` with the default size limit, sealing with `keys`
+    /// (a [`crate::Store`]'s: see [`crate::Store::attachments`]).
+    pub fn new(dir: impl Into<PathBuf>, keys: Arc<Keys>) -> AttachmentStore {
         AttachmentStore {
             dir: dir.into(),
             max_bytes: DEFAULT_MAX_BYTES,
+            keys,
         }
+    }
+
+    /// Seals under the current key every file sealed by an older one, and
+    /// every file kept in clear from before files were sealed (`wangge keys
+    /// rotate`); returns how many were written.
+    pub fn reseal_files(&self) -> Result<u64> {
+        files::reseal_all(&self.dir, &self.keys)
+    }
+
+    /// How many files are not sealed by the current key.
+    pub fn stale_files(&self) -> Result<u64> {
+        files::stale(&self.dir, &self.keys)
+    }
+
+    /// Where the file with this hash is kept, sealed.
+    pub fn sealed_path(&self, sha256: &str) -> Result<PathBuf> {
+        files::sealed_path_of(&self.dir, sha256)
     }
 
     pub fn with_max_bytes(mut self, max_bytes: u64) -> AttachmentStore {
@@ -230,9 +253,9 @@ impl AttachmentStore {
             return self.put_document(bytes, declared_name);
         }
         let p = images::process(bytes, accepted).map_err(|f| image_failure(f, accepted))?;
-        let original_sha256 = files::put(&self.dir, bytes)?;
-        let display_sha256 = files::put(&self.dir, &p.display)?;
-        let thumbnail_sha256 = files::put(&self.dir, &p.thumbnail)?;
+        let original_sha256 = files::put(&self.dir, &self.keys, bytes)?;
+        let display_sha256 = files::put(&self.dir, &self.keys, &p.display)?;
+        let thumbnail_sha256 = files::put(&self.dir, &self.keys, &p.thumbnail)?;
         Ok(Stored {
             kind: Kind::Image,
             content_type: p.display_type,
@@ -258,7 +281,7 @@ impl AttachmentStore {
                 "the PDF document is incomplete (the upload may have been cut off); please upload it again",
             ));
         }
-        let sha = files::put(&self.dir, bytes)?;
+        let sha = files::put(&self.dir, &self.keys, bytes)?;
         Ok(Stored {
             kind: Kind::Document,
             content_type: Accepted::Pdf.mime(),
@@ -397,13 +420,13 @@ fn clean_name(declared: &str, ext: &str) -> String {
 
 /// The copy shown to others.
 pub fn open_display(files: &AttachmentStore, info: &AttachmentInfo) -> Result<Vec<u8>> {
-    files::read(&files.dir, &info.sha256)
+    files::read(&files.dir, &files.keys, &info.sha256)
 }
 
 /// The thumbnail (JPEG); documents have none.
 pub fn open_thumbnail(files: &AttachmentStore, info: &AttachmentInfo) -> Result<Vec<u8>> {
     match &info.thumbnail_sha256 {
-        Some(sha) => files::read(&files.dir, sha),
+        Some(sha) => files::read(&files.dir, &files.keys, sha),
         None => Err(Error::not_found("thumbnail")),
     }
 }
@@ -422,7 +445,7 @@ pub fn open_original(
     ctx.require(Permission::RevealPersonal)?;
     let reason = check_text("reason", reason, 200)?;
     let info = get(c, id)?;
-    let bytes = files::read(&files.dir, &info.original_sha256)?;
+    let bytes = files::read(&files.dir, &files.keys, &info.original_sha256)?;
     audit::record(
         c,
         ctx,

@@ -184,7 +184,10 @@ impl Keys {
     }
 
     /// Reads the key file, or creates it (mode 0600) when `create` is allowed.
+    /// A key file that others may read is refused: whoever reads it reads
+    /// every personal value in the database and its backups.
     pub fn load_or_create(path: &Path, create: bool) -> Result<Keys> {
+        check_private(path)?;
         match read_file(path) {
             Ok(s) => Ok(Keys::from_secrets(&s, Some(path.to_path_buf()))),
             Err(Error::Key(_)) if create && !path.exists() => {
@@ -248,10 +251,12 @@ impl Keys {
     /// Encrypts `plain` under the current key; `field` is bound as associated data
     /// so a value cannot be moved to another column undetected.
     pub fn seal(&self, field: &str, plain: &str) -> Result<Vec<u8>> {
+        self.seal_bytes(field, plain.as_bytes())
+    }
+
+    /// [`Keys::seal`] for bytes that are not text (attachment files).
+    pub fn seal_bytes(&self, field: &str, plain: &[u8]) -> Result<Vec<u8>> {
         self.maybe_reload();
-        let mut nonce = [0u8; NONCE_LEN];
-        getrandom::getrandom(&mut nonce)
-            .map_err(|e| Error::Key(format!("no randomness for a nonce: {e}")))?;
         let ring = self
             .ring
             .read()
@@ -260,22 +265,7 @@ impl Keys {
             .keys
             .first()
             .ok_or_else(|| Error::Key("no encryption key".into()))?;
-        let ct = key
-            .cipher
-            .encrypt(
-                XNonce::from_slice(&nonce),
-                Payload {
-                    msg: plain.as_bytes(),
-                    aad: field.as_bytes(),
-                },
-            )
-            .map_err(|_| Error::Key(format!("{field}: cannot encrypt")))?;
-        let mut out = Vec::with_capacity(HEADER_LEN + ct.len());
-        out.push(VERSION);
-        out.extend_from_slice(&key.id);
-        out.extend_from_slice(&nonce);
-        out.extend(ct);
-        Ok(out)
+        seal_with(key, field, plain)
     }
 
     /// The id of the key that sealed a value.
@@ -295,7 +285,7 @@ impl Keys {
         current.is_some() && Keys::sealed_by(sealed) == current
     }
 
-    fn try_open(&self, field: &str, sealed: &[u8]) -> Result<Option<String>> {
+    fn try_open(&self, field: &str, sealed: &[u8]) -> Result<Option<Vec<u8>>> {
         if sealed.len() < HEADER_LEN || sealed[0] != VERSION {
             return Err(Error::Key(format!(
                 "{field}: stored value is not in a known format"
@@ -309,8 +299,7 @@ impl Keys {
         let Some(key) = ring.keys.iter().find(|k| k.id == id) else {
             return Ok(None);
         };
-        let plain = key
-            .cipher
+        key.cipher
             .decrypt(
                 XNonce::from_slice(&sealed[1 + KEY_ID_LEN..HEADER_LEN]),
                 Payload {
@@ -318,13 +307,17 @@ impl Keys {
                     aad: field.as_bytes(),
                 },
             )
-            .map_err(|_| Error::Key(format!("{field}: cannot decrypt with this key")))?;
-        String::from_utf8(plain)
             .map(Some)
-            .map_err(|_| Error::Key(format!("{field}: not UTF-8")))
+            .map_err(|_| Error::Key(format!("{field}: cannot decrypt with this key")))
     }
 
     pub fn open(&self, field: &str, sealed: &[u8]) -> Result<String> {
+        String::from_utf8(self.open_bytes(field, sealed)?)
+            .map_err(|_| Error::Key(format!("{field}: not UTF-8")))
+    }
+
+    /// [`Keys::open`] for bytes that are not text.
+    pub fn open_bytes(&self, field: &str, sealed: &[u8]) -> Result<Vec<u8>> {
         if let Some(v) = self.try_open(field, sealed)? {
             return Ok(v);
         }
@@ -335,6 +328,34 @@ impl Keys {
                 "{field}: sealed by a key that is not in the key file"
             ))
         })
+    }
+
+    /// The ids of the key file's encryption keys, current first.
+    pub fn key_ids(&self) -> Vec<String> {
+        self.ring
+            .read()
+            .map(|r| r.keys.iter().map(|k| hex(&k.id)).collect())
+            .unwrap_or_default()
+    }
+
+    /// The canary of key `key_id`: a known text sealed by that key, kept in the
+    /// database so that a start with a different key is recognised before
+    /// anything is sealed with it. `None` when the key is not in the file.
+    pub fn seal_canary(&self, key_id: &str) -> Result<Option<Vec<u8>>> {
+        let ring = self
+            .ring
+            .read()
+            .map_err(|_| Error::Key("key ring poisoned".into()))?;
+        ring.keys
+            .iter()
+            .find(|k| hex(&k.id) == key_id)
+            .map(|k| seal_with(k, CANARY_FIELD, CANARY.as_bytes()))
+            .transpose()
+    }
+
+    /// Whether a canary opens, with one of the file's keys, to the known text.
+    pub fn canary_opens(&self, sealed: &[u8]) -> bool {
+        matches!(self.try_open(CANARY_FIELD, sealed), Ok(Some(v)) if v == CANARY.as_bytes())
     }
 
     /// The keyed hash used to find a value by equality without storing it in clear.
@@ -348,11 +369,57 @@ impl Keys {
     }
 }
 
+const CANARY_FIELD: &str = "key_canaries.sealed";
+const CANARY: &str = "wangge key canary v1";
+
+fn seal_with(key: &Key, field: &str, plain: &[u8]) -> Result<Vec<u8>> {
+    let mut nonce = [0u8; NONCE_LEN];
+    getrandom::getrandom(&mut nonce)
+        .map_err(|e| Error::Key(format!("no randomness for a nonce: {e}")))?;
+    let ct = key
+        .cipher
+        .encrypt(
+            XNonce::from_slice(&nonce),
+            Payload {
+                msg: plain,
+                aad: field.as_bytes(),
+            },
+        )
+        .map_err(|_| Error::Key(format!("{field}: cannot encrypt")))?;
+    let mut out = Vec::with_capacity(HEADER_LEN + ct.len());
+    out.push(VERSION);
+    out.extend_from_slice(&key.id);
+    out.extend_from_slice(&nonce);
+    out.extend(ct);
+    Ok(out)
+}
+
 fn random_secret() -> Result<Secret> {
     let mut s = [0u8; 32];
     getrandom::getrandom(&mut s)
         .map_err(|e| Error::Key(format!("no randomness for a new key: {e}")))?;
     Ok(s)
+}
+
+/// Refuses a key file whose mode lets its group or others read or write it.
+pub fn check_private(path: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(meta) = std::fs::metadata(path) {
+            let mode = meta.permissions().mode() & 0o777;
+            if mode & 0o077 != 0 {
+                let p = path.display();
+                return Err(Error::Key(format!(
+                    "密钥文件 {p} 的权限为 {mode:04o},其他用户可以读取,拒绝使用;请运行 chmod 600 {p} / \
+                     the key file {p} has mode {mode:04o} and others can read it; refusing to use it: run `chmod 600 {p}`"
+                )));
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
 }
 
 fn read_file(path: &Path) -> Result<FileSecrets> {
@@ -399,14 +466,32 @@ fn write_file(path: &Path, s: &FileSecrets, create_new: bool) -> Result<()> {
     Ok(())
 }
 
-/// Adds a new current key to the key file, keeping the older ones for reading.
-/// Returns the new key's id.
-pub fn add_key(path: &Path) -> Result<String> {
+/// A key made but not yet in the key file: its id can be recorded in the
+/// database before the file names it, so that a rotation cut short between the
+/// two is recognised at the next start.
+pub struct NewKey {
+    secret: Secret,
+    pub id: String,
+}
+
+impl std::fmt::Debug for NewKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "NewKey({})", self.id)
+    }
+}
+
+pub fn new_key() -> Result<NewKey> {
+    let secret = random_secret()?;
+    let id = hex(&Key::new(&secret).id);
+    Ok(NewKey { secret, id })
+}
+
+/// Adds `key` as the new current key of the key file, keeping the older ones
+/// for reading.
+pub fn add_key(path: &Path, key: &NewKey) -> Result<()> {
     let mut s = read_file(path)?;
-    let new = random_secret()?;
-    s.keys.insert(0, new);
-    write_file(path, &s, false)?;
-    Ok(hex(&Key::new(&new).id))
+    s.keys.insert(0, key.secret);
+    write_file(path, &s, false)
 }
 
 /// Removes every key but the current one from the key file (after a finished
@@ -470,7 +555,9 @@ mod tests {
         let path = temp_key_path("rotate");
         let old_process = Keys::load_or_create(&path, true).unwrap();
         let before = old_process.seal("f", "before").unwrap();
-        let new_id = add_key(&path).unwrap();
+        let new = new_key().unwrap();
+        add_key(&path, &new).unwrap();
+        let new_id = new.id.clone();
         let new_process = Keys::load_or_create(&path, false).unwrap();
         assert_eq!(new_process.current_key_id(), new_id);
         assert_eq!(

@@ -15,7 +15,7 @@ const COLUMNS: &[(&str, &str)] = &[
     ("address_enc", "people.address_detail"),
 ];
 
-const TARGET: &str = "rotation_target";
+const TARGET: &str = crate::canary::ROTATION_TARGET;
 const CURSOR: &str = "rotation_cursor";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,18 +54,27 @@ pub async fn rotate(
     let key_id = if resumed {
         store.keys.current_key_id()
     } else {
-        let id = crypto::add_key(&path)?;
-        store.keys.reload()?;
-        let id2 = id.clone();
+        // The database names the new key before the file holds it: a start
+        // after a stop between the file and the canary below then knows the
+        // file's new current key as this database's own (`canary::check`).
+        let new = crypto::new_key()?;
+        let id = new.id.clone();
         store
             .db
             .write(move |c| {
-                set(c, TARGET, &id2)?;
+                set(c, TARGET, &id)?;
                 set(c, CURSOR, "0")
             })
             .await?;
-        id
+        crypto::add_key(&path, &new)?;
+        store.keys.reload()?;
+        new.id
     };
+    let (keys, id) = (store.keys.clone(), key_id.clone());
+    store
+        .db
+        .write(move |c| crate::canary::record(c, &keys, &id))
+        .await?;
     let mut total = 0;
     loop {
         let keys = store.keys.clone();
@@ -162,6 +171,21 @@ pub async fn rotate(
         resumed,
         rows_resealed: total,
     })
+}
+
+/// Removes every key but the current one from the key file, after a finished
+/// rotation (the caller has checked that no value or file needs them). Their
+/// canaries go first: a stop between the two leaves keys without canaries,
+/// which is harmless, never a canary whose key is gone, which stops the start.
+pub async fn drop_old_keys(store: &Store, opts: &StoreOptions) -> Result<usize> {
+    let current = store.keys.current_key_id();
+    store
+        .db
+        .write(move |c| crate::canary::forget_all_but(c, &current))
+        .await?;
+    let n = crypto::drop_old_keys(&opts.key_path())?;
+    store.keys.reload()?;
+    Ok(n)
 }
 
 /// Counts values not yet sealed by the current key (0 after a finished rotation).

@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod attachments;
 pub mod audit;
 pub mod calendar;
+mod canary;
 pub mod cases;
 pub mod crypto;
 pub mod ctx;
@@ -76,6 +77,8 @@ impl Store {
     /// Migrates the database, loads (or, for a new database, creates) the key
     /// file, and opens the connections.
     pub fn open(opts: &StoreOptions) -> Result<Store> {
+        // Before anything is written: a key file others can read is refused.
+        crypto::check_private(&opts.key_path())?;
         db::Db::exclusive(&opts.db, migrate::migrate)?;
         let keys = Arc::new(load_keys(opts)?);
         let db = Db::open(&opts.db)?;
@@ -98,6 +101,11 @@ impl Store {
 
     pub fn backend(&self) -> Backend {
         self.db.backend()
+    }
+
+    /// The attachment files in `dir`, sealed with this store's keys.
+    pub fn attachments(&self, dir: impl Into<PathBuf>) -> attachments::AttachmentStore {
+        attachments::AttachmentStore::new(dir, self.keys.clone())
     }
 }
 
@@ -126,21 +134,24 @@ fn load_keys(opts: &StoreOptions) -> Result<Keys> {
                 None => Keys::load_or_create(&path, true)?,
             };
             match stored {
-                Some(fp) if fp != keys.fingerprint() => Err(Error::Key(format!(
-                    "the key file {} does not belong to this database (fingerprint {} expected, found {})",
-                    path.display(),
-                    fp,
-                    keys.fingerprint()
-                ))),
-                Some(_) => Ok(keys),
+                Some(fp) if fp != keys.fingerprint() => {
+                    return Err(Error::Key(format!(
+                        "the key file {} does not belong to this database (fingerprint {} expected, found {})",
+                        path.display(),
+                        fp,
+                        keys.fingerprint()
+                    )))
+                }
+                Some(_) => {}
                 None => {
                     c.execute(
                         "INSERT INTO settings (name, value) VALUES ($1, $2)",
                         params![FINGERPRINT, keys.fingerprint()],
                     )?;
-                    Ok(keys)
                 }
             }
+            canary::check(c, &keys, &path)?;
+            Ok(keys)
         })
     })
 }

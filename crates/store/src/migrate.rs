@@ -79,6 +79,12 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/postgres/0011_internal_categories.sql"),
     },
     Migration {
+        version: 12,
+        name: "key_canaries",
+        sqlite: include_str!("../migrations/sqlite/0012_key_canaries.sql"),
+        postgres: include_str!("../migrations/postgres/0012_key_canaries.sql"),
+    },
+    Migration {
         version: 16,
         name: "supervising_offices",
         sqlite: include_str!("../migrations/sqlite/0016_supervising_offices.sql"),

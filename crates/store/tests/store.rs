@@ -17,6 +17,8 @@ mod common;
 mod accounts;
 #[path = "store/at_rest.rs"]
 mod at_rest;
+#[path = "store/at_rest_keys.rs"]
+mod at_rest_keys;
 #[path = "store/attachments.rs"]
 mod attachments;
 #[path = "store/bulk.rs"]

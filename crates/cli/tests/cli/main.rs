@@ -6,4 +6,5 @@ mod backends;
 mod commands;
 mod common;
 mod deploy;
+mod keys_at_start;
 mod nodes;

@@ -131,8 +131,14 @@ fn copy_files(from: &Path, to: &Path) -> Result<Copied> {
     copied.map(|()| Copied { files })
 }
 
+/// Copies a folder, every folder 0700 and every file 0600 (attachments are
+/// personal data, sealed or not).
 fn copy_tree(from: &Path, to: &Path, files: &mut u64) -> Result<()> {
-    std::fs::create_dir_all(to).map_err(io(to))?;
+    let mut dir = std::fs::DirBuilder::new();
+    dir.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut dir, 0o700);
+    dir.create(to).map_err(io(to))?;
     for entry in std::fs::read_dir(from).map_err(io(from))? {
         let entry = entry.map_err(io(from))?;
         let target = to.join(entry.file_name());
@@ -140,18 +146,43 @@ fn copy_tree(from: &Path, to: &Path, files: &mut u64) -> Result<()> {
             copy_tree(&entry.path(), &target, files)?;
         } else {
             std::fs::copy(entry.path(), &target).map_err(io(&target))?;
+            private(&target)?;
             *files += 1;
         }
     }
     Ok(())
 }
 
+/// Sets mode 0600, whatever the umask and whatever mode the copy brought along.
+fn private(path: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(io(path))?;
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
+}
+
 /// Writes `out` through `write` at `OUT.partial`, renamed when complete and
-/// removed if it fails.
+/// removed if it fails. The partial file is made empty with mode 0600 first:
+/// `VACUUM INTO` and `pg_dump` then write into it and keep that mode, so a
+/// copy of every record is never readable by others, not even for a moment.
 fn write_then_rename(out: &Path, write: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
     let partial = with_suffix(out, ".partial");
     let _ = std::fs::remove_file(&partial);
-    match write(&partial).and_then(|()| std::fs::rename(&partial, out).map_err(io(out))) {
+    let mut new = std::fs::OpenOptions::new();
+    new.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut new, 0o600);
+    let written = new
+        .open(&partial)
+        .map(drop)
+        .map_err(io(&partial))
+        .and_then(|()| write(&partial))
+        .and_then(|()| private(&partial));
+    match written.and_then(|()| std::fs::rename(&partial, out).map_err(io(out))) {
         Ok(()) => Ok(()),
         Err(e) => {
             let _ = std::fs::remove_file(&partial);

@@ -19,6 +19,7 @@ pub(super) struct SqliteConn {
 const MAX_STATEMENTS: usize = 128;
 
 pub(super) fn open(path: &str, read_only: bool) -> Result<SqliteConn> {
+    private_files(path);
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
         | OpenFlags::SQLITE_OPEN_CREATE
         | OpenFlags::SQLITE_OPEN_NO_MUTEX
@@ -40,6 +41,44 @@ pub(super) fn open(path: &str, read_only: bool) -> Result<SqliteConn> {
         conn,
         rewritten: HashMap::new(),
     })
+}
+
+/// Makes the database file 0600 whatever the umask: created empty with that
+/// mode before SQLite opens it (SQLite gives its -wal and -shm files the mode
+/// of the database file), or narrowed when an older version left it (or its
+/// -wal and -shm) readable by others. It holds every record, and the WAL holds
+/// recent ones. Failure (a file someone else owns) is logged: the open goes on.
+fn private_files(path: &str) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        if path.is_empty() || path == ":memory:" || path.starts_with("file:") {
+            return;
+        }
+        let _ = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path);
+        for file in [
+            path.to_string(),
+            format!("{path}-wal"),
+            format!("{path}-shm"),
+        ] {
+            let Ok(meta) = std::fs::metadata(&file) else {
+                continue;
+            };
+            if meta.permissions().mode() & 0o077 != 0 {
+                if let Err(e) =
+                    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))
+                {
+                    tracing::warn!(file, error = %e, "cannot make the database file private (0600)");
+                }
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
 }
 
 /// The writer's connection: it checkpoints only as a backstop, the checkpoint

@@ -234,7 +234,7 @@ pub(super) fn seed(c: &mut dyn Conn, ctx: &Ctx, seed: u64) -> Result<()> {
     let targets = insp::list_targets(c, ctx, plan.id)?;
     let mut expert = ctx.clone();
     expert.actor = EXPERT.into();
-    let files = files_dir(c)?.map(AttachmentStore::new);
+    let files = files_dir(c)?.map(|d| AttachmentStore::new(d, ctx.keys.clone()));
     let mut rng = SplitMix64::new(seed ^ 0x0e1e_7a70);
     for (i, t) in targets.iter().enumerate() {
         // About three in four places have something to put right.

@@ -111,8 +111,15 @@ fn id_numbers_phones_and_addresses_are_encrypted_at_rest() {
     });
 }
 
+/// Writes a key file as the operator must keep it: mode 0600.
+pub(crate) fn write_key(path: &Path, text: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::write(path, text).unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).unwrap();
+}
+
 /// Opens a store, expecting it to be refused.
-fn open_err(opts: &wangge_store::StoreOptions) -> Error {
+pub(crate) fn open_err(opts: &wangge_store::StoreOptions) -> Error {
     match Store::open(opts) {
         Ok(_) => panic!("the store opened"),
         Err(e) => e,
@@ -181,7 +188,7 @@ fn a_database_opens_only_with_its_own_key_file() {
 
         // Another valid key file.
         let other = t.dir.join("other.key");
-        std::fs::write(&other, format!("{}\n", "ab".repeat(32))).unwrap();
+        write_key(&other, &format!("{}\n", "ab".repeat(32)));
         let mut opts = t.opts.clone();
         opts.key_file = Some(other.clone());
         match open_err(&opts) {
@@ -189,7 +196,7 @@ fn a_database_opens_only_with_its_own_key_file() {
             e => panic!("{backend:?}: expected a key error, got {e:?}"),
         }
         // Not a key file at all.
-        std::fs::write(&other, "hunter2\n").unwrap();
+        write_key(&other, "hunter2\n");
         assert!(matches!(open_err(&opts), Error::Key(_)));
 
         // The key file gone: refused, and no new key is made in its place.
@@ -201,7 +208,7 @@ fn a_database_opens_only_with_its_own_key_file() {
         assert!(!Path::new(&key_path).exists(), "a new key was made");
 
         // Put back, it works again.
-        std::fs::write(&key_path, &key).unwrap();
+        write_key(&key_path, &key);
         drop(Store::open(&t.opts).unwrap());
     }
 }

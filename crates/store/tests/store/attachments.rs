@@ -1,7 +1,8 @@
 //! Attachments: what is accepted and what is refused (by content, not name),
 //! what the copies shown to others keep of a photo (its orientation) and lose
-//! (its EXIF location and device data), content-addressed storage, and the
-//! table: linking, and relinking on a merge without losing anything.
+//! (its EXIF location and device data), content-addressed storage sealed on
+//! disk, and the table: linking, and relinking on a merge without losing
+//! anything.
 
 use crate::common::*;
 use image::codecs::jpeg::JpegEncoder;
@@ -9,11 +10,13 @@ use image::codecs::png::PngEncoder;
 use image::codecs::webp::WebPEncoder;
 use image::{DynamicImage, GenericImageView, ImageEncoder, Rgb, RgbImage, Rgba, RgbaImage};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 use wangge_core::auth::Role;
 use wangge_store::attachments::{
     self, AttachmentInfo, AttachmentStore, Kind, Owner, Stored, DEFAULT_MAX_BYTES, THUMBNAIL_SIDE,
 };
+use wangge_store::crypto::{self, Keys};
 use wangge_store::testing::temp_dir;
 use wangge_store::{Ctx, Error, Result};
 
@@ -25,7 +28,10 @@ struct Files {
 impl Files {
     fn new() -> Files {
         Files {
-            store: AttachmentStore::new(temp_dir().join("files")),
+            store: AttachmentStore::new(
+                temp_dir().join("files"),
+                Arc::new(Keys::from_secret(&[5; 32])),
+            ),
         }
     }
 
@@ -60,6 +66,8 @@ impl Drop for Files {
 
 /// The make of the camera in the test photo's EXIF: must never reach others.
 const MAKE: &[u8] = b"SECRETCAM";
+/// The GPS latitude's rationals in the test photo's EXIF: 35/1, 14/1.
+const GPS_LATITUDE: &[u8] = &[35, 0, 0, 0, 1, 0, 0, 0, 14, 0, 0, 0, 1, 0, 0, 0];
 
 /// A TIFF (EXIF) block, little-endian: IFD0 with Make, Orientation and a
 /// pointer to a GPS IFD holding latitude 35°14'30" N.
@@ -250,7 +258,7 @@ fn a_photo_is_turned_upright_and_stripped_of_its_exif() {
     let display = attachments::open_display(&files.store, &info).unwrap();
     assert_eq!(display.len() as u64, s.display_size);
     assert!(display.starts_with(&[0xFF, 0xD8, 0xFF]));
-    for secret in [&b"Exif"[..], MAKE, b"II*\0"] {
+    for secret in [&b"Exif"[..], MAKE, b"II*\0", GPS_LATITUDE] {
         assert!(!contains(&display, secret), "display copy keeps {secret:?}");
     }
     let img = decode(&display);
@@ -261,14 +269,106 @@ fn a_photo_is_turned_upright_and_stripped_of_its_exif() {
     assert!(!red(img.get_pixel(5, 5)), "{:?}", img.get_pixel(5, 5));
 
     let thumb = attachments::open_thumbnail(&files.store, &info).unwrap();
-    assert!(!contains(&thumb, b"Exif") && !contains(&thumb, MAKE));
+    for secret in [&b"Exif"[..], MAKE, b"II*\0", GPS_LATITUDE] {
+        assert!(!contains(&thumb, secret), "thumbnail keeps {secret:?}");
+    }
     let t = decode(&thumb);
     assert_eq!(t.dimensions(), (60, 40), "small images are not enlarged");
     assert!(thumb.len() < 4096, "thumbnail of {} bytes", thumb.len());
+}
 
-    // The original is kept as received (for those who may see it).
-    let kept = std::fs::read(file_of(&files.store.dir, &s.original_sha256)).unwrap();
-    assert_eq!(kept, original);
+/// Mode bits of a file or folder (Unix only).
+fn mode(p: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(p).unwrap().permissions().mode() & 0o777
+}
+
+#[test]
+fn files_are_sealed_on_disk_private_and_unreadable_without_the_key() {
+    let files = Files::new();
+    // A folder an older version made readable by all is narrowed.
+    std::fs::create_dir_all(&files.store.dir).unwrap();
+    std::fs::set_permissions(
+        &files.store.dir,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let original = with_exif(&jpeg(&photo(40, 60)), &exif_block(6));
+    assert!(
+        contains(&original, GPS_LATITUDE),
+        "the test photo has a GPS block"
+    );
+    let s = files
+        .store
+        .put(&original, "IMG_0001.JPG", "image/jpeg")
+        .unwrap();
+    let thumb = s.thumbnail_sha256.clone().unwrap();
+    assert_eq!(mode(&files.store.dir), 0o700);
+    for sha in [&s.original_sha256, &s.display_sha256, &thumb] {
+        let sealed = files.store.sealed_path(sha).unwrap();
+        let on_disk = std::fs::read(&sealed).unwrap();
+        for clear in [&b"Exif"[..], MAKE, GPS_LATITUDE, &[0xFF, 0xD8, 0xFF]] {
+            assert!(
+                !contains(&on_disk, clear),
+                "{} holds {clear:?} in clear",
+                sealed.display()
+            );
+        }
+        assert!(!file_of(&files.store.dir, sha).exists(), "a copy in clear");
+        assert_eq!(mode(&sealed), 0o600, "{}", sealed.display());
+        assert_eq!(mode(sealed.parent().unwrap()), 0o700);
+        assert_eq!(mode(sealed.parent().unwrap().parent().unwrap()), 0o700);
+    }
+    assert_eq!(files.count(), 3);
+    // Whoever takes the folder without the key reads nothing.
+    let info = info_of(&s);
+    let stranger = AttachmentStore::new(
+        files.store.dir.clone(),
+        Arc::new(Keys::from_secret(&[6; 32])),
+    );
+    assert!(attachments::open_display(&stranger, &info).is_err());
+    assert!(attachments::open_display(&files.store, &info).is_ok());
+}
+
+#[test]
+fn files_kept_in_clear_before_sealing_are_still_served_and_sealed_by_a_rotation() {
+    let dir = temp_dir();
+    let key_path = dir.join("k.key");
+    let keys = Arc::new(Keys::load_or_create(&key_path, true).unwrap());
+    let files = AttachmentStore::new(dir.join("files"), keys.clone());
+    // A PDF stored by an older version: in clear under its hash, 0644.
+    let sha = {
+        let s = files.put(PDF, "old.pdf", "application/pdf").unwrap();
+        let sealed = files.sealed_path(&s.display_sha256).unwrap();
+        std::fs::remove_file(&sealed).unwrap();
+        std::fs::write(file_of(&files.dir, &s.display_sha256), PDF).unwrap();
+        s
+    };
+    let info = info_of(&sha);
+    assert_eq!(attachments::open_display(&files, &info).unwrap(), PDF);
+    // And a photo sealed under the first key.
+    let photo_s = files
+        .put(&jpeg(&photo(16, 16)), "p.jpg", "image/jpeg")
+        .unwrap();
+    assert_eq!(files.stale_files().unwrap(), 1, "the file in clear");
+
+    // A rotation: the new key seals everything again, the clear file included.
+    crypto::add_key(&key_path, &crypto::new_key().unwrap()).unwrap();
+    keys.reload().unwrap();
+    assert_eq!(files.stale_files().unwrap(), 4);
+    assert_eq!(files.reseal_files().unwrap(), 4);
+    assert_eq!(files.stale_files().unwrap(), 0);
+    assert!(!file_of(&files.dir, &sha.display_sha256).exists());
+    assert_eq!(files.reseal_files().unwrap(), 0, "nothing left to do");
+    crypto::drop_old_keys(&key_path).unwrap();
+    keys.reload().unwrap();
+    assert_eq!(attachments::open_display(&files, &info).unwrap(), PDF);
+    let p = info_of(&photo_s);
+    assert_eq!(
+        attachments::open_display(&files, &p).unwrap().len() as u64,
+        photo_s.display_size
+    );
+    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[test]
@@ -349,7 +449,7 @@ fn empty_oversized_and_damaged_uploads_are_refused() {
     );
     assert!(m.contains("10 MB"), "names the limit: {m}");
 
-    let small = AttachmentStore::new(files.store.dir.clone()).with_max_bytes(4096);
+    let small = files.store.clone().with_max_bytes(4096);
     let m = refused_with(
         small.put(&jpeg(&noise(200, 200)), "a.jpg", "image/jpeg"),
         "attachment_too_large",
@@ -483,9 +583,9 @@ fn identical_uploads_are_stored_once_and_damage_is_detected() {
         (&b.display_sha256, &b.original_sha256, &b.thumbnail_sha256)
     );
     assert_eq!(b.file_name, "b.jpg");
-    let path = file_of(&files.store.dir, &a.display_sha256);
+    let path = files.store.sealed_path(&a.display_sha256).unwrap();
     assert!(path.ends_with(format!(
-        "{}/{}/{}",
+        "{}/{}/{}.sealed",
         &a.display_sha256[0..2],
         &a.display_sha256[2..4],
         a.display_sha256

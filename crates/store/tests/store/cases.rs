@@ -723,7 +723,7 @@ fn a_key_rotation_reseals_the_reporters_details() {
             .unwrap();
         w.rubbish().await;
         let path = ts.opts.key_path();
-        wangge_store::crypto::add_key(&path).unwrap();
+        wangge_store::crypto::add_key(&path, &wangge_store::crypto::new_key().unwrap()).unwrap();
         w.system.keys().reload().unwrap();
         let (mut after, mut total) = (0, 0);
         loop {

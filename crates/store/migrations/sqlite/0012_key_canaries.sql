@@ -1,0 +1,10 @@
+-- Key canaries: a known text sealed by each encryption key this database uses.
+-- At every start each canary must open with the key file's keys, and the key
+-- file's current key must have one, so a key file with the right lookup secret
+-- but another encryption key is refused before it seals anything. A database
+-- made before this table gets its canaries at its first start.
+CREATE TABLE key_canaries (
+    key_id     TEXT PRIMARY KEY,
+    sealed     BLOB NOT NULL,
+    created_at INTEGER NOT NULL
+);
