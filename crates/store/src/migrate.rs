@@ -78,6 +78,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0011_internal_categories.sql"),
         postgres: include_str!("../migrations/postgres/0011_internal_categories.sql"),
     },
+    Migration {
+        version: 15,
+        name: "tip_readers",
+        sqlite: include_str!("../migrations/sqlite/0015_tip_readers.sql"),
+        postgres: include_str!("../migrations/postgres/0015_tip_readers.sql"),
+    },
 ];
 
 /// The schema version this binary writes.
