@@ -43,7 +43,13 @@ fn the_demo_cadre_reads_a_tip_in_their_community_only_once_made_a_reader() {
         let path = format!("/api/v1/cases/{id}");
 
         let cadre = login(&s.addr, "yaowang", DEMO_PASSWORD);
-        let list = call(&s.addr, "GET", "/api/v1/cases?limit=200", &cadre.headers(), None);
+        let list = call(
+            &s.addr,
+            "GET",
+            "/api/v1/cases?limit=200",
+            &cadre.headers(),
+            None,
+        );
         assert_eq!(list.status, 200, "{l}: {}", list.body);
         assert!(!list.body.contains(&number), "{l}: listed to yaowang");
         let one = call(&s.addr, "GET", &path, &cadre.headers(), None);
@@ -54,13 +60,26 @@ fn the_demo_cadre_reads_a_tip_in_their_community_only_once_made_a_reader() {
             "{l}: {form}"
         );
 
-        let patch = r#"{"tip_readers": {"roles": ["zone_admin", "street_staff", "community_cadre"]}}"#;
-        let changed = call(&s.addr, "PATCH", "/api/v1/categories/09", &admin.headers(), Some(patch));
+        let patch =
+            r#"{"tip_readers": {"roles": ["zone_admin", "street_staff", "community_cadre"]}}"#;
+        let changed = call(
+            &s.addr,
+            "PATCH",
+            "/api/v1/categories/09",
+            &admin.headers(),
+            Some(patch),
+        );
         assert_eq!(changed.status, 200, "{l}: {}", changed.body);
         let one = call(&s.addr, "GET", &path, &cadre.headers(), None);
         assert_eq!(one.status, 200, "{l}: {}", one.body);
         assert_eq!(one.json()["reporter"]["name"], "赵敏", "{l}");
-        let list = call(&s.addr, "GET", "/api/v1/cases?limit=200", &cadre.headers(), None);
+        let list = call(
+            &s.addr,
+            "GET",
+            "/api/v1/cases?limit=200",
+            &cadre.headers(),
+            None,
+        );
         assert!(list.body.contains(&number), "{l}: not listed to yaowang");
         let form = get(&s.addr, "/tip");
         assert!(

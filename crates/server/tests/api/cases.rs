@@ -515,10 +515,11 @@ fn tips_hide_their_reporter_and_departments_see_only_their_cases() {
             !text.contains("匿名群众") && !text.contains("13900001111"),
             "{text}"
         );
-        w.grid
-            .get(&format!("/api/v1/cases/{cid}"))
-            .await
-            .problem(StatusCode::NOT_FOUND, "not_found", None);
+        w.grid.get(&format!("/api/v1/cases/{cid}")).await.problem(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            None,
+        );
         // A grid worker or cadre asking for confidential cases explicitly is refused.
         w.grid.get("/api/v1/cases?confidential=true").await.problem(
             StatusCode::FORBIDDEN,
