@@ -11,14 +11,15 @@ use axum::Router;
 use serde::{Deserialize, Serialize};
 use wangge_core::cases::{Action, CaseState, Command};
 use wangge_store::cases::{
-    self, CaseEvent, CaseStats, CaseView, Category, CategoryStats, ChildStats, Created,
-    Idempotency, ListFilter, NewCase, Order, Source,
+    self, CaseEvent, CaseStats, CaseView, Category, CategoryPatch, CategoryStats, ChildStats,
+    Created, Idempotency, ListFilter, NewCase, Order, Source,
 };
 use wangge_store::Page;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/categories", get(categories))
+        .route("/categories/{code}", axum::routing::patch(update_category))
         .route("/cases", get(list).post(create))
         .route("/cases/{id}", get(show))
         .route("/cases/{id}/events", get(events))
@@ -55,6 +56,27 @@ pub async fn categories(State(s): State<AppState>) -> ApiResult<axum::Json<Vec<C
         .collect();
     cats.retain(|k| !k.internal && !k.parent.as_ref().is_some_and(|p| internal.contains(p)));
     Ok(axum::Json(cats))
+}
+
+/// Changes a category (the zone administrator's work, `UsersManage`), as its
+/// page does: names, flags, time limits, and who reads its tips
+/// (`tip_readers`; `null` inherits again). Audited.
+#[utoipa::path(patch, path = "/api/v1/categories/{code}", tag = "cases", request_body = CategoryPatch,
+    params(("code" = String, Path, description = "the category's code")),
+    responses((status = 200, body = Category), (status = 403, body = crate::error::Problem),
+        (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+pub async fn update_category(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(code): Path<String>,
+    Json(patch): Json<CategoryPatch>,
+) -> ApiResult<axum::Json<Category>> {
+    Ok(axum::Json(
+        s.store
+            .db
+            .write(move |c| cases::update_category(c, &ctx, &code, patch))
+            .await?,
+    ))
 }
 
 /// The `Idempotency-Key` header, bound to who sent it and what they sent.

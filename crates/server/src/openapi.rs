@@ -48,7 +48,7 @@ use utoipa::OpenApi;
         crate::users::enable,
         crate::users::reset_password,
         crate::audit::list,
-        crate::cases::categories, crate::cases::create, crate::cases::list, crate::cases::show,
+        crate::cases::categories, crate::cases::update_category, crate::cases::create, crate::cases::list, crate::cases::show,
         crate::cases::events, crate::cases::transition, crate::cases::merge, crate::cases::move_unit, crate::cases::set_supervising_org, crate::cases::inbox,
         crate::cases::stats, crate::cases::stats_children, crate::cases::stats_categories,
         crate::public::report, crate::public::follow, crate::public::step,

@@ -254,6 +254,38 @@ pub struct Entry {
     #[schema(value_type = Object)]
     pub detail: serde_json::Value,
     pub hash: String,
+    /// The entry is a tip's reporter acting on their tip (its report, its
+    /// uploads, their later steps; anyone without a staff account) and the
+    /// reader is not among the tip's readers: `actor` and `client_addr` read [`REPORTER_HIDDEN`]. The stored
+    /// entry and its hash are unchanged.
+    pub reporter_hidden: bool,
+}
+
+/// What a hidden reporter's name and address read in the log.
+pub const REPORTER_HIDDEN: &str = "（举报人已隐藏）";
+
+/// SQL true for an entry (aliased `a`) about a tip, the case or one of its
+/// attachments, whose readers do not include the caller, made by someone
+/// other than a staff account: the reporter (`resident@<address>`, a
+/// resident's account) or the channel that brought the tip in. Staff's own
+/// steps on a tip stay visible, as the log is there to audit them.
+fn hidden_sql(tips: &crate::cases::Tips) -> String {
+    if *tips == crate::cases::Tips::All {
+        return "0".to_string();
+    }
+    let tip = format!(
+        "c.confidential = 1 AND NOT ({}) AND NOT EXISTS (SELECT 1 FROM users s
+            WHERE s.username = a.actor AND s.role <> 'resident')",
+        tips.sql()
+    );
+    format!(
+        "CASE WHEN (a.entity = 'case' AND EXISTS (SELECT 1 FROM cases c
+            WHERE c.id = a.entity_id AND {tip}))
+          OR (a.entity = 'attachment' AND EXISTS (SELECT 1 FROM attachments t
+            JOIN cases c ON c.id = t.owner_id
+            WHERE t.id = a.entity_id AND t.owner_kind = 'case' AND {tip}))
+         THEN 1 ELSE 0 END"
+    )
 }
 
 const SELECT: &str =
@@ -272,6 +304,7 @@ fn from_row(r: &Row) -> Result<(Entry, String)> {
             action: r.get(6)?,
             detail: serde_json::from_str(&detail).unwrap_or(serde_json::Value::String(detail)),
             hash: r.get(9)?,
+            reporter_hidden: false,
         },
         r.get(8)?,
     ))
@@ -288,17 +321,24 @@ pub struct Filter {
     pub before: Option<i64>,
 }
 
-/// The newest entries first, a page at a time (for auditors).
+/// The newest entries first, a page at a time (for auditors). A tip's
+/// reporter is shown only to the tip's readers (see [`Entry::reporter_hidden`]);
+/// to others, an actor filter does not find the entries that hide them.
 pub fn list(c: &mut dyn Conn, ctx: &Ctx, f: &Filter, limit: i64) -> Result<Vec<Entry>> {
     ctx.require(wangge_core::auth::Permission::AuditRead)?;
+    let hidden = hidden_sql(&crate::cases::tips_for(c, ctx)?);
     let mut args: Vec<crate::db::Value> = Vec::new();
-    let mut sql = format!("{SELECT} WHERE 1 = 1");
+    let mut sql = format!(
+        "SELECT seq, at, actor, client_addr, entity, entity_id, action, detail, prev_hash, hash,
+            {hidden} FROM audit_log a WHERE 1 = 1"
+    );
     let mut add = |sql: &mut String, col: &str, v: crate::db::Value| {
         args.push(v);
         sql.push_str(&format!(" AND {col} ${}", args.len()));
     };
     if let Some(a) = &f.actor {
         add(&mut sql, "actor =", a.clone().into());
+        sql.push_str(&format!(" AND ({hidden}) = 0"));
     }
     if let Some(e) = &f.entity {
         add(&mut sql, "entity =", e.clone().into());
@@ -316,7 +356,15 @@ pub fn list(c: &mut dyn Conn, ctx: &Ctx, f: &Filter, limit: i64) -> Result<Vec<E
     sql.push_str(&format!(" ORDER BY seq DESC LIMIT ${}", args.len()));
     c.query(&sql, &args)?
         .iter()
-        .map(|r| from_row(r).map(|(e, _)| e))
+        .map(|r| {
+            let (mut e, _) = from_row(r)?;
+            if r.get::<i64>(10)? != 0 {
+                e.reporter_hidden = true;
+                e.actor = REPORTER_HIDDEN.to_string();
+                e.client_addr = Some(REPORTER_HIDDEN.to_string());
+            }
+            Ok(e)
+        })
         .collect()
 }
 

@@ -24,6 +24,7 @@
 //! | `view.rs` | the case row as kept (`Raw`) and as a caller sees it (`CaseView`, reporter masking) |
 //! | `read.rs` | `get`, `list`, `inbox`, `events`, duplicates, revealing a reporter |
 //! | `scope.rs` | who sees which case, in SQL |
+//! | `tip_readers.rs` | who reads a confidential category's tips |
 //! | `public.rs` | what a reporter sees with the follow token; close wording |
 //! | `reseal.rs` | key rotation for the reporter's encrypted name and contact |
 //!
@@ -48,6 +49,7 @@ mod scope;
 mod seed;
 mod stats;
 mod supervising;
+mod tip_readers;
 mod transitions;
 mod view;
 
@@ -71,6 +73,8 @@ pub use seed::{seed_categories, SeedReport};
 pub use stats::{stats, stats_by_category, stats_by_child, CaseStats, CategoryStats, ChildStats};
 pub(crate) use supervising::attach as attach_supervising_org;
 pub use supervising::set_supervising_org;
+pub use tip_readers::{tip_notices, TipNotice, TipReaders};
+pub(crate) use tip_readers::{tips_for, Tips};
 pub use transitions::{transition, transition_by_token};
 pub use view::{CaseView, ReporterView};
 

@@ -85,6 +85,12 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/postgres/0012_key_canaries.sql"),
     },
     Migration {
+        version: 15,
+        name: "tip_readers",
+        sqlite: include_str!("../migrations/sqlite/0015_tip_readers.sql"),
+        postgres: include_str!("../migrations/postgres/0015_tip_readers.sql"),
+    },
+    Migration {
         version: 16,
         name: "supervising_offices",
         sqlite: include_str!("../migrations/sqlite/0016_supervising_offices.sql"),

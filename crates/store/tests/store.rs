@@ -43,6 +43,8 @@ mod cases_merge;
 mod cases_numbers;
 #[path = "store/cases_stats.rs"]
 mod cases_stats;
+#[path = "store/cases_tips.rs"]
+mod cases_tips;
 #[path = "store/equipment.rs"]
 mod equipment;
 #[path = "store/group_commit.rs"]

@@ -8,3 +8,4 @@ mod common;
 mod deploy;
 mod keys_at_start;
 mod nodes;
+mod tips;

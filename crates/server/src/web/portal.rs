@@ -114,6 +114,42 @@ struct ReportPage {
     categories: Vec<(String, Vec<(String, String)>)>,
     units: Vec<(String, String)>,
     max_mb: u64,
+    /// On the tip form: each tip category and who reads its tips, in words
+    /// made from the reader sets the store enforces.
+    readers: Vec<(String, String)>,
+}
+
+/// Who reads each tip category's tips, for the tip form.
+async fn tip_readers(s: &AppState, t: T) -> Vec<(String, String)> {
+    let notices = s
+        .store
+        .db
+        .read(cases::tip_notices)
+        .await
+        .unwrap_or_default();
+    notices
+        .into_iter()
+        .map(|n| {
+            let who = t
+                .pick(
+                    &format!("{}能看到举报全文和您的姓名、电话", n.readers_zh),
+                    &format!(
+                        "{} can see the whole tip and your name and phone",
+                        capitalised(&n.readers_en)
+                    ),
+                )
+                .to_string();
+            (n.public_name, who)
+        })
+        .collect()
+}
+
+fn capitalised(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
 }
 
 /// The category picker in plain words: minors grouped under their major.
@@ -176,6 +212,11 @@ async fn form_page(
     status: StatusCode,
 ) -> Response {
     let (categories, units) = picker(s, f.tip).await;
+    let readers = if f.tip {
+        tip_readers(s, t).await
+    } else {
+        Vec::new()
+    };
     render(
         status,
         &ReportPage {
@@ -185,6 +226,7 @@ async fn form_page(
             categories,
             units,
             max_mb: s.files.max_bytes / 1024 / 1024,
+            readers,
         },
     )
 }

@@ -2,12 +2,14 @@
 //! (birth dates beside masked ID numbers, phone numbers however written),
 //! internal categories kept from the public, revealed data never cached,
 //! unmasked exports only by POST with CSRF, and references in equipment
-//! writes bounded by the caller's scope.
+//! writes bounded by the caller's scope; tips read only by their category's
+//! readers.
 
 mod categories;
 mod exports;
 mod masking;
 mod references;
+mod tips;
 mod uploads;
 
 use super::support::{App, NOW};

@@ -5,6 +5,7 @@
 //! them is the zone administrator's work, so it needs `UsersManage`, the
 //! permission only the zone administrator holds.
 
+use super::tip_readers::{self, TipReaders};
 use crate::ctx::{ms_to_time, Ctx};
 use crate::db::{Conn, Row};
 use crate::error::{Error, Result};
@@ -91,9 +92,15 @@ pub struct Category {
     pub name_en: String,
     /// What residents see: plain words, no jargon.
     pub public_name: String,
-    /// Tips (扫黑除恶线索, 养老金冒领举报): the reporter is hidden from everyone
-    /// without `TipsRead`. A minor is confidential if it or its major is.
+    /// Tips (扫黑除恶线索, 养老金冒领举报): read only by the category's tip
+    /// readers (see `tip_readers.rs`). A minor is confidential if it or its
+    /// major is.
     pub confidential: bool,
+    /// The category's own reader set for tips; absent, it inherits.
+    pub tip_readers: Option<TipReaders>,
+    /// The set its tips are held to: its own, else its major's, else zone
+    /// administrators and street staff.
+    pub tip_readers_effective: TipReaders,
     /// Staff's own tasks (会议交办事项, 上级交办事项): never offered to the
     /// public, refused from residents, and their cases never listed to
     /// anonymous callers. A minor is internal if it or its major is.
@@ -124,6 +131,9 @@ pub struct NewCategory {
     pub confidential: bool,
     #[serde(default)]
     pub internal: bool,
+    /// Who reads its tips; absent, inherited (see [`Category::tip_readers`]).
+    #[serde(default)]
+    pub tip_readers: Option<TipReaders>,
     #[serde(default)]
     pub required_fields: Vec<String>,
     #[serde(default)]
@@ -140,18 +150,36 @@ pub struct CategoryPatch {
     pub public_name: Option<String>,
     pub confidential: Option<bool>,
     pub internal: Option<bool>,
+    /// A new reader set for its tips; `null` makes it inherit again.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<TipReaders>)]
+    pub tip_readers: Option<Option<TipReaders>>,
     pub required_fields: Option<Vec<String>>,
     pub deadlines: Option<Deadlines>,
     pub active: Option<bool>,
 }
 
+/// A field given, `null` included (absent stays `None` by `default`).
+fn present<'de, D, T>(d: D) -> std::result::Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
 const SELECT: &str =
     "SELECT k.id, k.code, p.code, k.name_zh, k.name_en, k.public_name, k.confidential,
-    k.required_fields, k.deadlines, k.active, k.created_at, k.updated_at, k.internal
+    k.required_fields, k.deadlines, k.active, k.created_at, k.updated_at, k.internal,
+    k.tip_readers, p.tip_readers
     FROM case_categories k LEFT JOIN case_categories p ON p.id = k.parent_id";
 
 fn from_row(r: &Row) -> Result<Category> {
+    let own = tip_readers::parse(r.get(13)?)?;
+    let major = tip_readers::parse(r.get(14)?)?;
     Ok(Category {
+        tip_readers_effective: own.clone().or(major).unwrap_or_default(),
+        tip_readers: own,
         id: r.get(0)?,
         code: r.get(1)?,
         parent: r.get(2)?,
@@ -420,12 +448,17 @@ pub fn create_category(c: &mut dyn Conn, ctx: &Ctx, new: NewCategory) -> Result<
     let (zh, en, public) = check_names(&new.name_zh, &new.name_en, &new.public_name)?;
     let fields = check_fields(&new.required_fields)?;
     check_deadlines(&new.deadlines)?;
+    let readers = new
+        .tip_readers
+        .as_ref()
+        .map(|r| tip_readers::check(c, r))
+        .transpose()?;
     let now = ctx.now_ms();
     let id: i64 = c
         .query_one(
             "INSERT INTO case_categories (code, parent_id, name_zh, name_en, public_name, confidential,
-                required_fields, deadlines, active, created_at, updated_at, internal)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $9, $10) RETURNING id",
+                required_fields, deadlines, active, created_at, updated_at, internal, tip_readers)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $9, $10, $11) RETURNING id",
             params![
                 code.as_str(),
                 parent.as_ref().map(|p| p.id),
@@ -436,7 +469,8 @@ pub fn create_category(c: &mut dyn Conn, ctx: &Ctx, new: NewCategory) -> Result<
                 super::to_json(&fields)?,
                 super::to_json(&new.deadlines)?,
                 now,
-                new.internal
+                new.internal,
+                readers.as_ref().map(super::to_json).transpose()?
             ],
         )
         .map_err(|e| match e {
@@ -455,7 +489,8 @@ pub fn create_category(c: &mut dyn Conn, ctx: &Ctx, new: NewCategory) -> Result<
         "case_category",
         id,
         "create",
-        json!({"code": code, "confidential": new.confidential, "internal": new.internal}),
+        json!({"code": code, "confidential": new.confidential, "internal": new.internal,
+            "tip_readers": readers}),
     )?;
     by_id(c, id)
 }
@@ -480,6 +515,11 @@ pub fn update_category(
     };
     let deadlines = patch.deadlines.unwrap_or(cat.deadlines);
     check_deadlines(&deadlines)?;
+    let readers = match &patch.tip_readers {
+        Some(Some(r)) => Some(tip_readers::check(c, r)?),
+        Some(None) => None,
+        None => cat.tip_readers.clone(),
+    };
     let mut changed: Vec<&str> = Vec::new();
     for (name, is) in [
         ("name_zh", patch.name_zh.is_some()),
@@ -487,6 +527,7 @@ pub fn update_category(
         ("public_name", patch.public_name.is_some()),
         ("confidential", patch.confidential.is_some()),
         ("internal", patch.internal.is_some()),
+        ("tip_readers", patch.tip_readers.is_some()),
         ("required_fields", patch.required_fields.is_some()),
         ("deadlines", patch.deadlines.is_some()),
         ("active", patch.active.is_some()),
@@ -497,7 +538,8 @@ pub fn update_category(
     }
     c.execute(
         "UPDATE case_categories SET name_zh = $1, name_en = $2, public_name = $3, confidential = $4,
-            required_fields = $5, deadlines = $6, active = $7, updated_at = $8, internal = $10
+            required_fields = $5, deadlines = $6, active = $7, updated_at = $8, internal = $10,
+            tip_readers = $11
          WHERE id = $9",
         params![
             zh,
@@ -509,7 +551,8 @@ pub fn update_category(
             patch.active.unwrap_or(cat.active),
             ctx.now_ms(),
             cat.id,
-            patch.internal.unwrap_or(cat.internal)
+            patch.internal.unwrap_or(cat.internal),
+            readers.as_ref().map(super::to_json).transpose()?
         ],
     )?;
     audit::record(
@@ -518,7 +561,8 @@ pub fn update_category(
         "case_category",
         cat.id,
         "update",
-        json!({"code": cat.code, "fields": changed}),
+        json!({"code": cat.code, "fields": changed,
+            "tip_readers": patch.tip_readers.as_ref().map(|_| &readers)}),
     )?;
     by_id(c, cat.id)
 }

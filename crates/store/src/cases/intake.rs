@@ -561,6 +561,7 @@ pub fn create(
     // The answer is built from what was written, as a read-back would give it
     // (test `cases::a_report_answers_what_reading_it_back_shows`).
     let case = view(
+        c,
         ctx,
         &Raw {
             id,

@@ -16,7 +16,8 @@ use wangge_core::cases::{Action, CloseKind, Command};
 use wangge_core::Error as CoreError;
 
 /// Checks that `into` can take the duplicate `from`: another case, visible to
-/// the caller, still open and not itself merged away.
+/// the caller, still open and not itself merged away; for a tip, a tip with
+/// the same readers (refused with 409 `tip_merge_refused`).
 pub(crate) fn check_target(
     c: &mut dyn Conn,
     ctx: &Ctx,
@@ -37,6 +38,20 @@ pub(crate) fn check_target(
         Error::NotFound { .. } => super::unknown_case(field, into),
         other => other,
     })?;
+    if from.confidential && !same_tip_readers(c, from, &target)? {
+        return Err(CoreError::conflict(
+            "tip_merge_refused",
+            format!(
+                "举报线索不能并入普通案件或阅读范围不同的线索:合并会把举报人和附件交给{}的读者",
+                target.tracking_no
+            ),
+            format!(
+                "a confidential tip cannot be merged into an ordinary case or a tip with other readers: it would hand its reporter and attachments to the readers of {}",
+                target.tracking_no
+            ),
+        )
+        .into());
+    }
     if !target.state.is_open() || target.merged_into.is_some() {
         return Err(CoreError::conflict(
             "merge_target_closed",
@@ -52,6 +67,17 @@ pub(crate) fn check_target(
         .into());
     }
     Ok(target)
+}
+
+/// Whether a tip may go into `target`: only a tip whose readers are the same,
+/// since the survivor takes the duplicate's attachments (uploader included)
+/// and its reporter's token shows the survivor.
+fn same_tip_readers(c: &mut dyn Conn, from: &Raw, target: &Raw) -> Result<bool> {
+    if !target.confidential {
+        return Ok(false);
+    }
+    Ok(super::tip_readers::effective(c, from.category_id)?
+        == super::tip_readers::effective(c, target.category_id)?)
 }
 
 /// After `from` was closed as a duplicate of `into`: the link, the attachments,
@@ -129,5 +155,5 @@ pub fn merge(
     close.note = Some(reason.to_string());
     step(c, ctx, cfg, &mut from, &actor, &close)?;
     let survivor = load_any(c, into_id)?;
-    view(ctx, &survivor)
+    view(c, ctx, &survivor)
 }

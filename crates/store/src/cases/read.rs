@@ -22,7 +22,7 @@ use wangge_core::Error as CoreError;
 /// One case, if the caller may see it.
 pub fn get(c: &mut dyn Conn, ctx: &Ctx, id: i64) -> Result<CaseView> {
     let raw = load(c, ctx, id)?;
-    view(ctx, &raw)
+    view(c, ctx, &raw)
 }
 
 /// The steps the caller may take on a case now (for the buttons a UI offers).
@@ -175,7 +175,7 @@ pub fn list(
                 Order::Due => r.due_at.unwrap_or(NO_DUE),
                 Order::Newest => r.created_at,
             };
-            view(ctx, r).map(|v| (key, v))
+            view(c, ctx, r).map(|v| (key, v))
         })
         .collect::<Result<_>>()?;
     let page = paging::page(keyed, limit, |(k, v)| (k.to_string(), v.id));
@@ -226,7 +226,7 @@ pub fn inbox(c: &mut dyn Conn, ctx: &Ctx, limit: Option<i64>) -> Result<Vec<Case
     ));
     let rows = c.query(&q.sql, &q.args)?;
     rows.iter()
-        .map(|r| raw_row(r).and_then(|raw| view(ctx, &raw)))
+        .map(|r| raw_row(r).and_then(|raw| view(c, ctx, &raw)))
         .collect()
 }
 
@@ -277,7 +277,7 @@ pub fn events(c: &mut dyn Conn, ctx: &Ctx, id: i64) -> Result<Vec<CaseEvent>> {
         return Err(Error::Forbidden);
     }
     let raw = load(c, ctx, id)?;
-    let hidden = reporter_hidden(ctx, &raw);
+    let hidden = reporter_hidden(c, ctx, &raw)?;
     let rows = c.query(
         "SELECT seq, version, at, actor, actor_role, action, from_state, to_state, org_id, note,
             attachment_ids, event, handling_minutes
@@ -387,7 +387,7 @@ pub fn reveal_reporter(
     let reason = wangge_core::people::check_text("reason", reason, 200)?;
     super::lock_audit_chain(c)?;
     let raw = load(c, ctx, id)?;
-    if reporter_hidden(ctx, &raw) {
+    if reporter_hidden(c, ctx, &raw)? {
         return Err(Error::Forbidden);
     }
     let keys = ctx.keys();

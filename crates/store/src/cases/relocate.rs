@@ -35,7 +35,7 @@ pub fn move_unit(
     let raw = load(c, ctx, id)?;
     let target = super::intake::unit_for_report(c, ctx, unit_code)?;
     if target.path == raw.unit_path {
-        return view(ctx, &raw);
+        return view(c, ctx, &raw);
     }
     system_event(c, ctx, &raw, "move_unit", Some(reason.clone()), &[])?;
     c.execute(
@@ -51,5 +51,6 @@ pub fn move_unit(
         "move_unit",
         json!({"from": raw.unit_code, "to": unit_code.trim(), "reason": reason}),
     )?;
-    view(ctx, &load(c, ctx, id)?)
+    let moved = load(c, ctx, id)?;
+    view(c, ctx, &moved)
 }

@@ -4,11 +4,12 @@
 //! | caller | sees |
 //! |---|---|
 //! | the system (no role) | every case |
-//! | zone, street, community, grid staff; auditors | cases whose unit is inside their scope subtree |
-//! | department handler | cases where their organisation is lead or co-handler now, or supervises |
+//! | zone, street, community, grid staff; auditors | cases whose unit is inside their scope subtree, tips only when their role is among the category's tip readers |
+//! | department handler | cases where their organisation is lead or co-handler now, or supervises; and every tip of a category that names their organisation as a reader |
 //! | resident with an account | the cases they reported |
 //! | anyone else | nothing (a case they cannot see is "not found") |
 
+use super::tip_readers::{tips_for, Tips};
 use crate::ctx::{subtree_range, Ctx, Scope};
 use crate::db::{Conn, Value};
 use crate::error::Result;
@@ -41,9 +42,24 @@ impl Q {
     }
 }
 
-/// The caller's view of cases, resolved once per call.
+/// The caller's view of cases, resolved once per call: where they reach, and
+/// whose tips they read.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Viewer {
+pub(crate) struct Viewer {
+    pub reach: Reach,
+    pub tips: Tips,
+}
+
+impl Viewer {
+    /// Every case: the store's own follow-up work.
+    pub const ALL: Viewer = Viewer {
+        reach: Reach::Tree(None),
+        tips: Tips::All,
+    };
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Reach {
     /// Everything, or a unit subtree (materialized path).
     Tree(Option<String>),
     /// A department's cases.
@@ -71,38 +87,55 @@ pub(crate) fn account_id(c: &mut dyn Conn, ctx: &Ctx) -> Result<Option<i64>> {
 }
 
 pub(crate) fn viewer(c: &mut dyn Conn, ctx: &Ctx) -> Result<Viewer> {
-    Ok(match ctx.role {
-        Some(Role::DeptHandler) => Viewer::Org(ctx.org_id),
-        Some(Role::Resident) => Viewer::Reporter(account_id(c, ctx)?),
+    let reach = match ctx.role {
+        Some(Role::DeptHandler) => Reach::Org(ctx.org_id),
+        Some(Role::Resident) => Reach::Reporter(account_id(c, ctx)?),
         _ => match &ctx.scope {
-            Scope::All => Viewer::Tree(None),
-            Scope::Subtree(p) => Viewer::Tree(Some(p.clone())),
+            Scope::All => Reach::Tree(None),
+            Scope::Subtree(p) => Reach::Tree(Some(p.clone())),
         },
-    })
+    };
+    // A reporter sees their own cases, tips included; nobody else's.
+    let tips = match reach {
+        Reach::Reporter(_) => Tips::Of(Vec::new()),
+        _ => tips_for(c, ctx)?,
+    };
+    Ok(Viewer { reach, tips })
 }
 
 /// Appends the visibility condition on the case aliased `c`, whose unit is
 /// joined as `u` (the unit's current path, so a moved unit takes its cases).
 pub(crate) fn restrict(q: &mut Q, v: &Viewer) {
-    match v {
-        Viewer::Tree(None) => {}
-        Viewer::Tree(Some(path)) => {
+    let tree_tips = |q: &mut Q| {
+        if v.tips != Tips::All {
+            q.push(&format!(" AND (c.confidential = 0 OR {})", v.tips.sql()));
+        }
+    };
+    match &v.reach {
+        Reach::Tree(None) => tree_tips(q),
+        Reach::Tree(Some(path)) => {
             let (lo, hi) = subtree_range(path);
             let (lo, hi) = (q.arg(lo), q.arg(hi));
             q.push(&format!(" AND u.path >= {lo} AND u.path < {hi}"));
+            tree_tips(q);
         }
-        Viewer::Org(Some(org)) => {
+        // The department a tip is dispatched to works it (its text, not its
+        // reporter); an organisation named a reader reads the category's tips;
+        // a supervising office reads the cases it supervises.
+        Reach::Org(Some(org)) => {
             let (o, s) = (q.arg(*org), q.arg(*org));
             q.push(&format!(
                 " AND (EXISTS (SELECT 1 FROM case_orgs co WHERE co.case_id = c.id AND co.org_id = {o})
-                  OR c.supervising_org_id = {s})"
+                  OR c.supervising_org_id = {s}
+                  OR (c.confidential = 1 AND {}))",
+                v.tips.sql()
             ));
         }
-        Viewer::Reporter(Some(id)) => {
+        Reach::Reporter(Some(id)) => {
             let p = q.arg(*id);
             q.push(&format!(" AND c.reporter_user_id = {p}"));
         }
-        Viewer::Org(None) | Viewer::Reporter(None) => q.push(" AND 1 = 0"),
+        Reach::Org(None) | Reach::Reporter(None) => q.push(" AND 1 = 0"),
     }
 }
 

@@ -56,7 +56,7 @@ pub fn set_supervising_org(
         None => None,
     };
     if org_id == raw.supervising_org_id {
-        return view(ctx, &raw);
+        return view(c, ctx, &raw);
     }
     attach(c, id, org_id)?;
     let note = match &name {
@@ -72,7 +72,8 @@ pub fn set_supervising_org(
         "set_supervising_org",
         json!({"from": raw.supervising_org_id, "to": org_id}),
     )?;
-    view(ctx, &load(c, ctx, id)?)
+    let raw = load(c, ctx, id)?;
+    view(c, ctx, &raw)
 }
 
 /// Writes the office without checks: for the engines that open cases on

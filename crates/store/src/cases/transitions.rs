@@ -465,7 +465,7 @@ pub fn transition(
     // The caller may no longer see the case (a department that sent it back),
     // but is told how their step left it.
     let raw = load_any(c, case_id)?;
-    view(ctx, &raw)
+    view(c, ctx, &raw)
 }
 
 /// Decides and appends one step, following a duplicate close with the merge.

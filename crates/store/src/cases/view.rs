@@ -9,7 +9,7 @@ use crate::db::{Conn, Row};
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
-use wangge_core::auth::{Permission, Role};
+use wangge_core::auth::Role;
 use wangge_core::cases::{Case, CaseState, CloseKind};
 use wangge_core::mask;
 
@@ -174,14 +174,14 @@ pub(crate) fn load_as(c: &mut dyn Conn, v: &Viewer, id: i64) -> Result<Raw> {
 /// A case whatever the caller's scope: for the store's own follow-up work
 /// (after a step the caller may no longer see the case; the sweep).
 pub(crate) fn load_any(c: &mut dyn Conn, id: i64) -> Result<Raw> {
-    load_as(c, &Viewer::Tree(None), id)
+    load_as(c, &Viewer::ALL, id)
 }
 
 /// Who reported a case, as this caller may see it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ReporterView {
-    /// The reporter is hidden from this caller: a confidential tip (without
-    /// `TipsRead`), or a reporter who asked that the handling department not
+    /// The reporter is hidden from this caller: a confidential tip (the caller
+    /// is not among its category's tip readers), or a reporter who asked that the handling department not
     /// see their name. Nothing else below is given then.
     pub hidden: bool,
     /// No account: the reporter follows the case with its token.
@@ -273,10 +273,14 @@ pub struct CaseView {
     pub updated_at: OffsetDateTime,
 }
 
-/// Whether the reporter of `raw` is hidden from this caller.
-pub(crate) fn reporter_hidden(ctx: &Ctx, raw: &Raw) -> bool {
-    (raw.confidential && !ctx.can(Permission::TipsRead))
-        || (raw.reporter_withheld && ctx.role == Some(Role::DeptHandler))
+/// Whether the reporter of `raw` is hidden from this caller: a tip from
+/// everyone outside its category's readers (the department working it, its
+/// own reporter), or a name withheld from the department.
+pub(crate) fn reporter_hidden(c: &mut dyn Conn, ctx: &Ctx, raw: &Raw) -> Result<bool> {
+    if raw.reporter_withheld && ctx.role == Some(Role::DeptHandler) {
+        return Ok(true);
+    }
+    Ok(raw.confidential && !super::tip_readers::reads(c, ctx, raw.category_id)?)
 }
 
 /// "张*" / "欧阳**": the family name (one character) and the rest masked.
@@ -288,9 +292,9 @@ fn mask_name(name: &str) -> String {
     }
 }
 
-fn reporter_view(ctx: &Ctx, raw: &Raw) -> Result<ReporterView> {
+fn reporter_view(c: &mut dyn Conn, ctx: &Ctx, raw: &Raw) -> Result<ReporterView> {
     let anonymous = raw.reporter_user_id.is_none();
-    if reporter_hidden(ctx, raw) {
+    if reporter_hidden(c, ctx, raw)? {
         return Ok(ReporterView {
             hidden: true,
             anonymous,
@@ -322,7 +326,7 @@ fn reporter_view(ctx: &Ctx, raw: &Raw) -> Result<ReporterView> {
     })
 }
 
-pub(crate) fn view(ctx: &Ctx, raw: &Raw) -> Result<CaseView> {
+pub(crate) fn view(c: &mut dyn Conn, ctx: &Ctx, raw: &Raw) -> Result<CaseView> {
     let close_kind = raw.snapshot.close_kind.clone();
     let close_wording = close_kind
         .as_ref()
@@ -349,7 +353,7 @@ pub(crate) fn view(ctx: &Ctx, raw: &Raw) -> Result<CaseView> {
         supervising_org: raw.supervising_org_id,
         supervising_org_name: raw.supervising_org_name.clone(),
         confidential: raw.confidential,
-        reporter: reporter_view(ctx, raw)?,
+        reporter: reporter_view(c, ctx, raw)?,
         reported_at: ms_to_time(raw.reported_at),
         stage: raw.stage,
         due_at: raw.due_at.map(ms_to_time),

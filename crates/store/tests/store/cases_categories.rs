@@ -66,6 +66,7 @@ fn categories_are_data_and_routing_takes_the_most_specific_rule() {
             public_name: "养狗扰民".into(),
             confidential: false,
             internal: false,
+            tip_readers: None,
             required_fields: vec!["dog_location".into()],
             deadlines: Deadlines {
                 handle: Some(Deadline::hours(8)),

@@ -53,6 +53,7 @@ fn internal_categories_are_refused_from_residents() {
                     public_name: "专项整治".into(),
                     confidential: false,
                     internal,
+                    tip_readers: None,
                     required_fields: Vec::new(),
                     deadlines: Default::default(),
                 };

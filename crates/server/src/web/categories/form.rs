@@ -3,9 +3,19 @@
 
 use super::super::i18n::T;
 use serde::Deserialize;
+use wangge_core::auth::Role;
 use wangge_store::cases::{
-    Category, CategoryPatch, Deadline, DeadlineUnit, Deadlines, NewCategory,
+    Category, CategoryPatch, Deadline, DeadlineUnit, Deadlines, NewCategory, TipReaders,
 };
+
+/// The roles the tip-reader checkboxes offer, in the form's order.
+const READER_ROLES: [Role; 5] = [
+    Role::ZoneAdmin,
+    Role::StreetStaff,
+    Role::CommunityCadre,
+    Role::GridWorker,
+    Role::Auditor,
+];
 
 #[derive(Debug, Default, Clone, Deserialize)]
 pub struct CategoryForm {
@@ -26,6 +36,22 @@ pub struct CategoryForm {
     pub confidential: String,
     #[serde(default)]
     pub internal: String,
+    /// "1": the category has its own tip readers below; otherwise it inherits.
+    #[serde(default)]
+    pub readers_own: String,
+    #[serde(default)]
+    pub reader_zone_admin: String,
+    #[serde(default)]
+    pub reader_street_staff: String,
+    #[serde(default)]
+    pub reader_community_cadre: String,
+    #[serde(default)]
+    pub reader_grid_worker: String,
+    #[serde(default)]
+    pub reader_auditor: String,
+    /// Organisation ids separated by commas or spaces.
+    #[serde(default)]
+    pub reader_orgs: String,
     #[serde(default)]
     pub active: String,
     /// Field names separated by commas or spaces.
@@ -55,6 +81,7 @@ pub struct Errors {
     pub name_en: Option<String>,
     pub public_name: Option<String>,
     pub required_fields: Option<String>,
+    pub tip_readers: Option<String>,
     pub accept: Option<String>,
     pub dispatch: Option<String>,
     pub handle: Option<String>,
@@ -77,6 +104,7 @@ impl Errors {
             &self.name_en,
             &self.public_name,
             &self.required_fields,
+            &self.tip_readers,
             &self.accept,
             &self.dispatch,
             &self.handle,
@@ -100,6 +128,7 @@ impl Errors {
             "name_en" => &mut self.name_en,
             "public_name" => &mut self.public_name,
             "required_fields" => &mut self.required_fields,
+            "tip_readers" => &mut self.tip_readers,
             f if f.starts_with("deadlines.accept") => &mut self.accept,
             f if f.starts_with("deadlines.dispatch") => &mut self.dispatch,
             f if f.starts_with("deadlines.handle") => &mut self.handle,
@@ -115,6 +144,13 @@ impl Errors {
             _ => self.handle.as_ref(),
         }
     }
+}
+
+/// One tip-reader checkbox, for the template.
+pub struct ReaderInput {
+    pub name: String,
+    pub label: &'static str,
+    pub on: bool,
 }
 
 /// One stage's two inputs, for the template.
@@ -146,7 +182,22 @@ impl CategoryForm {
         let (accept_amount, accept_unit) = split(k.deadlines.accept);
         let (dispatch_amount, dispatch_unit) = split(k.deadlines.dispatch);
         let (handle_amount, handle_unit) = split(k.deadlines.handle);
+        // An inheriting category shows the set it inherits, ready to be made its own.
+        let readers = k.tip_readers.as_ref().unwrap_or(&k.tip_readers_effective);
+        let on = |r: Role| if readers.roles.contains(&r) { "1" } else { "" }.to_string();
         CategoryForm {
+            readers_own: if k.tip_readers.is_some() { "1" } else { "" }.into(),
+            reader_zone_admin: on(Role::ZoneAdmin),
+            reader_street_staff: on(Role::StreetStaff),
+            reader_community_cadre: on(Role::CommunityCadre),
+            reader_grid_worker: on(Role::GridWorker),
+            reader_auditor: on(Role::Auditor),
+            reader_orgs: readers
+                .orgs
+                .iter()
+                .map(i64::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
             csrf: String::new(),
             code: k.code.clone(),
             parent: k.parent.clone().unwrap_or_default(),
@@ -180,6 +231,56 @@ impl CategoryForm {
             unit: unit.clone(),
         })
         .collect()
+    }
+
+    fn reader_box(&self, r: Role) -> &str {
+        match r {
+            Role::ZoneAdmin => &self.reader_zone_admin,
+            Role::StreetStaff => &self.reader_street_staff,
+            Role::CommunityCadre => &self.reader_community_cadre,
+            Role::GridWorker => &self.reader_grid_worker,
+            _ => &self.reader_auditor,
+        }
+    }
+
+    pub fn readers(&self) -> Vec<ReaderInput> {
+        READER_ROLES
+            .into_iter()
+            .map(|r| ReaderInput {
+                name: format!("reader_{}", r.as_str()),
+                label: r.label_zh(),
+                on: self.reader_box(r) == "1",
+            })
+            .collect()
+    }
+
+    /// The tip readers as ticked; `None` when the category inherits. An
+    /// organisation id that is not a number gets its message here, the rest
+    /// is the store's to check.
+    fn tip_readers(&self, t: T, errors: &mut Errors) -> Option<TipReaders> {
+        if self.readers_own != "1" {
+            return None;
+        }
+        let mut orgs = Vec::new();
+        for part in self
+            .reader_orgs
+            .split(|c: char| c == ',' || c == '，' || c.is_whitespace())
+            .filter(|s| !s.is_empty())
+        {
+            match part.parse::<i64>() {
+                Ok(n) => orgs.push(n),
+                Err(_) => {
+                    errors.tip_readers = Some(t.t("category.reader_org_number").to_string());
+                }
+            }
+        }
+        Some(TipReaders {
+            roles: READER_ROLES
+                .into_iter()
+                .filter(|r| self.reader_box(*r) == "1")
+                .collect(),
+            orgs,
+        })
     }
 
     pub fn is_parent(&self, code: &str) -> bool {
@@ -239,6 +340,7 @@ impl CategoryForm {
             public_name: self.public_name.clone(),
             confidential: self.confidential == "1",
             internal: self.internal == "1",
+            tip_readers: self.tip_readers(t, errors),
             required_fields: self.fields(),
             deadlines,
         }
@@ -252,6 +354,7 @@ impl CategoryForm {
             public_name: Some(self.public_name.clone()),
             confidential: Some(self.confidential == "1"),
             internal: Some(self.internal == "1"),
+            tip_readers: Some(self.tip_readers(t, errors)),
             required_fields: Some(self.fields()),
             deadlines: Some(self.deadlines(t, errors)),
             active: Some(self.active == "1"),

@@ -132,6 +132,20 @@ pub(super) fn case_routes() -> Vec<Route> {
         r(M::GET, "/api/v1/categories", Public, false, OK, |_| {
             ("/api/v1/categories".into(), Value::Null)
         }),
+        // The zone administrator's; setting the default readers changes no one's view.
+        r(
+            M::PATCH,
+            "/api/v1/categories/{code}",
+            Perm(UsersManage),
+            false,
+            OK,
+            |_| {
+                (
+                    "/api/v1/categories/09".into(),
+                    json!({"tip_readers": {"roles": ["zone_admin", "street_staff"]}}),
+                )
+            },
+        ),
         // The unit filter must lie in a staff caller's scope; departments and
         // residents only narrow what they see anyway.
         r(M::GET, "/api/v1/cases", Login, false, OK, |i| {
