@@ -300,6 +300,70 @@ fn categories_are_listed_created_and_edited_by_the_zone_admin_alone() {
 }
 
 #[test]
+fn a_categorys_tip_readers_are_set_on_its_page() {
+    on_both_backends(|app| async move {
+        let w = world(&app).await;
+        let k = category(&app, "0901").await;
+        assert!(k.tip_readers.is_none());
+        let html = page(&app, "/admin/categories/0901", Some(&w.admin))
+            .await
+            .text();
+        assert!(html.contains("id=\"tip-readers\""), "{html}");
+        assert!(html.contains("name=\"reader_street_staff\" value=\"1\" checked"));
+        let form = |extra: &[(&'static str, &'static str)]| {
+            let mut f: Vec<(&str, &str)> = vec![
+                ("name_zh", "扫黑除恶线索"),
+                ("name_en", "Organised-crime tip"),
+                ("public_name", "涉黑涉恶线索举报"),
+                ("confidential", "1"),
+                ("active", "1"),
+                ("readers_own", "1"),
+            ];
+            f.extend_from_slice(extra);
+            f
+        };
+        // Refused, with the message beside the readers; nothing changes.
+        let r = post_form(
+            &app,
+            "/admin/categories/0901",
+            &w.admin,
+            &form(&[("reader_community_cadre", "1")]),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let msg = field_error(&r.text(), "tip_readers-error");
+        assert!(msg.contains("区管理员或街道工作人员"), "{msg}");
+        let r = post_form(
+            &app,
+            "/admin/categories/0901",
+            &w.admin,
+            &form(&[("reader_zone_admin", "1"), ("reader_orgs", "abc")]),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(
+            field_error(&r.text(), "tip_readers-error"),
+            "单位编号应为数字"
+        );
+        assert!(category(&app, "0901").await.tip_readers.is_none());
+        // Saved: its own set.
+        let r = post_form(
+            &app,
+            "/admin/categories/0901",
+            &w.admin,
+            &form(&[("reader_zone_admin", "1"), ("reader_community_cadre", "1")]),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+        let k = category(&app, "0901").await;
+        assert_eq!(
+            k.tip_readers.map(|r| r.roles),
+            Some(vec![Role::ZoneAdmin, Role::CommunityCadre])
+        );
+    });
+}
+
+#[test]
 fn routing_rules_are_set_and_removed_on_a_category_page() {
     on_both_backends(|app| async move {
         let w = world(&app).await;
