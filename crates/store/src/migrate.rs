@@ -78,6 +78,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0011_internal_categories.sql"),
         postgres: include_str!("../migrations/postgres/0011_internal_categories.sql"),
     },
+    Migration {
+        version: 14,
+        name: "totp",
+        sqlite: include_str!("../migrations/sqlite/0014_totp.sql"),
+        postgres: include_str!("../migrations/postgres/0014_totp.sql"),
+    },
 ];
 
 /// The schema version this binary writes.
