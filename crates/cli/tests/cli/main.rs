@@ -7,3 +7,4 @@ mod commands;
 mod common;
 mod deploy;
 mod nodes;
+mod totp;

@@ -70,13 +70,17 @@ pub fn code_at(secret_b32: &str, unix_s: i64) -> Result<String> {
 /// The time step a code is valid in (±1 step around now), if any.
 fn matching_step(secret_b32: &str, code: &str, now_ms: i64) -> Result<Option<i64>> {
     let code = code.trim();
-    if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
+    if !is_six_digits(code) {
         return Ok(None);
     }
     let now_s = u64::try_from(now_ms / 1000).unwrap_or(0);
     Ok(totp(secret_b32, "-")?
         .check(code, now_s)
         .and_then(|step| i64::try_from(step).ok()))
+}
+
+fn is_six_digits(code: &str) -> bool {
+    code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit())
 }
 
 fn code_wrong() -> Error {
@@ -163,6 +167,9 @@ pub fn pending(c: &mut dyn Conn, ctx: &Ctx) -> Result<Option<Enrolment>> {
 /// and answers their recovery codes (shown only now). The confirming code's
 /// step counts as used, so it cannot log in a second time.
 pub fn confirm(c: &mut dyn Conn, ctx: &Ctx, code: &str) -> Result<Vec<String>> {
+    if !is_six_digits(code.trim()) {
+        return Err(code_wrong());
+    }
     let (id, _, sealed, enabled) = own(c, ctx)?;
     if enabled {
         return Err(already_enabled());
