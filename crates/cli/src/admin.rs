@@ -175,10 +175,17 @@ pub async fn user(store: &Store, cmd: UserCmd) -> anyhow::Result<()> {
             println!("已启用 / enabled");
         }
         UserCmd::ResetTotp { name } => {
+            let who = name.clone();
             store
                 .db
                 .write(move |c| accounts::totp::reset(c, &ctx, &name))
-                .await?;
+                .await
+                .map_err(|e| match e {
+                    wangge_store::Error::NotFound { .. } => {
+                        anyhow::anyhow!("未找到用户“{who}” / no such user '{who}'")
+                    }
+                    other => other.into(),
+                })?;
             println!(
                 "两步验证已重置,该用户的会话已结束,下次登录时需重新设置 / \
                  two-factor login reset; the user's sessions were ended and they set it up again at their next login"

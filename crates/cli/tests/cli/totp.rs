@@ -69,7 +69,7 @@ fn reset_totp_from_the_command_line_is_audited_and_ends_sessions() {
         let o = db.run(&["user", "reset-totp", "nobody"], "");
         assert_eq!(o.code, Some(1), "{l}: {o:?}");
         assert!(
-            o.stderr.contains("未找到") && o.stderr.contains("no such user"),
+            o.stderr.contains("未找到用户“nobody”") && o.stderr.contains("no such user 'nobody'"),
             "{l}: {o:?}"
         );
         assert_eq!(
