@@ -101,6 +101,36 @@ async fn stored(app: &App, username: &str) -> String {
         .unwrap()
 }
 
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+/// The user's sealed secret and the hashes of their recovery codes.
+async fn stored_bytes(app: &App, username: &str) -> (Vec<u8>, Vec<Vec<u8>>) {
+    let name = username.to_string();
+    app.store
+        .db
+        .read(move |c| {
+            let sealed: Vec<u8> = c
+                .query_one(
+                    "SELECT totp_secret_enc FROM users WHERE username = $1",
+                    &[name.as_str().into()],
+                )?
+                .get(0)?;
+            let hashes = c
+                .query(
+                    "SELECT r.code_hash FROM totp_recovery_codes r JOIN users u ON u.id = r.user_id WHERE u.username = $1",
+                    &[name.as_str().into()],
+                )?
+                .iter()
+                .map(|r| r.get::<Vec<u8>>(0))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok((sealed, hashes))
+        })
+        .await
+        .unwrap()
+}
+
 #[test]
 fn enrolment_then_every_login_needs_a_fresh_code_or_an_unused_recovery_code() {
     on_both_backends(|app| async move {
@@ -164,22 +194,33 @@ fn enrolment_then_every_login_needs_a_fresh_code_or_an_unused_recovery_code() {
         assert_eq!(me["user"]["totp_enabled"], true, "{me}");
         assert_eq!(me["totp_enrolment_required"], false, "{me}");
 
-        // Neither the secret nor a recovery code is stored in clear.
+        // Neither the secret nor a recovery code is stored in clear: the
+        // secret is sealed with the data key, the codes are hashes.
         let row = stored(&app, "zhang").await;
         assert!(
             !row.contains(&secret),
             "the secret is stored in clear: {row}"
         );
+        let (sealed, hashes) = stored_bytes(&app, "zhang").await;
+        assert!(
+            !contains(&sealed, secret.as_bytes()),
+            "the secret is in the column"
+        );
+        let ctx = app.store.ctx("test", Scope::All, NOW);
+        assert_eq!(
+            ctx.keys().open("users.totp_secret", &sealed).unwrap(),
+            secret
+        );
+        assert_eq!(hashes.len(), 10);
         for c in &codes {
             assert!(
                 !row.contains(c) && !row.contains(&c.replace('-', "")),
                 "{c} in clear"
             );
+            for h in &hashes {
+                assert!(!contains(h, c.as_bytes()) && !contains(h, c.replace('-', "").as_bytes()));
+            }
         }
-        assert!(
-            row.contains("Blob("),
-            "the sealed secret and hashes are there: {row}"
-        );
 
         // The password alone is not enough now.
         login_with(&app, "zhang", json!({})).await.problem(
