@@ -513,3 +513,69 @@ fn the_login_form_asks_for_the_code_and_the_admin_page_resets_it() {
         assert_eq!(audit_entries(&app, "totp_reset").await.len(), 1);
     });
 }
+
+#[test]
+fn setting_it_up_through_the_pages_shows_the_recovery_codes_once() {
+    on_both_backends(|app| async move {
+        let app = deployed(&app).anonymous();
+        app.password_account("he", PASSWORD, Role::ZoneAdmin, None, None)
+            .await;
+        let s = session_of(&login_with(&app, "he", json!({})).await);
+        let cookie = format!("wangge_session={}", s.cookie);
+        let page = get(&app, "/account/totp", &cookie).await;
+        assert!(
+            page.text().contains("/account/totp/begin"),
+            "{}",
+            page.text()
+        );
+
+        let begun = post_form(&app, "/account/totp/begin", &cookie, &[("csrf", &s.csrf)]).await;
+        assert_eq!(begun.status, StatusCode::OK, "{}", begun.text());
+        assert_eq!(begun.header("cache-control"), Some("no-store"));
+        let html = begun.text();
+        let secret = html
+            .split("<span class=\"mono token\">")
+            .nth(1)
+            .and_then(|rest| rest.split('<').next())
+            .expect("the secret on the page")
+            .to_string();
+        assert!(html.contains("otpauth://totp/Wangge:he?secret="), "{html}");
+
+        // A mistyped code: said so, the secret shown again, nothing on.
+        let wrong = post_form(
+            &app,
+            "/account/totp/confirm",
+            &cookie,
+            &[("csrf", &s.csrf), ("code", "12345")],
+        )
+        .await;
+        assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(wrong.text().contains("验证码不正确"), "{}", wrong.text());
+        assert!(wrong.text().contains(&secret));
+        assert_eq!(
+            get(&app, "/", &cookie).await.status,
+            StatusCode::SEE_OTHER,
+            "still confined"
+        );
+
+        let code = code_at(&secret, unix(NOW)).unwrap();
+        let done = post_form(
+            &app,
+            "/account/totp/confirm",
+            &cookie,
+            &[("csrf", &s.csrf), ("code", &code)],
+        )
+        .await;
+        assert_eq!(done.status, StatusCode::OK, "{}", done.text());
+        let listed = done.text().matches("<li>").count();
+        assert_eq!(listed, 10, "{}", done.text());
+        assert!(
+            !done.text().contains(&secret),
+            "the secret is not shown again"
+        );
+        assert_eq!(get(&app, "/", &cookie).await.status, StatusCode::OK);
+        let again = get(&app, "/account/totp", &cookie).await.text();
+        assert!(again.contains("剩余可用恢复码: 10"), "{again}");
+        assert_eq!(again.matches("<li>").count(), 0, "the codes are shown once");
+    });
+}
