@@ -34,6 +34,9 @@ pub enum UserCmd {
     Disable { name: String },
     /// Enable a disabled account.
     Enable { name: String },
+    /// Turn off a user's two-factor login (lost phone); ends their sessions, and
+    /// they set it up again at their next login. Audited.
+    ResetTotp { name: String },
     /// Set a new password, read from standard input; ends the user's sessions.
     ResetPassword {
         name: String,
@@ -151,12 +154,13 @@ pub async fn user(store: &Store, cmd: UserCmd) -> anyhow::Result<()> {
                 .await?
             {
                 println!(
-                    "{}\t{}\t{}\t{}{}",
+                    "{}\t{}\t{}\t{}{}{}",
                     u.username,
                     u.role.as_str(),
                     u.scope_unit.as_deref().unwrap_or("*"),
                     u.scope_org.map(|o| format!("org {o}")).unwrap_or_default(),
-                    if u.disabled { "\tdisabled" } else { "" }
+                    if u.disabled { "\tdisabled" } else { "" },
+                    if u.totp_enabled { "\ttotp" } else { "" }
                 );
             }
         }
@@ -173,6 +177,23 @@ pub async fn user(store: &Store, cmd: UserCmd) -> anyhow::Result<()> {
                 .write(move |c| accounts::set_disabled(c, &ctx, &name, false))
                 .await?;
             println!("已启用 / enabled");
+        }
+        UserCmd::ResetTotp { name } => {
+            let who = name.clone();
+            store
+                .db
+                .write(move |c| accounts::totp::reset(c, &ctx, &name))
+                .await
+                .map_err(|e| match e {
+                    wangge_store::Error::NotFound { .. } => {
+                        anyhow::anyhow!("未找到用户“{who}” / no such user '{who}'")
+                    }
+                    other => other.into(),
+                })?;
+            println!(
+                "两步验证已重置,该用户的会话已结束,下次登录时需重新设置 / \
+                 two-factor login reset; the user's sessions were ended and they set it up again at their next login"
+            );
         }
         UserCmd::ResetPassword {
             name,

@@ -70,6 +70,10 @@ struct ListenArgs {
     /// Days a new API token lives unless its request says otherwise (default 90).
     #[arg(long, env = "WANGGE_TOKEN_DAYS")]
     token_days: Option<i64>,
+    /// Roles that must use two-factor login, separated by commas, or `none`
+    /// (default zone_admin,auditor; `wangge demo` defaults to none).
+    #[arg(long, env = "WANGGE_TOTP_REQUIRED_ROLES")]
+    totp_required_roles: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -185,6 +189,8 @@ struct Resolved {
     public_url: Option<String>,
     trusted_proxies: Vec<String>,
     token_days: Option<i64>,
+    /// As written (comma-separated, or `none`); `None` for the default.
+    totp_required_roles: Option<String>,
 }
 
 fn resolve(
@@ -224,6 +230,16 @@ fn resolve(
             .or_else(|| file.trusted_proxies.clone())
             .unwrap_or_default(),
         token_days: listen.and_then(|l| l.token_days).or(file.token_days),
+        totp_required_roles: listen
+            .and_then(|l| l.totp_required_roles.clone())
+            .or_else(|| {
+                file.totp_required_roles
+                    .as_ref()
+                    .map(|roles| match roles.is_empty() {
+                        true => "none".to_string(),
+                        false => roles.join(","),
+                    })
+            }),
     }
 }
 
@@ -357,7 +373,7 @@ async fn run(command: Command, file: FileSettings) -> anyhow::Result<ExitCode> {
             seed,
             no_serve,
         } => {
-            let r = resolve(&file, &db, Some(&listen), settings::DEFAULT_DEMO_DATABASE);
+            let mut r = resolve(&file, &db, Some(&listen), settings::DEFAULT_DEMO_DATABASE);
             let store = open(&r).await?;
             let started = std::time::Instant::now();
             let summary =
@@ -377,6 +393,14 @@ async fn run(command: Command, file: FileSettings) -> anyhow::Result<ExitCode> {
             }
             if no_serve {
                 return Ok(ExitCode::SUCCESS);
+            }
+            // The demo's accounts log in with the password alone, unless the
+            // operator asks for the requirement.
+            if r.totp_required_roles.is_none() {
+                r.totp_required_roles = Some("none".into());
+                println!(
+                    "演示模式未强制两步验证(正式部署默认要求区级管理员和审计员启用;                     可用 --totp-required-roles zone_admin,auditor 开启)/                      demo: two-factor login is not required (a real deployment requires it of                      zone_admin and auditor by default; --totp-required-roles zone_admin,auditor turns it on)"
+                );
             }
             serve(store, &r, Some("Wangge 演示 / demo"))
                 .await
@@ -502,6 +526,12 @@ async fn serve(store: Store, r: &Resolved, banner: Option<&str>) -> anyhow::Resu
         r.token_days,
     )
     .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let auth = match &r.totp_required_roles {
+        Some(list) => auth.with_totp_required(
+            wangge_server::auth::parse_totp_roles(list).map_err(|e| anyhow::anyhow!("{e}"))?,
+        ),
+        None => auth,
+    };
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;

@@ -25,6 +25,9 @@ pub struct FileSettings {
     pub trusted_proxies: Option<Vec<String>>,
     /// Days a new API token lives by default.
     pub token_days: Option<i64>,
+    /// Roles that must use two-factor login (default zone_admin and auditor;
+    /// `[]` for none).
+    pub totp_required_roles: Option<Vec<String>>,
 }
 
 impl FileSettings {

@@ -18,6 +18,8 @@ use axum::routing::{delete, get, post};
 use axum::Router;
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
+use wangge_core::auth::Role;
+use wangge_store::accounts::totp::SecondFactor;
 use wangge_store::accounts::{self, SessionPolicy, TokenInfo, User};
 use wangge_store::{Ctx, Error as StoreError};
 
@@ -36,6 +38,31 @@ pub struct AuthConfig {
     pub trusted_proxies: TrustedProxies,
     /// How long a new API token lives unless its request says otherwise.
     pub token_days: i64,
+    /// Roles that must use two-factor login: their sessions reach only the
+    /// enrolment until they have set it up. API tokens are not affected (an
+    /// administrator or the account itself issued them after logging in).
+    pub totp_required: Vec<Role>,
+}
+
+/// The roles that must use two-factor login unless the deployment says
+/// otherwise: those that manage accounts and read the audit log (等保 level 3).
+pub const DEFAULT_TOTP_REQUIRED: [Role; 2] = [Role::ZoneAdmin, Role::Auditor];
+
+/// Reads a list of roles that must use two-factor login: role names separated
+/// by commas; empty or `none` for none.
+pub fn parse_totp_roles(list: &str) -> Result<Vec<Role>, String> {
+    let list = list.trim();
+    if list.is_empty() || list.eq_ignore_ascii_case("none") {
+        return Ok(Vec::new());
+    }
+    let mut roles = Vec::new();
+    for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+        let role = Role::parse(name).map_err(|e| format!("totp_required_roles: {e}"))?;
+        if !roles.contains(&role) {
+            roles.push(role);
+        }
+    }
+    Ok(roles)
 }
 
 impl Default for AuthConfig {
@@ -46,6 +73,7 @@ impl Default for AuthConfig {
             public_url: None,
             trusted_proxies: TrustedProxies::default(),
             token_days: accounts::DEFAULT_TOKEN_DAYS,
+            totp_required: DEFAULT_TOTP_REQUIRED.to_vec(),
         }
     }
 }
@@ -70,6 +98,17 @@ impl AuthConfig {
             token_days,
             ..AuthConfig::default()
         })
+    }
+
+    /// The same settings with these roles required to use two-factor login.
+    pub fn with_totp_required(mut self, roles: Vec<Role>) -> AuthConfig {
+        self.totp_required = roles;
+        self
+    }
+
+    /// A session of `user` may do nothing but set up two-factor login.
+    pub fn confined(&self, user: &User) -> bool {
+        !user.totp_enabled && self.totp_required.contains(&user.role)
     }
 
     /// Send `Strict-Transport-Security`: the public URL is https.
@@ -135,73 +174,95 @@ pub fn same(a: &str, b: &str) -> bool {
             == 0
 }
 
-impl FromRequestParts<AppState> for Authenticated {
+/// A caller whose session may be confined to setting up two-factor login
+/// (see [`AuthConfig::confined`]): for the session itself and the enrolment.
+pub struct Enrolling(pub Authenticated);
+
+impl FromRequestParts<AppState> for Enrolling {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let now = state.clock.now();
-        let now_ms = (now.unix_timestamp_nanos() / 1_000_000) as i64;
-        let addr = client_addr(parts, &state.auth.trusted_proxies);
-        let base = state.store.ctx("anonymous", wangge_store::Scope::All, now);
-        if let Some(token) = bearer(&parts.headers) {
-            let t = token.clone();
-            let found = state
-                .store
-                .db
-                .read_quick(move |c| accounts::token_user(c, &t, now_ms))
-                .await?;
-            let Some((user, token_id, stale)) = found else {
-                return Err(StoreError::Unauthenticated.into());
-            };
-            if stale {
-                state
-                    .store
-                    .db
-                    .write(move |c| accounts::touch_token(c, token_id, now_ms))
-                    .await?;
-            }
-            return Ok(Authenticated {
-                ctx: user.ctx(&base, Some(addr)),
-                user,
-                session: None,
-            });
+        identify(parts, state).await.map(Enrolling)
+    }
+}
+
+impl FromRequestParts<AppState> for Authenticated {
+    type Rejection = ApiError;
+
+    /// Every API route but the session and the enrolment refuses a session
+    /// whose role must use two-factor login and has not set it up.
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let a = identify(parts, state).await?;
+        if a.session.is_some() && state.auth.confined(&a.user) {
+            return Err(ApiError::TotpEnrolmentRequired);
         }
-        let Some(token) = cookie(&parts.headers, SESSION_COOKIE) else {
-            return Err(StoreError::Unauthenticated.into());
-        };
-        let policy = state.auth.session;
+        Ok(a)
+    }
+}
+
+async fn identify(parts: &mut Parts, state: &AppState) -> Result<Authenticated, ApiError> {
+    let now = state.clock.now();
+    let now_ms = (now.unix_timestamp_nanos() / 1_000_000) as i64;
+    let addr = client_addr(parts, &state.auth.trusted_proxies);
+    let base = state.store.ctx("anonymous", wangge_store::Scope::All, now);
+    if let Some(token) = bearer(&parts.headers) {
         let t = token.clone();
         let found = state
             .store
             .db
-            .read_quick(move |c| accounts::session(c, &t, now_ms, policy))
+            .read_quick(move |c| accounts::token_user(c, &t, now_ms))
             .await?;
-        let Some((user, csrf, stale)) = found else {
+        let Some((user, token_id, stale)) = found else {
             return Err(StoreError::Unauthenticated.into());
         };
-        if !is_safe(&parts.method) {
-            let sent = parts
-                .headers
-                .get("x-csrf-token")
-                .and_then(|v| v.to_str().ok());
-            if !sent.is_some_and(|s| same(s, &csrf)) {
-                return Err(ApiError::Csrf);
-            }
-        }
         if stale {
-            let t = token.clone();
             state
                 .store
                 .db
-                .write(move |c| accounts::touch_session(c, &t, now_ms))
+                .write(move |c| accounts::touch_token(c, token_id, now_ms))
                 .await?;
         }
-        Ok(Authenticated {
+        return Ok(Authenticated {
             ctx: user.ctx(&base, Some(addr)),
             user,
-            session: Some((token, csrf)),
-        })
+            session: None,
+        });
     }
+    let Some(token) = cookie(&parts.headers, SESSION_COOKIE) else {
+        return Err(StoreError::Unauthenticated.into());
+    };
+    let policy = state.auth.session;
+    let t = token.clone();
+    let found = state
+        .store
+        .db
+        .read_quick(move |c| accounts::session(c, &t, now_ms, policy))
+        .await?;
+    let Some((user, csrf, stale)) = found else {
+        return Err(StoreError::Unauthenticated.into());
+    };
+    if !is_safe(&parts.method) {
+        let sent = parts
+            .headers
+            .get("x-csrf-token")
+            .and_then(|v| v.to_str().ok());
+        if !sent.is_some_and(|s| same(s, &csrf)) {
+            return Err(ApiError::Csrf);
+        }
+    }
+    if stale {
+        let t = token.clone();
+        state
+            .store
+            .db
+            .write(move |c| accounts::touch_session(c, &t, now_ms))
+            .await?;
+    }
+    Ok(Authenticated {
+        ctx: user.ctx(&base, Some(addr)),
+        user,
+        session: Some((token, csrf)),
+    })
 }
 
 /// The client's address, for handlers (never fails; "unknown" in tests without a socket).
@@ -229,6 +290,8 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/session", get(current).post(login).delete(logout))
         .route("/session/password", post(change_password))
+        .route("/account/totp", post(crate::totp::begin))
+        .route("/account/totp/confirm", post(crate::totp::confirm))
         .route("/tokens", get(list_tokens).post(create_token))
         .route("/tokens/{id}", delete(revoke_token))
 }
@@ -238,6 +301,11 @@ pub fn routes() -> Router<AppState> {
 pub struct Login {
     pub username: String,
     pub password: String,
+    /// The 6-digit code of the authenticator app, for an account with
+    /// two-factor login.
+    pub totp: Option<String>,
+    /// One of the account's recovery codes, instead of `totp` (each works once).
+    pub recovery_code: Option<String>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -245,6 +313,52 @@ pub struct SessionInfo {
     pub user: User,
     /// Send back as `X-CSRF-Token` on every state-changing request made with the cookie.
     pub csrf_token: String,
+    /// The account's role must use two-factor login and it is not set up:
+    /// until it is (`POST /api/v1/account/totp`), other requests answer 403
+    /// `totp_enrolment_required`.
+    pub totp_enrolment_required: bool,
+}
+
+/// The second factor a login carries, if any.
+#[derive(Debug, Clone, Default)]
+pub enum Second {
+    #[default]
+    None,
+    Code(String),
+    Recovery(String),
+}
+
+impl Second {
+    /// From the API's two fields; the app's code wins when both are sent.
+    pub fn from_fields(totp: Option<String>, recovery: Option<String>) -> Second {
+        let some = |v: Option<String>| v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+        match (some(totp), some(recovery)) {
+            (Some(c), _) => Second::Code(c),
+            (None, Some(r)) => Second::Recovery(r),
+            (None, None) => Second::None,
+        }
+    }
+
+    /// From the login form's one field: six digits are a code, anything else
+    /// a recovery code.
+    pub fn from_form(field: &str) -> Second {
+        let v = field.trim();
+        if v.is_empty() {
+            Second::None
+        } else if v.len() == 6 && v.bytes().all(|b| b.is_ascii_digit()) {
+            Second::Code(v.to_string())
+        } else {
+            Second::Recovery(v.to_string())
+        }
+    }
+
+    fn factor(&self) -> Option<SecondFactor<'_>> {
+        match self {
+            Second::None => None,
+            Second::Code(c) => Some(SecondFactor::Code(c)),
+            Second::Recovery(r) => Some(SecondFactor::Recovery(r)),
+        }
+    }
 }
 
 pub fn session_cookie(cfg: &AuthConfig, token: &str, max_age_s: i64) -> HeaderValue {
@@ -301,10 +415,16 @@ async fn reserve(
 /// Checks a user name and password, with throttling and an audit entry either
 /// way; opens a new session. Unknown users and wrong passwords get the same
 /// answer after the same work.
+///
+/// An account with two-factor login needs its second factor too: without one
+/// the answer is [`ApiError::TotpRequired`] (the attempt is taken back: no
+/// guess was wrong); a wrong, expired or replayed one is a failed attempt like
+/// a wrong password, so codes are throttled with passwords.
 pub async fn authenticate(
     state: &AppState,
     username: String,
     password: String,
+    second: Second,
     addr: String,
 ) -> ApiResult<(User, String, String)> {
     let now = state.clock.now();
@@ -344,6 +464,51 @@ pub async fn authenticate(
     // An unknown name is not recorded: it is often a password typed into the wrong box.
     let known = user.as_ref().map(|u| (u.id, u.username.clone()));
     match (ok, user) {
+        (true, Some(user)) if user.totp_enabled => {
+            if matches!(second, Second::None) {
+                let th = throttle.clone();
+                state
+                    .store
+                    .db
+                    .write(move |c| th.refund(c, &reserved))
+                    .await?;
+                return Err(ApiError::TotpRequired);
+            }
+            let uctx = user.ctx(&ctx, Some(addr));
+            let u = user.clone();
+            let opened = state
+                .store
+                .db
+                .write(move |c| {
+                    let Some(factor) = second.factor() else {
+                        return Ok(None);
+                    };
+                    if !accounts::totp::check_login(c, &uctx, u.id, factor)? {
+                        let detail =
+                            serde_json::json!({"username": u.username, "second_factor": true});
+                        wangge_store::audit::record(c, &ctx, "user", u.id, "login_failed", detail)?;
+                        return Ok(None);
+                    }
+                    throttle.succeeded(c, &reserved)?;
+                    if let SecondFactor::Recovery(_) = factor {
+                        let left = accounts::totp::recovery_codes_left(c, u.id)?;
+                        let detail = serde_json::json!({"recovery_codes_left": left});
+                        wangge_store::audit::record(
+                            c,
+                            &uctx,
+                            "user",
+                            u.id,
+                            "totp_recovery_used",
+                            detail,
+                        )?;
+                    }
+                    accounts::create_session(c, &uctx, &u).map(Some)
+                })
+                .await?;
+            // The failure stays counted: its reservation was never taken back.
+            let (token, csrf) = opened.ok_or(ApiError::TotpWrong)?;
+            Ok((user, token, csrf))
+        }
         (true, Some(user)) => {
             let uctx = user.ctx(&ctx, Some(addr));
             let u = user.clone();
@@ -379,7 +544,8 @@ pub async fn authenticate(
 }
 
 #[utoipa::path(post, path = "/api/v1/session", tag = "session", request_body = Login,
-    responses((status = 200, body = SessionInfo), (status = 401, body = crate::error::Problem),
+    responses((status = 200, body = SessionInfo),
+        (status = 401, body = crate::error::Problem, description = "`bad_login`; `totp_required` (the password was right, send `totp` or `recovery_code` too); `totp_wrong`"),
         (status = 429, body = crate::error::Problem, description = "too many failed attempts; see Retry-After"),
         (status = 503, body = crate::error::Problem, description = "too many password checks at once (`busy`); see Retry-After")))]
 pub async fn login(
@@ -387,9 +553,11 @@ pub async fn login(
     ClientAddr(addr): ClientAddr,
     Json(l): Json<Login>,
 ) -> ApiResult<Response> {
-    let (user, token, csrf) = authenticate(&state, l.username, l.password, addr).await?;
+    let second = Second::from_fields(l.totp, l.recovery_code);
+    let (user, token, csrf) = authenticate(&state, l.username, l.password, second, addr).await?;
     let cookie = session_cookie(&state.auth, &token, state.auth.session.absolute_ms / 1000);
     let mut res = axum::Json(SessionInfo {
+        totp_enrolment_required: state.auth.confined(&user),
         user,
         csrf_token: csrf,
     })
@@ -400,9 +568,14 @@ pub async fn login(
 
 #[utoipa::path(get, path = "/api/v1/session", tag = "session",
     responses((status = 200, body = SessionInfo), (status = 401, body = crate::error::Problem)))]
-pub async fn current(a: Authenticated) -> ApiResult<axum::Json<SessionInfo>> {
+pub async fn current(
+    State(state): State<AppState>,
+    Enrolling(a): Enrolling,
+) -> ApiResult<axum::Json<SessionInfo>> {
+    let confined = a.session.is_some() && state.auth.confined(&a.user);
     let csrf = a.session.map(|(_, c)| c).unwrap_or_default();
     Ok(axum::Json(SessionInfo {
+        totp_enrolment_required: confined,
         user: a.user,
         csrf_token: csrf,
     }))
@@ -410,7 +583,7 @@ pub async fn current(a: Authenticated) -> ApiResult<axum::Json<SessionInfo>> {
 
 #[utoipa::path(delete, path = "/api/v1/session", tag = "session",
     responses((status = 204), (status = 401, body = crate::error::Problem)))]
-pub async fn logout(State(state): State<AppState>, a: Authenticated) -> ApiResult<Response> {
+pub async fn logout(State(state): State<AppState>, Enrolling(a): Enrolling) -> ApiResult<Response> {
     if let Some((token, _)) = a.session {
         let ctx = a.ctx;
         state

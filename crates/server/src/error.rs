@@ -34,6 +34,18 @@ pub enum ApiError {
     /// Wrong user name or password; the same answer whichever it was (401).
     #[error("wrong user name or password")]
     BadLogin,
+    /// The password was right, but the account uses two-factor login and the
+    /// request carried no code (401).
+    #[error("a two-factor code is required")]
+    TotpRequired,
+    /// The password was right, but the two-factor code or recovery code was
+    /// wrong, expired or already used (401).
+    #[error("wrong two-factor code")]
+    TotpWrong,
+    /// The account's role must use two-factor login and it has not been set
+    /// up yet: only the enrolment is open to this session (403).
+    #[error("two-factor enrolment required")]
+    TotpEnrolmentRequired,
     /// Too many password checks are running or waiting; retry shortly (503).
     #[error("too many password checks at once")]
     Busy { retry_after: i64 },
@@ -203,6 +215,24 @@ fn parts(e: &ApiError) -> Parts {
             "bad_login",
             "用户名或密码错误",
             "wrong user name or password",
+        ),
+        ApiError::TotpRequired => p(
+            StatusCode::UNAUTHORIZED,
+            "totp_required",
+            "该账号已启用两步验证:请同时提供验证器App中的6位验证码(totp)或一个恢复码(recovery_code)",
+            "this account uses two-factor login: send the 6-digit code from the authenticator app as `totp`, or a recovery code as `recovery_code`",
+        ),
+        ApiError::TotpWrong => p(
+            StatusCode::UNAUTHORIZED,
+            "totp_wrong",
+            "验证码或恢复码不正确、已过期或已使用过",
+            "the two-factor code or recovery code is wrong, expired or already used",
+        ),
+        ApiError::TotpEnrolmentRequired => p(
+            StatusCode::FORBIDDEN,
+            "totp_enrolment_required",
+            "您的角色必须启用两步验证:请先完成设置(页面“两步验证”,或 POST /api/v1/account/totp)",
+            "your role must use two-factor login: set it up first (the two-factor page, or POST /api/v1/account/totp)",
         ),
         ApiError::NotFound => p(
             StatusCode::NOT_FOUND,

@@ -19,6 +19,7 @@ pub mod people;
 pub mod positions;
 pub mod public;
 pub mod request_id;
+pub mod totp;
 pub mod transfer;
 pub mod units;
 pub mod users;
@@ -162,7 +163,10 @@ pub fn router(state: AppState) -> Router {
     let app = Router::new()
         .nest("/api/v1", api)
         .nest("/open311/v2", open311::routes())
-        .merge(web::routes())
+        .merge(web::routes().layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            web::confine,
+        )))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })

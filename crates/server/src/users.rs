@@ -16,6 +16,7 @@ pub fn routes() -> Router<AppState> {
         .route("/users/{username}/disable", post(disable))
         .route("/users/{username}/enable", post(enable))
         .route("/users/{username}/password", post(reset_password))
+        .route("/users/{username}/totp/reset", post(crate::totp::reset))
 }
 
 #[utoipa::path(get, path = "/api/v1/users", tag = "users",

@@ -33,6 +33,7 @@ mod api {
     mod site_edit;
     mod throttle;
     mod tokens;
+    mod totp;
     mod transfer;
     mod units;
     mod web;

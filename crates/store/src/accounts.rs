@@ -71,6 +71,8 @@ pub struct User {
     /// The organisation the user works for (department handlers).
     pub scope_org: Option<i64>,
     pub disabled: bool,
+    /// Two-factor login (TOTP) is on for this account.
+    pub totp_enabled: bool,
     #[serde(with = "time::serde::rfc3339")]
     #[schema(value_type = String, format = DateTime)]
     pub created_at: OffsetDateTime,
@@ -79,7 +81,7 @@ pub struct User {
 }
 
 const SELECT: &str = "SELECT us.id, us.username, us.display_name, us.role, u.code, us.scope_org_id,
-    us.disabled, us.created_at, u.path, us.password_hash
+    us.disabled, us.created_at, u.path, us.password_hash, us.totp_enabled_at
     FROM users us LEFT JOIN units u ON u.id = us.scope_unit_id";
 
 fn from_row(r: &Row) -> Result<(User, String)> {
@@ -92,6 +94,7 @@ fn from_row(r: &Row) -> Result<(User, String)> {
             scope_unit: r.get(4)?,
             scope_org: r.get(5)?,
             disabled: r.get(6)?,
+            totp_enabled: r.get::<Option<i64>>(10)?.is_some(),
             created_at: ms_to_time(r.get(7)?),
             scope_path: r.get(8)?,
         },
@@ -440,6 +443,7 @@ pub fn end_session(c: &mut dyn Conn, ctx: &Ctx, token: &str) -> Result<()> {
 
 mod throttle;
 mod tokens;
+pub mod totp;
 pub use throttle::{Reservation, Throttle};
 pub use tokens::{
     check_days, create_token, list_tokens, revoke_token, token_user, touch_token, TokenInfo,

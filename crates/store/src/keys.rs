@@ -156,6 +156,12 @@ pub async fn rotate(
         .db
         .write(move |c| crate::inspections::reseal(c, &ctx))
         .await?;
+    // The second-factor secrets of accounts.
+    let ctx = store.ctx("keys", crate::Scope::All, time::OffsetDateTime::now_utc());
+    total += store
+        .db
+        .write(move |c| crate::accounts::totp::reseal(c, &ctx))
+        .await?;
     store
         .db
         .write(|c| {
@@ -216,7 +222,10 @@ pub async fn stale_values(store: &Store) -> Result<i64> {
                 }
             }
             let cases = crate::cases::ENCRYPTED_COLUMNS.iter().map(|(col, _)| ("cases", *col));
-            for (table, col) in cases.chain(crate::inspections::SEALED_COLUMNS.iter().copied()) {
+            let others = crate::inspections::SEALED_COLUMNS
+                .iter()
+                .chain(crate::accounts::totp::SEALED_COLUMNS);
+            for (table, col) in cases.chain(others.copied()) {
                 let sql = format!("SELECT {col} FROM {table} WHERE {col} IS NOT NULL");
                 for r in c.query(&sql, &[])? {
                     if !keys.is_current(&r.get::<Vec<u8>>(0)?) {

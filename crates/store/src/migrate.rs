@@ -85,6 +85,12 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/postgres/0012_key_canaries.sql"),
     },
     Migration {
+        version: 14,
+        name: "totp",
+        sqlite: include_str!("../migrations/sqlite/0014_totp.sql"),
+        postgres: include_str!("../migrations/postgres/0014_totp.sql"),
+    },
+    Migration {
         version: 15,
         name: "tip_readers",
         sqlite: include_str!("../migrations/sqlite/0015_tip_readers.sql"),

@@ -230,6 +230,8 @@ impl TestDb {
 
     /// `wangge serve` on this database, on a free port; every node of one
     /// database shares its attachments folder, `files` in the test's folder.
+    /// The tests log in as zone administrators with a password alone, so no
+    /// role is required to use two-factor login (`totp.rs` tests the default).
     pub fn serve(&self) -> Server {
         let files = self.dir.join("files").to_string_lossy().into_owned();
         let mut args = vec![
@@ -238,6 +240,8 @@ impl TestDb {
             "127.0.0.1:0".into(),
             "--files-dir".into(),
             files,
+            "--totp-required-roles".into(),
+            "none".into(),
         ];
         args.extend(self.args());
         let args: Vec<&str> = args.iter().map(String::as_str).collect();

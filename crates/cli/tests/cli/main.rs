@@ -9,3 +9,4 @@ mod deploy;
 mod keys_at_start;
 mod nodes;
 mod tips;
+mod totp;

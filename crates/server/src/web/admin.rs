@@ -37,6 +37,9 @@ struct UserRow {
     role_key: String,
     scope: String,
     disabled: bool,
+    totp_enabled: bool,
+    /// The viewer's own row: their second factor is not reset from here.
+    me: bool,
 }
 
 #[derive(Default, Deserialize)]
@@ -103,9 +106,12 @@ async fn users_view(
         Ok(u) => u,
         Err(e) => return ApiError::from(e).into_response(),
     };
+    let me = session.user.id;
     let rows = users
         .into_iter()
         .map(|u| UserRow {
+            totp_enabled: u.totp_enabled,
+            me: u.id == me,
             role_key: format!("role.{}", u.role.as_str()),
             scope: u
                 .scope_unit
@@ -288,20 +294,35 @@ async fn set_disabled(
     if !crate::auth::same(&session.csrf, &f.csrf) {
         return ApiError::Csrf.into_response();
     }
-    let disabled = match action.as_str() {
-        "disable" => true,
-        "enable" => false,
+    let ctx = session.ctx.clone();
+    let done = match action.as_str() {
+        "disable" | "enable" => {
+            let disabled = action == "disable";
+            s.store
+                .db
+                .write(move |c| accounts::set_disabled(c, &ctx, &name, disabled).map(|_| ()))
+                .await
+        }
+        "reset-totp" => {
+            s.store
+                .db
+                .write(move |c| accounts::totp::reset(c, &ctx, &name))
+                .await
+        }
         _ => return not_found_page(t),
     };
-    let ctx = session.ctx.clone();
-    match s
-        .store
-        .db
-        .write(move |c| accounts::set_disabled(c, &ctx, &name, disabled))
-        .await
-    {
-        Ok(_) => see_other("/admin/users"),
+    match done {
+        Ok(()) => see_other("/admin/users"),
         Err(StoreError::NotFound { .. }) => not_found_page(t),
+        Err(StoreError::Domain(wangge_core::Error::Conflict { zh, en, .. })) => {
+            let notice = Some(t.pick(&zh, &en).to_string());
+            let form = UserForm {
+                role: "community_cadre".into(),
+                ..Default::default()
+            };
+            let errors = UserErrors::default();
+            users_view(&s, t, session, form, errors, notice, StatusCode::CONFLICT).await
+        }
         Err(e) => ApiError::from(e).into_response(),
     }
 }

@@ -61,12 +61,14 @@ const ZH: &[&str] = &[
     include_str!("../../messages/inspections.zh.toml"),
     include_str!("../../messages/equipment.zh.toml"),
     include_str!("../../messages/exports.zh.toml"),
+    include_str!("../../messages/totp.zh.toml"),
 ];
 const EN: &[&str] = &[
     include_str!("../../messages/en.toml"),
     include_str!("../../messages/inspections.en.toml"),
     include_str!("../../messages/equipment.en.toml"),
     include_str!("../../messages/exports.en.toml"),
+    include_str!("../../messages/totp.en.toml"),
 ];
 
 fn parse(texts: &[&str]) -> Catalog {

@@ -19,6 +19,7 @@ pub mod inspections;
 mod portal;
 mod registry;
 mod session;
+mod totp;
 
 use crate::auth::{self, ClientAddr};
 use crate::error::ApiError;
@@ -61,7 +62,10 @@ pub fn routes() -> Router<AppState> {
         .merge(inspections::routes())
         .merge(inspection_pages::routes())
         .merge(portal::routes())
+        .merge(totp::routes())
 }
+
+pub use totp::confine;
 
 /// Renders a template into a response, or a plain error if rendering fails.
 pub fn render(status: StatusCode, page: &impl Template) -> Response {
@@ -170,6 +174,10 @@ struct LoginForm {
     next: String,
     username: String,
     password: String,
+    /// The authenticator app's code or a recovery code, for accounts with
+    /// two-factor login.
+    #[serde(default)]
+    code: String,
 }
 
 async fn login_submit(
@@ -194,7 +202,8 @@ async fn login_submit(
     if expected.is_empty() || !auth::same(&expected, &f.csrf) {
         return again(StatusCode::FORBIDDEN, "login.expired");
     }
-    match auth::authenticate(&state, f.username.clone(), f.password.clone(), addr).await {
+    let second = auth::Second::from_form(&f.code);
+    match auth::authenticate(&state, f.username.clone(), f.password.clone(), second, addr).await {
         Ok((_, token, _)) => {
             let cookie =
                 auth::session_cookie(&state.auth, &token, state.auth.session.absolute_ms / 1000);
@@ -210,6 +219,8 @@ async fn login_submit(
             res
         }
         Err(ApiError::BadLogin) => again(StatusCode::UNAUTHORIZED, "login.bad"),
+        Err(ApiError::TotpRequired) => again(StatusCode::UNAUTHORIZED, "totp.login_required"),
+        Err(ApiError::TotpWrong) => again(StatusCode::UNAUTHORIZED, "totp.login_wrong"),
         Err(ApiError::Busy { retry_after }) => {
             let mut res = again(StatusCode::SERVICE_UNAVAILABLE, "login.busy");
             res.headers_mut()

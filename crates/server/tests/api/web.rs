@@ -28,7 +28,7 @@ async fn clerk(app: &App) {
         .unwrap();
 }
 
-fn cookie_value(reply: &super::support::Reply, name: &str) -> Option<String> {
+pub(super) fn cookie_value(reply: &super::support::Reply, name: &str) -> Option<String> {
     reply
         .headers
         .get_all(header::SET_COOKIE)
@@ -40,13 +40,13 @@ fn cookie_value(reply: &super::support::Reply, name: &str) -> Option<String> {
         })
 }
 
-fn field(html: &str, name: &str) -> String {
+pub(super) fn field(html: &str, name: &str) -> String {
     let marker = format!("name=\"{name}\" value=\"");
     let start = html.find(&marker).expect("field present") + marker.len();
     html[start..].split('"').next().unwrap().to_string()
 }
 
-async fn get(app: &App, path: &str, cookies: &str) -> super::support::Reply {
+pub(super) async fn get(app: &App, path: &str, cookies: &str) -> super::support::Reply {
     let req = Request::get(path)
         .header(header::COOKIE, cookies)
         .header(header::ACCEPT, "text/html")
@@ -55,7 +55,7 @@ async fn get(app: &App, path: &str, cookies: &str) -> super::support::Reply {
     app.send(req).await
 }
 
-async fn post_form(
+pub(super) async fn post_form(
     app: &App,
     path: &str,
     cookies: &str,

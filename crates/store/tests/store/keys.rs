@@ -188,3 +188,58 @@ fn rotation_reseals_everything_and_resumes_after_an_interruption() {
             .unwrap();
     });
 }
+
+#[test]
+fn totp_secrets_are_counted_and_resealed_by_a_rotation() {
+    use wangge_store::accounts::{self, totp};
+    on_each_backend(|ts| async move {
+        let ctx = ts.ctx();
+        let new = accounts::NewUser {
+            username: "ops".into(),
+            display_name: None,
+            role: wangge_core::auth::Role::ZoneAdmin,
+            scope_unit: None,
+            scope_org: None,
+        };
+        let user = ts
+            .db
+            .write(move |c| accounts::create_user(c, &ctx, new, "not-a-hash"))
+            .await
+            .unwrap();
+        let uctx = user.ctx(&ts.ctx(), None);
+        let c2 = uctx.clone();
+        let secret = ts
+            .db
+            .write(move |c| totp::begin(c, &c2))
+            .await
+            .unwrap()
+            .secret;
+        let (c2, code) = (
+            uctx.clone(),
+            totp::code_at(&secret, NOW.unix_timestamp()).unwrap(),
+        );
+        ts.db
+            .write(move |c| totp::confirm(c, &c2, &code))
+            .await
+            .unwrap();
+        assert_eq!(keys::stale_values(&ts.store).await.unwrap(), 0);
+
+        // A new key makes the secret stale until the rotation re-seals it.
+        crypto::add_key(&ts.opts.key_path(), &crypto::new_key().unwrap()).unwrap();
+        ts.ctx().keys().reload().unwrap();
+        assert_eq!(keys::stale_values(&ts.store).await.unwrap(), 1);
+        let r = rotate(&ts).await;
+        assert_eq!(r.rows_resealed, 1);
+        assert_eq!(keys::stale_values(&ts.store).await.unwrap(), 0);
+
+        // The re-sealed secret still checks the user's codes.
+        let code = totp::code_at(&secret, NOW.unix_timestamp() + 30).unwrap();
+        let id = user.id;
+        let ok = ts
+            .db
+            .write(move |c| totp::check_login(c, &uctx, id, totp::SecondFactor::Code(&code)))
+            .await
+            .unwrap();
+        assert!(ok);
+    });
+}

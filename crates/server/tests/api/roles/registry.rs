@@ -400,6 +400,23 @@ pub(super) fn routes() -> Vec<Route> {
                 )
             },
         ),
+        r(M::POST, "/api/v1/account/totp", Login, false, OK, |_| {
+            ("/api/v1/account/totp".into(), Value::Null)
+        }),
+        // No code of the walk's comes from an app: every caller is told so.
+        r(
+            M::POST,
+            "/api/v1/account/totp/confirm",
+            Login,
+            false,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            |_| {
+                (
+                    "/api/v1/account/totp/confirm".into(),
+                    json!({"code": "not-a-code"}),
+                )
+            },
+        ),
         r(M::GET, "/api/v1/tokens", Login, false, OK, |_| {
             ("/api/v1/tokens".into(), Value::Null)
         }),
@@ -486,6 +503,17 @@ pub(super) fn routes() -> Vec<Route> {
                         json!({"password": format!("Reset-pass-{}", i.n)}),
                     )
                 },
+            ),
+            Fresh::User,
+        ),
+        with_fresh(
+            r(
+                M::POST,
+                "/api/v1/users/{username}/totp/reset",
+                Perm(UsersManage),
+                true,
+                NO_CONTENT,
+                |i| (format!("/api/v1/users/{}/totp/reset", i.fresh), json!({})),
             ),
             Fresh::User,
         ),
