@@ -99,6 +99,12 @@ impl Store {
     pub fn backend(&self) -> Backend {
         self.db.backend()
     }
+
+    /// Names this database's key (not the key itself): what an audit anchor
+    /// records so that it is checked against the database it came from.
+    pub fn key_fingerprint(&self) -> String {
+        self.keys.fingerprint().to_string()
+    }
 }
 
 const FINGERPRINT: &str = "key_fingerprint";
