@@ -78,6 +78,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0011_internal_categories.sql"),
         postgres: include_str!("../migrations/postgres/0011_internal_categories.sql"),
     },
+    Migration {
+        version: 13,
+        name: "registration_requests",
+        sqlite: include_str!("../migrations/sqlite/0013_registration_requests.sql"),
+        postgres: include_str!("../migrations/postgres/0013_registration_requests.sql"),
+    },
 ];
 
 /// The schema version this binary writes.
