@@ -77,7 +77,7 @@ pub async fn create(
         .write(move |c| people::submit_prepared(c, &ctx, prepared))
         .await?;
     Ok(match done {
-        people::Submitted::Created(p) => (StatusCode::CREATED, axum::Json(p)).into_response(),
+        people::Submitted::Created(p) => (StatusCode::CREATED, axum::Json(*p)).into_response(),
         people::Submitted::Requested { request } => (
             StatusCode::ACCEPTED,
             axum::Json(crate::registration::Submitted::new(request)),

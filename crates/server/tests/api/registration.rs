@@ -160,6 +160,9 @@ fn a_number_registered_elsewhere_becomes_a_request_for_the_owning_unit() {
             .problem(StatusCode::NOT_FOUND, "not_found", None);
         let own = asker.get(REQUESTS).await.expect(StatusCode::OK);
         assert_eq!(own["mine"][0]["status"], "accepted");
+        // Who decided would name the unit that held the person.
+        assert_eq!(own["mine"][0]["decided_by"], Value::Null, "{own}");
+        says_nothing(&own, &["owner"]);
 
         // Refused: the person stays where they are.
         let second = id_number("19710101", 3);

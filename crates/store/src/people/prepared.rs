@@ -224,7 +224,8 @@ fn insert(c: &mut dyn Conn, p: PreparedPerson, now: i64) -> Result<i64> {
 /// What registering a person came to.
 #[derive(Debug)]
 pub enum Submitted {
-    Created(Person),
+    // Boxed: the request is an id, the person a whole record.
+    Created(Box<Person>),
     /// The ID number is registered outside the caller's scope: a registration
     /// request for its unit's staff was recorded instead ([`super::registration`]).
     Requested {
@@ -246,7 +247,7 @@ pub fn submit_prepared(c: &mut dyn Conn, ctx: &Ctx, new: PreparedNew) -> Result<
         &[Value::Blob(new.person.id_hash.clone())],
     )?;
     match found {
-        None => create_prepared(c, ctx, new).map(Submitted::Created),
+        None => create_prepared(c, ctx, new).map(|p| Submitted::Created(Box::new(p))),
         Some(r) if ctx.scope.contains(&r.get::<String>(1)?) => Err(duplicate_id()),
         Some(r) => super::registration::request(c, ctx, r.get(0)?, unit.id)
             .map(|request| Submitted::Requested { request }),

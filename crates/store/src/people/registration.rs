@@ -78,6 +78,7 @@ pub struct RegistrationRequest {
     #[serde(with = "time::serde::rfc3339::option")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub decided_at: Option<OffsetDateTime>,
+    /// Who decided; only in the deciders' view.
     pub decided_by: Option<String>,
 }
 
@@ -104,7 +105,8 @@ fn from_row(r: &crate::db::Row, owner: bool) -> Result<RegistrationRequest> {
         person_name: owner.then(|| r.get(5)).transpose()?,
         created_at: ms_to_time(r.get(6)?),
         decided_at: r.get::<Option<i64>>(7)?.map(ms_to_time),
-        decided_by: r.get(8)?,
+        // The decider's account would name the unit that holds the person.
+        decided_by: if owner { r.get(8)? } else { None },
     })
 }
 
