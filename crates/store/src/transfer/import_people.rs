@@ -223,14 +223,6 @@ impl Handler for People {
                 bad.into_iter().for_each(|i| t.reject(row, i));
                 continue;
             }
-            if let Some(o) = elsewhere {
-                self.seen.insert(key, row);
-                match self.request(c, ctx, o.id, rec.p.unit_id, write)? {
-                    Ok(()) => t.pending += 1,
-                    Err(i) => t.reject(row, i),
-                }
-                continue;
-            }
             // The household and relation the person will have.
             let (hh, relation) = match self.household_of(&rec, old) {
                 Ok(v) => v,
@@ -261,6 +253,16 @@ impl Handler for People {
                         continue;
                     }
                 }
+            }
+            // Only now, so that a row with a bad household is refused alike
+            // whether or not its number is registered elsewhere.
+            if let Some(o) = elsewhere {
+                self.seen.insert(key, row);
+                match self.request(c, ctx, o.id, rec.p.unit_id, write)? {
+                    Ok(()) => t.pending += 1,
+                    Err(i) => t.reject(row, i),
+                }
+                continue;
             }
             // The row is good: it now shapes what later rows see.
             self.seen.insert(key, row);

@@ -445,6 +445,29 @@ fn rows_outside_the_importers_scope_are_rejected_and_one_registered_elsewhere_is
             .await
             .unwrap();
         assert_eq!(outsider_row, 1);
+        // A household number without a relation is refused alike for a new
+        // number and for one registered elsewhere: the refusal tells nothing.
+        let csv = format!(
+            "姓名,身份证号,所属社区,所属小区,楼栋,户号\n\
+             新人,{},{},{},{},7\n\
+             外人,{outsider},{},{},{},7\n",
+            id_number("19800101", 15),
+            t.comm_a.name,
+            t.compound_a.name,
+            t.building_a1.name,
+            t.comm_a.name,
+            t.compound_a.name,
+            t.building_a1.name,
+        );
+        let path = write(&dir, "household.csv", csv.as_bytes());
+        let s = import(&ts, &ctx, Kind::People, &path, true)
+            .await
+            .unwrap()
+            .summary;
+        assert_eq!((s.created, s.rejected, s.pending), (0, 2, 0), "{s:?}");
+        let codes: Vec<(u64, &str)> = s.issues.iter().map(|i| (i.row, i.code.as_str())).collect();
+        assert_eq!(codes, [(2, "relation_required"), (3, "relation_required")]);
+        assert_eq!(s.issues[0].message_zh, s.issues[1].message_zh);
         // A grid worker may not import at all; an auditor neither.
         let mut auditor = ctx.clone();
         auditor.role = Some(Role::Auditor);
