@@ -63,12 +63,6 @@ pub enum TokenCmd {
 }
 
 #[derive(Subcommand)]
-pub enum AuditCmd {
-    /// Walk the hash chain and name the first entry that was changed, deleted or reordered.
-    Verify,
-}
-
-#[derive(Subcommand)]
 pub enum KeysCmd {
     /// Re-encrypt every personal value under a new key (resumes if interrupted).
     Rotate {
@@ -257,28 +251,6 @@ pub async fn token(store: &Store, cmd: TokenCmd) -> anyhow::Result<()> {
         }
     }
     Ok(())
-}
-
-/// Returns whether the chain is intact.
-pub async fn audit(store: &Store, cmd: AuditCmd) -> anyhow::Result<bool> {
-    match cmd {
-        AuditCmd::Verify => {
-            let v = store.db.read(wangge_store::audit::verify).await?;
-            match v.first_bad {
-                None => {
-                    println!(
-                        "审计日志完整 / the audit chain is intact ({} entries)",
-                        v.entries
-                    );
-                    Ok(true)
-                }
-                Some((seq, why)) => {
-                    println!("审计日志在第{seq}条出现问题 / the audit chain breaks at entry {seq}: {why}");
-                    Ok(false)
-                }
-            }
-        }
-    }
 }
 
 pub async fn keys(

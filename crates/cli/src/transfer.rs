@@ -204,13 +204,14 @@ pub async fn import(store: &Store, a: ImportArgs) -> anyhow::Result<bool> {
     let out = out.with_context(|| format!("{} 未导入 / not imported", a.file.display()))?;
     let s = &out.summary;
     println!(
-        "{} {}: 读取 {} 行 / rows read; 新增 created {}, 更新 updated {}, 未变 unchanged {}, 拒绝 rejected {} ({:.1} s)",
+        "{} {}: 读取 {} 行 / rows read; 新增 created {}, 更新 updated {}, 未变 unchanged {}, 待核实 pending verification {}, 拒绝 rejected {} ({:.1} s)",
         kind.label_zh(),
         kind.as_str(),
         s.rows,
         s.created,
         s.updated,
         s.unchanged,
+        s.pending,
         s.rejected,
         started.elapsed().as_secs_f64()
     );

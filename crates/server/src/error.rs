@@ -165,6 +165,13 @@ fn parts(e: &ApiError) -> Parts {
             zh: format!("尝试次数过多,请{retry_after}秒后再试"),
             en: format!("too many attempts; try again in {retry_after} seconds"),
         },
+        ApiError::Store(StoreError::RequestLimit { per_day }) => Parts {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            code: "registration_request_limit".into(),
+            field: None,
+            zh: format!("24小时内最多提交{per_day}条登记申请,请稍后再试"),
+            en: format!("at most {per_day} registration requests may be submitted in 24 hours; try again later"),
+        },
         ApiError::Store(StoreError::Unavailable | StoreError::Connect(_)) => p(
             StatusCode::SERVICE_UNAVAILABLE,
             "unavailable",

@@ -18,6 +18,7 @@ pub mod passwords;
 pub mod people;
 pub mod positions;
 pub mod public;
+pub mod registration;
 pub mod request_id;
 pub mod totp;
 pub mod transfer;

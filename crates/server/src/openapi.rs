@@ -29,6 +29,8 @@ use utoipa::OpenApi;
         crate::people::update,
         crate::people::lookup,
         crate::people::reveal,
+        crate::registration::list,
+        crate::registration::decide,
         crate::households::list,
         crate::households::create,
         crate::households::show,

@@ -21,6 +21,14 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/people", get(list).post(create))
         .route("/people/lookup", post(lookup))
+        .route(
+            "/people/registration-requests",
+            get(crate::registration::list),
+        )
+        .route(
+            "/people/registration-requests/{id}/{decision}",
+            post(crate::registration::decide),
+        )
         .route("/people/{id}", get(show).patch(update))
         .route("/people/{id}/reveal", post(reveal))
 }
@@ -50,22 +58,32 @@ pub async fn list(
 }
 
 #[utoipa::path(post, path = "/api/v1/people", tag = "people", request_body = NewPerson,
-    responses((status = 201, body = Person), (status = 409, body = crate::error::Problem, description = "the ID number is already registered"),
-        (status = 422, body = crate::error::Problem)))]
+    responses((status = 201, body = Person),
+        (status = 202, body = crate::registration::Submitted, description = "registration_requested: submitted for verification by the responsible unit"),
+        (status = 409, body = crate::error::Problem, description = "the ID number is already registered in the caller's scope"),
+        (status = 422, body = crate::error::Problem),
+        (status = 429, body = crate::error::Problem, description = "registration_request_limit")))]
 pub async fn create(
     State(s): State<AppState>,
     Caller(ctx): Caller,
     Json(new): Json<NewPerson>,
-) -> ApiResult<(StatusCode, axum::Json<Person>)> {
+) -> ApiResult<axum::response::Response> {
     // Validation, keyed hashes and encryption happen here, on the request's
     // own task, so the writer (one thread on SQLite) only inserts and audits.
     let prepared = people::prepare_new(&ctx, new)?;
-    let p = s
+    let done = s
         .store
         .db
-        .write(move |c| people::create_prepared(c, &ctx, prepared))
+        .write(move |c| people::submit_prepared(c, &ctx, prepared))
         .await?;
-    Ok((StatusCode::CREATED, axum::Json(p)))
+    Ok(match done {
+        people::Submitted::Created(p) => (StatusCode::CREATED, axum::Json(*p)).into_response(),
+        people::Submitted::Requested { request } => (
+            StatusCode::ACCEPTED,
+            axum::Json(crate::registration::Submitted::new(request)),
+        )
+            .into_response(),
+    })
 }
 
 #[utoipa::path(get, path = "/api/v1/people/{id}", tag = "people",
@@ -115,12 +133,15 @@ pub async fn lookup(
     Caller(ctx): Caller,
     Json(l): Json<Lookup>,
 ) -> ApiResult<axum::Json<Person>> {
-    Ok(axum::Json(
-        s.store
-            .db
-            .read(move |c| people::find_by_id_number(c, &ctx, &l.id_number))
-            .await?,
-    ))
+    // A write: every lookup is audited, found or not.
+    let found = s
+        .store
+        .db
+        .write(move |c| people::lookup(c, &ctx, &l.id_number))
+        .await?;
+    found
+        .map(axum::Json)
+        .ok_or_else(|| wangge_store::Error::not_found("person").into())
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

@@ -27,6 +27,7 @@ mod api {
     mod people;
     mod privacy;
     mod proxy;
+    mod registration;
     mod roles;
     mod sessions;
     mod shutdown;

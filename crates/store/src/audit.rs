@@ -368,24 +368,157 @@ pub fn list(c: &mut dyn Conn, ctx: &Ctx, f: &Filter, limit: i64) -> Result<Vec<E
         .collect()
 }
 
+/// What kind of damage [`verify`] found; each has its own message and, on the
+/// command line, its own exit code, so a monitoring script can tell them apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tamper {
+    /// An entry's hash no longer matches its content.
+    Changed,
+    /// A gap in the sequence numbers.
+    Deleted,
+    /// An entry's link to the previous hash is broken (swapped or replaced).
+    Reordered,
+    /// The chain ends before the entry the head names.
+    TailCut,
+    /// The head names a hash (or an entry) other than the chain's last one.
+    HeadChanged,
+    /// The head row itself is gone.
+    HeadMissing,
+    /// The chain does not hold the anchored entry with the anchored hash.
+    AnchorMismatch,
+}
+
+impl Tamper {
+    /// The exit code of `wangge audit verify` (0 is intact; 1 and 2 are the
+    /// command line's own failure and usage codes).
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Tamper::Changed => 3,
+            Tamper::Deleted => 4,
+            Tamper::Reordered => 5,
+            Tamper::TailCut => 6,
+            Tamper::HeadChanged => 7,
+            Tamper::HeadMissing => 8,
+            Tamper::AnchorMismatch => 9,
+        }
+    }
+}
+
+/// The first place where the chain does not hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Break {
+    /// The entry concerned (for a missing head, the chain's last entry).
+    pub seq: i64,
+    pub kind: Tamper,
+    pub zh: String,
+    pub en: String,
+}
+
+impl Break {
+    fn new(seq: i64, kind: Tamper, zh: String, en: String) -> Break {
+        Break { seq, kind, zh, en }
+    }
+}
+
 /// What [`verify`] found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verdict {
     pub entries: i64,
     /// The first entry that does not fit the chain, and why.
-    pub first_bad: Option<(i64, String)>,
+    pub first_bad: Option<Break>,
+}
+
+/// The chain's end as the operator copied it somewhere the database's
+/// administrators cannot write ([`Anchor::render`], `wangge audit anchor`): a
+/// later chain that no longer holds this entry with this hash was cut or
+/// rewritten, even when its head was rewritten to match.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Anchor {
+    pub seq: i64,
+    pub hash: String,
+    /// When it was taken, RFC 3339 (for the reader; not checked).
+    pub at: String,
+    /// The database's key fingerprint, so an anchor is not checked against
+    /// another database by mistake.
+    pub database: String,
+}
+
+impl Anchor {
+    /// The head as it is now.
+    pub fn take(c: &mut dyn Conn, database: &str, now: OffsetDateTime) -> Result<Anchor> {
+        let head = c
+            .query_opt("SELECT seq, hash FROM audit_head WHERE id = 1", &[])?
+            .ok_or_else(|| {
+                crate::error::Error::Domain(wangge_core::Error::conflict(
+                    "audit_head_missing",
+                    "审计日志的链头记录缺失,无法生成锚点(请运行 wangge audit verify)",
+                    "the audit chain's head row is missing; no anchor can be taken (run wangge audit verify)",
+                ))
+            })?;
+        Ok(Anchor {
+            seq: head.get(0)?,
+            hash: head.get(1)?,
+            at: now
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default(),
+            database: database.to_string(),
+        })
+    }
+
+    /// A few `key value` lines, read back by [`Anchor::parse`].
+    pub fn render(&self) -> String {
+        format!(
+            "# Wangge 审计日志锚点 / audit chain anchor\nseq {}\nhash {}\nat {}\ndatabase {}\n",
+            self.seq, self.hash, self.at, self.database
+        )
+    }
+
+    /// Reads what [`Anchor::render`] wrote; `None` when it is not an anchor.
+    pub fn parse(text: &str) -> Option<Anchor> {
+        let (mut seq, mut hash, mut at, mut database) = (None, None, None, None);
+        for line in text.lines().map(str::trim) {
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let (k, v) = line.split_once(' ')?;
+            let v = v.trim();
+            match k {
+                "seq" => seq = v.parse::<i64>().ok().filter(|s| *s >= 0),
+                "hash" if v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()) => {
+                    hash = Some(v.to_ascii_lowercase())
+                }
+                "at" => at = Some(v.to_string()),
+                "database" => database = Some(v.to_string()),
+                _ => return None,
+            }
+        }
+        Some(Anchor {
+            seq: seq?,
+            hash: hash?,
+            at: at.unwrap_or_default(),
+            database: database?,
+        })
+    }
 }
 
 /// Walks the whole chain in order. Names the first entry that was changed
-/// (its hash no longer matches), deleted (a gap in the sequence, or a chain that
-/// ends before the head) or reordered (its previous-hash does not match).
+/// (its hash no longer matches), deleted (a gap in the sequence) or reordered
+/// (its previous-hash does not match), then whether the chain ends where the
+/// head says, and, given an anchor, whether it still holds the anchored entry.
 pub fn verify(c: &mut dyn Conn) -> Result<Verdict> {
-    let head = c.query_one("SELECT seq, hash FROM audit_head WHERE id = 1", &[])?;
-    let (head_seq, head_hash): (i64, String) = (head.get(0)?, head.get(1)?);
+    verify_with(c, None)
+}
+
+/// [`verify`], and the anchored entry must be in the chain with its hash: that
+/// catches a tail cut with the head reset to match, which the chain alone
+/// cannot show.
+pub fn verify_with(c: &mut dyn Conn, anchor: Option<&Anchor>) -> Result<Verdict> {
+    let head = c.query_opt("SELECT seq, hash FROM audit_head WHERE id = 1", &[])?;
     let mut prev = "0".repeat(64);
     let mut expected_seq = 1;
     let mut after = 0i64;
     let mut count = 0;
+    let mut anchored: Option<String> = None;
     loop {
         let rows = c.query(
             &format!("{SELECT} WHERE seq > $1 ORDER BY seq LIMIT 5000"),
@@ -399,25 +532,30 @@ pub fn verify(c: &mut dyn Conn) -> Result<Verdict> {
             let detail: String = r.get(7)?;
             count += 1;
             after = e.seq;
-            let bad = |why: &str| {
+            let bad = |b: Break| {
                 Ok(Verdict {
                     entries: count,
-                    first_bad: Some((e.seq, why.to_string())),
+                    first_bad: Some(b),
                 })
             };
             if e.seq != expected_seq {
-                return Ok(Verdict {
-                    entries: count,
-                    first_bad: Some((
-                        expected_seq,
-                        format!("entry {expected_seq} is missing (deleted)"),
-                    )),
-                });
+                return bad(Break::new(
+                    expected_seq,
+                    Tamper::Deleted,
+                    format!("第{expected_seq}条记录缺失(被删除)"),
+                    format!("entry {expected_seq} is missing (deleted)"),
+                ));
             }
             if prev_hash != prev {
-                return bad(
-                    "its link to the previous entry is broken (entries were deleted or reordered)",
-                );
+                return bad(Break::new(
+                    e.seq,
+                    Tamper::Reordered,
+                    format!("第{}条记录与前一条的链接断开(记录被调换或替换)", e.seq),
+                    format!(
+                        "entry {}: its link to the previous entry is broken (entries were reordered or replaced)",
+                        e.seq
+                    ),
+                ));
             }
             let content = Content {
                 seq: e.seq,
@@ -430,17 +568,86 @@ pub fn verify(c: &mut dyn Conn) -> Result<Verdict> {
                 detail: &detail,
             };
             if entry_hash(&prev, &content) != e.hash {
-                return bad("its content was changed after it was written");
+                return bad(Break::new(
+                    e.seq,
+                    Tamper::Changed,
+                    format!("第{}条记录写入后被修改", e.seq),
+                    format!(
+                        "entry {}: its content was changed after it was written",
+                        e.seq
+                    ),
+                ));
+            }
+            if anchor.is_some_and(|a| a.seq == e.seq) {
+                anchored = Some(e.hash.clone());
             }
             prev = e.hash;
             expected_seq += 1;
         }
     }
-    if expected_seq - 1 != head_seq || prev != head_hash {
-        return Ok(Verdict {
+    let last = expected_seq - 1;
+    let verdict = |b: Break| {
+        Ok(Verdict {
             entries: count,
-            first_bad: Some((expected_seq, format!("the chain ends at entry {} but the head says {head_seq} (entries at the end were deleted)", expected_seq - 1))),
-        });
+            first_bad: Some(b),
+        })
+    };
+    let Some(head) = head else {
+        return verdict(Break::new(
+            last,
+            Tamper::HeadMissing,
+            format!("审计日志的链头记录(audit_head)缺失;链共{last}条"),
+            format!("the chain's head row (audit_head) is missing; the chain has {last} entries"),
+        ));
+    };
+    let (head_seq, head_hash): (i64, String) = (head.get(0)?, head.get(1)?);
+    if last < head_seq {
+        return verdict(Break::new(
+            last + 1,
+            Tamper::TailCut,
+            format!("链在第{last}条结束,但链头记为第{head_seq}条(末尾的记录被删除)"),
+            format!("the chain ends at entry {last} but the head says {head_seq} (entries at the end were deleted)"),
+        ));
+    }
+    if last != head_seq || prev != head_hash {
+        return verdict(Break::new(
+            head_seq,
+            Tamper::HeadChanged,
+            format!("链头(第{head_seq}条)与链的最后一条(第{last}条)不符(链头被修改)"),
+            format!("the head (entry {head_seq}) does not match the chain's last entry {last} (the head was changed)"),
+        ));
+    }
+    if let Some(a) = anchor {
+        let found = if a.seq == 0 {
+            Some("0".repeat(64))
+        } else {
+            anchored
+        };
+        match found {
+            None => {
+                return verdict(Break::new(
+                    a.seq,
+                    Tamper::AnchorMismatch,
+                    format!("锚点记到第{}条,而链只有{last}条(锚点之后的记录被删除)", a.seq),
+                    format!(
+                        "the anchor names entry {} but the chain has only {last} (entries after the anchor were cut)",
+                        a.seq
+                    ),
+                ))
+            }
+            Some(h) if h != a.hash => {
+                return verdict(Break::new(
+                    a.seq,
+                    Tamper::AnchorMismatch,
+                    format!("第{}条记录的哈希与锚点不符(链被重新计算过)", a.seq),
+                    format!(
+                        "entry {}'s hash differs from the anchor's (the chain was recomputed)",
+                        a.seq
+                    ),
+                ))
+            }
+            Some(_) => {}
+        }
     }
     Ok(Verdict {
         entries: count,

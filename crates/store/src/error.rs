@@ -24,6 +24,10 @@ pub enum Error {
     /// Too many failed logins: try again after this many seconds.
     #[error("too many attempts; retry after {retry_after}s")]
     Throttled { retry_after: i64 },
+    /// The account made its day's registration requests
+    /// ([`crate::people::registration::PER_DAY`]).
+    #[error("too many registration requests in 24 hours (at most {per_day})")]
+    RequestLimit { per_day: i64 },
     /// A uniqueness constraint failed; store functions turn this into a domain conflict.
     #[error("unique constraint failed: {0}")]
     Unique(String),

@@ -85,6 +85,12 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/postgres/0012_key_canaries.sql"),
     },
     Migration {
+        version: 13,
+        name: "registration_requests",
+        sqlite: include_str!("../migrations/sqlite/0013_registration_requests.sql"),
+        postgres: include_str!("../migrations/postgres/0013_registration_requests.sql"),
+    },
+    Migration {
         version: 14,
         name: "totp",
         sqlite: include_str!("../migrations/sqlite/0014_totp.sql"),

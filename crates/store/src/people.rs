@@ -15,8 +15,10 @@ use wangge_core::people::{check_text, optional, Relation};
 use wangge_core::{mask, Error as CoreError};
 
 mod prepared;
+pub mod registration;
 pub use prepared::{
-    create_prepared, insert_prepared, prepare, prepare_new, PreparedNew, PreparedPerson,
+    create_prepared, insert_prepared, prepare, prepare_new, submit_prepared, PreparedNew,
+    PreparedPerson, Submitted,
 };
 
 const F_ID: &str = "people.id_number";
@@ -237,6 +239,26 @@ pub fn find_by_id_number(c: &mut dyn Conn, ctx: &Ctx, id_number: &str) -> Result
     } else {
         Err(Error::not_found("person"))
     }
+}
+
+/// [`find_by_id_number`] as the API answers it: audited (who looked, and the
+/// person's id when one in scope was found; never the ID number), so it runs
+/// in a write. `None` when nobody in scope has the number.
+pub fn lookup(c: &mut dyn Conn, ctx: &Ctx, id_number: &str) -> Result<Option<Person>> {
+    let found = match find_by_id_number(c, ctx, id_number) {
+        Ok(p) => Some(p),
+        Err(Error::NotFound { .. }) => None,
+        Err(e) => return Err(e),
+    };
+    audit::record(
+        c,
+        ctx,
+        "person",
+        found.as_ref().map_or(0, |p| p.id),
+        "lookup",
+        json!({"found": found.is_some()}),
+    )?;
+    Ok(found)
 }
 
 /// People living anywhere in the subtree of `unit` (or the caller's whole scope),

@@ -2,6 +2,7 @@
 //! Everything runs on 127.0.0.1 and in temporary directories or databases.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod audit;
 mod backends;
 mod commands;
 mod common;

@@ -119,7 +119,9 @@ async fn page(
             }
         })
         .collect();
-    let verdict = verdict.first_bad.map(|(seq, why)| format!("#{seq} {why}"));
+    let verdict = verdict
+        .first_bad
+        .map(|b| format!("#{} {}", b.seq, t.pick(&b.zh, &b.en)));
     let query = exports::query(&[
         ("actor", q.actor.as_deref().unwrap_or("")),
         ("entity", q.entity.as_deref().unwrap_or("")),

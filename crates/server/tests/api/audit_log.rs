@@ -100,9 +100,9 @@ async fn sql(app: &App, statement: &'static str, seq: i64) {
 #[track_caller]
 fn named(v: &Verdict, seq: i64, why: &str) {
     match &v.first_bad {
-        Some((s, reason)) => {
-            assert_eq!(*s, seq, "{v:?}");
-            assert!(reason.contains(why), "{v:?} should say {why}");
+        Some(b) => {
+            assert_eq!(b.seq, seq, "{v:?}");
+            assert!(b.en.contains(why), "{v:?} should say {why}");
         }
         None => panic!("tampering with entry {seq} went unnoticed: {v:?}"),
     }

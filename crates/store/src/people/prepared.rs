@@ -220,3 +220,36 @@ fn insert(c: &mut dyn Conn, p: PreparedPerson, now: i64) -> Result<i64> {
     })?
     .get(0)
 }
+
+/// What registering a person came to.
+#[derive(Debug)]
+pub enum Submitted {
+    // Boxed: the request is an id, the person a whole record.
+    Created(Box<Person>),
+    /// The ID number is registered outside the caller's scope: a registration
+    /// request for its unit's staff was recorded instead ([`super::registration`]).
+    Requested {
+        request: i64,
+    },
+}
+
+/// Creates a person, or, when the ID number is registered outside the
+/// caller's scope, records a registration request, without saying why (see
+/// [`super::registration`]). Inside the scope a duplicate is still a `409`:
+/// the caller can see that person anyway. Every check that can refuse a new
+/// person (unit, household) runs first, so that it refuses both alike.
+pub fn submit_prepared(c: &mut dyn Conn, ctx: &Ctx, new: PreparedNew) -> Result<Submitted> {
+    ctx.require(Permission::RegistryWrite)?;
+    let unit = units::resolve(c, ctx, "unit", &new.unit)?;
+    check_household(c, ctx, new.person.household_id, new.person.relation, None)?;
+    let found = c.query_opt(
+        "SELECT id, unit_path FROM people WHERE id_hash = $1",
+        &[Value::Blob(new.person.id_hash.clone())],
+    )?;
+    match found {
+        None => create_prepared(c, ctx, new).map(|p| Submitted::Created(Box::new(p))),
+        Some(r) if ctx.scope.contains(&r.get::<String>(1)?) => Err(duplicate_id()),
+        Some(r) => super::registration::request(c, ctx, r.get(0)?, unit.id)
+            .map(|request| Submitted::Requested { request }),
+    }
+}

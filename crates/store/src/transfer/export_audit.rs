@@ -80,7 +80,7 @@ pub async fn export_audit(
                         "通过,共{}条 / intact, {} entries",
                         verdict.entries, verdict.entries
                     ),
-                    Some((seq, why)) => format!("失败:第{seq}条 / broken at entry {seq}: {why}"),
+                    Some(b) => format!("失败:{} / broken at entry {}: {}", b.zh, b.seq, b.en),
                 },
             ));
             let file = ListFile {

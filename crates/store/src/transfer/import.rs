@@ -72,6 +72,9 @@ pub struct ImportSummary {
     pub created: u64,
     pub updated: u64,
     pub unchanged: u64,
+    /// Rows passed on for verification by the unit responsible (待核实),
+    /// whatever the reason: the report does not say why.
+    pub pending: u64,
     pub rejected: u64,
     /// Rows equal to the template's example row, skipped.
     pub examples_skipped: u64,
@@ -177,6 +180,8 @@ pub struct Tally {
     pub created: u64,
     pub updated: u64,
     pub unchanged: u64,
+    /// Rows that became registration requests ("待核实").
+    pub pending: u64,
     pub issues: Vec<(u64, RowIssue)>,
     pub issues_total: u64,
     pub bad_rows: u64,
@@ -641,7 +646,7 @@ async fn run_kind<H: Handler>(
                 let t = &r.tally;
                 c.execute(
                     "UPDATE import_runs SET status = 'committed', rows_read = $1, created = $2, updated = $3,
-                     unchanged = $4, rejected = $5, finished_at = $6 WHERE id = $7",
+                     unchanged = $4, rejected = $5, finished_at = $6, pending = $7 WHERE id = $8",
                     params![
                         r.rows as i64,
                         t.created as i64,
@@ -649,6 +654,7 @@ async fn run_kind<H: Handler>(
                         t.unchanged as i64,
                         (rejected + t.bad_rows) as i64,
                         c2.now_ms(),
+                        t.pending as i64,
                         run_id
                     ],
                 )?;
@@ -665,6 +671,7 @@ async fn run_kind<H: Handler>(
                         "created": t.created,
                         "updated": t.updated,
                         "unchanged": t.unchanged,
+                        "pending": t.pending,
                         "rejected": rejected + t.bad_rows,
                     }),
                 )?;
@@ -677,6 +684,7 @@ async fn run_kind<H: Handler>(
         tally.created = written.created;
         tally.updated = written.updated;
         tally.unchanged = written.unchanged;
+        tally.pending = written.pending;
         issues.extend(written.issues);
         issues.sort_by_key(|(row, _)| *row);
         committed = true;
@@ -715,6 +723,7 @@ async fn run_kind<H: Handler>(
         created: tally.created,
         updated: tally.updated,
         unchanged: tally.unchanged,
+        pending: tally.pending,
         rejected,
         examples_skipped: checked.examples,
         issues: listed.iter().take(SUMMARY_ISSUES).cloned().collect(),
@@ -791,6 +800,8 @@ pub struct ImportRun {
     pub created: i64,
     pub updated: i64,
     pub unchanged: i64,
+    /// Rows passed on for verification (待核实).
+    pub pending: i64,
     pub rejected: i64,
     /// Why a refused run was refused.
     pub message: Option<String>,
@@ -809,7 +820,7 @@ pub fn run(c: &mut dyn Conn, ctx: &Ctx, id: i64) -> Result<ImportRun> {
     let r = c
         .query_opt(
             "SELECT id, kind, file_name, status, skip_invalid, rows_read, created, updated, unchanged,
-             rejected, message, report IS NOT NULL, started_at, finished_at, actor
+             rejected, message, report IS NOT NULL, started_at, finished_at, actor, pending
              FROM import_runs WHERE id = $1",
             params![id],
         )?
@@ -827,6 +838,7 @@ pub fn run(c: &mut dyn Conn, ctx: &Ctx, id: i64) -> Result<ImportRun> {
         created: r.get(6)?,
         updated: r.get(7)?,
         unchanged: r.get(8)?,
+        pending: r.get(15)?,
         rejected: r.get(9)?,
         message: r.get(10)?,
         has_report: r.get(11)?,

@@ -71,6 +71,8 @@ pub struct People {
     /// Households whose head is known (looked up or set by a row).
     head_known: HashSet<Hh>,
     new_households: u32,
+    /// Registration requests the account may still make in this pass.
+    requests_left: Option<i64>,
 }
 
 fn short(hash: &[u8]) -> u64 {
@@ -196,18 +198,11 @@ impl Handler for People {
                     .at("id_number"),
                 );
             }
-            if let Some(o) = old {
-                if !ctx.scope.contains(&o.unit_path) {
-                    bad.push(
-                        RowIssue::new(
-                            "outside_scope",
-                            "该身份证号码已在您的管辖范围以外登记,不能在此导入或修改",
-                            "this ID number is registered outside your scope; it cannot be imported or changed here",
-                        )
-                        .at("id_number"),
-                    );
-                }
-            }
+            // Registered outside the caller's scope: the row is answered as if
+            // the number were new, and a good one becomes a registration
+            // request for the unit that holds the person (`people::registration`).
+            let elsewhere = old.filter(|o| !ctx.scope.contains(&o.unit_path));
+            let old = old.filter(|_| elsewhere.is_none());
             if !rec.has_place {
                 match old {
                     Some(o) => {
@@ -258,6 +253,16 @@ impl Handler for People {
                         continue;
                     }
                 }
+            }
+            // Only now, so that a row with a bad household is refused alike
+            // whether or not its number is registered elsewhere.
+            if let Some(o) = elsewhere {
+                self.seen.insert(key, row);
+                match self.request(c, ctx, o.id, rec.p.unit_id, write)? {
+                    Ok(()) => t.pending += 1,
+                    Err(i) => t.reject(row, i),
+                }
+                continue;
             }
             // The row is good: it now shapes what later rows see.
             self.seen.insert(key, row);
@@ -312,6 +317,42 @@ impl Handler for People {
 }
 
 impl People {
+    /// A registration request for a person registered elsewhere, within the
+    /// account's daily allowance (counted across the check and the write).
+    fn request(
+        &mut self,
+        c: &mut dyn Conn,
+        ctx: &Ctx,
+        person: i64,
+        unit_id: i64,
+        write: bool,
+    ) -> Result<Result<(), RowIssue>> {
+        let left = match self.requests_left {
+            Some(n) => n,
+            None => people::registration::remaining(c, ctx)?,
+        };
+        if left == 0 {
+            self.requests_left = Some(0);
+            return Ok(Err(RowIssue::new(
+                "registration_request_limit",
+                format!(
+                    "24小时内最多提交{}条登记申请,本行未处理",
+                    people::registration::PER_DAY
+                ),
+                format!(
+                    "at most {} registration requests may be submitted in 24 hours; this row was not processed",
+                    people::registration::PER_DAY
+                ),
+            )
+            .at("id_number")));
+        }
+        if write {
+            people::registration::request(c, ctx, person, unit_id)?;
+        }
+        self.requests_left = Some(left - 1);
+        Ok(Ok(()))
+    }
+
     fn existing(
         &self,
         c: &mut dyn Conn,

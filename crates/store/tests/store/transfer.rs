@@ -386,7 +386,7 @@ fn rows_of_a_csv_with_crlf_lines_are_numbered_as_the_file_numbers_them() {
 }
 
 #[test]
-fn rows_outside_the_importers_scope_are_rejected_with_the_reason() {
+fn rows_outside_the_importers_scope_are_rejected_and_one_registered_elsewhere_is_passed_on() {
     on_each_backend(|ts| async move {
         let t = small_tree(&ts).await;
         let dir = TempDir::new();
@@ -415,10 +415,59 @@ fn rows_outside_the_importers_scope_are_rejected_with_the_reason() {
             .await
             .unwrap()
             .summary;
-        assert_eq!((s.created, s.rejected), (1, 2), "{s:?}");
+        // The person registered outside the importer's scope is not named as
+        // such: the row becomes a registration request, counted as pending.
+        assert_eq!((s.created, s.rejected, s.pending), (1, 1, 1), "{s:?}");
         let codes: Vec<(u64, &str)> = s.issues.iter().map(|i| (i.row, i.code.as_str())).collect();
-        assert_eq!(codes, [(3, "unknown_place"), (4, "outside_scope")]);
+        assert_eq!(codes, [(3, "unknown_place")]);
         assert!(s.issues[0].message_zh.contains("不在您的管辖范围内"));
+        let requests = ts
+            .db
+            .read(|c| {
+                let r = c.query_one(
+                    "SELECT COUNT(*), MIN(requested_by), MIN(status) FROM registration_requests",
+                    &[],
+                )?;
+                Ok((r.get::<i64>(0)?, r.get::<String>(1)?, r.get::<String>(2)?))
+            })
+            .await
+            .unwrap();
+        assert_eq!(requests, (1, ctx.actor.clone(), "pending".to_string()));
+        let outsider_row = ts
+            .db
+            .read(|c| {
+                c.query_one(
+                    "SELECT COUNT(*) FROM audit_log WHERE entity = 'person' AND action = 'registration_requested'",
+                    &[],
+                )?
+                .get::<i64>(0)
+            })
+            .await
+            .unwrap();
+        assert_eq!(outsider_row, 1);
+        // A household number without a relation is refused alike for a new
+        // number and for one registered elsewhere: the refusal tells nothing.
+        let csv = format!(
+            "姓名,身份证号,所属社区,所属小区,楼栋,户号\n\
+             新人,{},{},{},{},7\n\
+             外人,{outsider},{},{},{},7\n",
+            id_number("19800101", 15),
+            t.comm_a.name,
+            t.compound_a.name,
+            t.building_a1.name,
+            t.comm_a.name,
+            t.compound_a.name,
+            t.building_a1.name,
+        );
+        let path = write(&dir, "household.csv", csv.as_bytes());
+        let s = import(&ts, &ctx, Kind::People, &path, true)
+            .await
+            .unwrap()
+            .summary;
+        assert_eq!((s.created, s.rejected, s.pending), (0, 2, 0), "{s:?}");
+        let codes: Vec<(u64, &str)> = s.issues.iter().map(|i| (i.row, i.code.as_str())).collect();
+        assert_eq!(codes, [(2, "relation_required"), (3, "relation_required")]);
+        assert_eq!(s.issues[0].message_zh, s.issues[1].message_zh);
         // A grid worker may not import at all; an auditor neither.
         let mut auditor = ctx.clone();
         auditor.role = Some(Role::Auditor);

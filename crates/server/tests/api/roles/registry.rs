@@ -237,6 +237,33 @@ pub(super) fn routes() -> Vec<Route> {
                     json!({"id_number": i.url.person_id_number}),
                 )
             },
+        )
+        .audits_misses(),
+        // Listed before any request exists (the walk's requests name the
+        // requesting side's unit, which their deciders see by design).
+        r(
+            M::GET,
+            "/api/v1/people/registration-requests",
+            Perm(RegistryWrite),
+            false,
+            OK,
+            |_| ("/api/v1/people/registration-requests".into(), Value::Null),
+        ),
+        with_fresh(
+            r(
+                M::POST,
+                "/api/v1/people/registration-requests/{id}/{decision}",
+                Perm(RegistryWrite),
+                true,
+                OK,
+                |i| {
+                    (
+                        format!("/api/v1/people/registration-requests/{}/refuse", i.fresh),
+                        Value::Null,
+                    )
+                },
+            ),
+            Fresh::Request,
         ),
         r(
             M::GET,

@@ -90,7 +90,9 @@ pub(super) fn filters_cannot_widen_a_scope() {
                 "{path}"
             );
         }
-        // Looked up by ID number: the other street's resident is not found.
+        assert_same(&before, &snapshot_all(&app).await, "refused reads");
+        // Looked up by ID number: the other street's resident is not found, and
+        // the lookup is audited as one that found nothing.
         cadre_a
             .post_json(
                 "/api/v1/people/lookup",
@@ -98,7 +100,20 @@ pub(super) fn filters_cannot_widen_a_scope() {
             )
             .await
             .problem(StatusCode::NOT_FOUND, "not_found", None);
-        assert_same(&before, &snapshot_all(&app).await, "refused reads");
+        let last = app
+            .store
+            .db
+            .read(|c| {
+                let r = c.query_one(
+                    "SELECT action, entity_id, detail FROM audit_log ORDER BY seq DESC LIMIT 1",
+                    &[],
+                )?;
+                Ok((r.get::<String>(0)?, r.get::<i64>(1)?, r.get::<String>(2)?))
+            })
+            .await
+            .expect("last entry");
+        assert_eq!(last, ("lookup".into(), 0, r#"{"found":false}"#.into()));
+        let before = snapshot_all(&app).await;
 
         // Without a filter, each sees the top of their own part.
         let top = |app: App| async move {
