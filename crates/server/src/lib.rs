@@ -85,10 +85,13 @@ pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(1
 
 impl AppState {
     pub fn new(store: Store) -> Self {
-        // Tests and embedders that do not say where get a private temporary folder.
-        let files = Arc::new(store.attachments(
-            std::env::temp_dir().join(format!("wangge-files-{}", std::process::id())),
-        ));
+        // Tests and embedders that do not say where get a private temporary
+        // folder, one per key file: files are sealed with the store's keys.
+        let files = Arc::new(store.attachments(std::env::temp_dir().join(format!(
+            "wangge-files-{}-{}",
+            std::process::id(),
+            store.key_fingerprint()
+        ))));
         AppState {
             store,
             clock: Arc::new(SystemClock),

@@ -330,6 +330,18 @@ impl Keys {
         })
     }
 
+    /// Whether a sealed value names one of the key file's keys (re-reading the
+    /// file once when it does not: another process may have rotated).
+    pub fn knows(&self, sealed: &[u8]) -> bool {
+        let known = |k: &Keys| {
+            let id = Keys::sealed_by(sealed);
+            k.ring
+                .read()
+                .is_ok_and(|r| r.keys.iter().any(|key| Some(key.id) == id))
+        };
+        known(self) || (self.reload().is_ok() && known(self))
+    }
+
     /// The ids of the key file's encryption keys, current first.
     pub fn key_ids(&self) -> Vec<String> {
         self.ring

@@ -103,6 +103,11 @@ impl Store {
         self.db.backend()
     }
 
+    /// Identifies the key file's lookup secret (not a secret itself).
+    pub fn key_fingerprint(&self) -> &str {
+        self.keys.fingerprint()
+    }
+
     /// The attachment files in `dir`, sealed with this store's keys.
     pub fn attachments(&self, dir: impl Into<PathBuf>) -> attachments::AttachmentStore {
         attachments::AttachmentStore::new(dir, self.keys.clone())

@@ -85,8 +85,25 @@ fn private_dir(dir: &Path) -> Result<()> {
 /// leaves either no file or the whole file under its hash, never a part.
 pub(crate) fn put(dir: &Path, keys: &Keys, bytes: &[u8]) -> Result<String> {
     let sha = sha256_hex(bytes);
-    if !sealed_path_of(dir, &sha)?.is_file() {
-        write_sealed(dir, keys, &sha, bytes)?;
+    let sealed = sealed_path_of(dir, &sha)?;
+    match fs::File::open(&sealed) {
+        Ok(mut f) => {
+            // The same content is there already, sealed by a key of this
+            // database's (an older one, until a rotation reaches it); any other
+            // key means the folder is another database's.
+            let mut head = [0u8; 9];
+            std::io::Read::read_exact(&mut f, &mut head)
+                .map_err(|e| io_error("cannot read", &sealed, e))?;
+            if !keys.knows(&head) {
+                return Err(Error::Db(format!(
+                    "attachment storage: {} is sealed by a key this database's key file does not hold; \
+                     is the attachments folder another database's?",
+                    sealed.display()
+                )));
+            }
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => write_sealed(dir, keys, &sha, bytes)?,
+        Err(e) => return Err(io_error("cannot read", &sealed, e)),
     }
     // The same content kept in clear from before: the sealed copy replaces it.
     let plain = path_of(dir, &sha)?;

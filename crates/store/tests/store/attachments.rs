@@ -328,6 +328,12 @@ fn files_are_sealed_on_disk_private_and_unreadable_without_the_key() {
     );
     assert!(attachments::open_display(&stranger, &info).is_err());
     assert!(attachments::open_display(&files.store, &info).is_ok());
+    // Nor can another database put the same content there and rely on it.
+    let r = stranger.put(&original, "IMG_0001.JPG", "image/jpeg");
+    assert!(
+        matches!(&r, Err(Error::Db(m)) if m.contains("another database's")),
+        "{r:?}"
+    );
 }
 
 #[test]
