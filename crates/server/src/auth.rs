@@ -339,14 +339,15 @@ impl Second {
         }
     }
 
-    /// From the login form's one field: six digits are a code, anything else
-    /// a recovery code.
+    /// From the login form's one field: six digits (apps often show them as
+    /// `123 456`) are a code, anything else a recovery code.
     pub fn from_form(field: &str) -> Second {
         let v = field.trim();
+        let digits: String = v.chars().filter(|c| !c.is_whitespace()).collect();
         if v.is_empty() {
             Second::None
-        } else if v.len() == 6 && v.bytes().all(|b| b.is_ascii_digit()) {
-            Second::Code(v.to_string())
+        } else if digits.len() == 6 && digits.bytes().all(|b| b.is_ascii_digit()) {
+            Second::Code(digits)
         } else {
             Second::Recovery(v.to_string())
         }

@@ -475,7 +475,9 @@ fn the_login_form_asks_for_the_code_and_the_admin_page_resets_it() {
         let r = form_login(String::new()).await;
         assert_eq!(r.status, StatusCode::UNAUTHORIZED);
         assert!(r.text().contains("6位验证码"), "{}", r.text());
-        let r = form_login(code_at(&secret, unix(NOW) + 30).unwrap()).await;
+        // Typed as the app shows it, in two groups of three.
+        let code = code_at(&secret, unix(NOW) + 30).unwrap();
+        let r = form_login(format!("{} {}", &code[..3], &code[3..])).await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
         let session = cookie_value(&r, "wangge_session").unwrap();
         let cookie = format!("wangge_session={session}");
