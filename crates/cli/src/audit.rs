@@ -45,7 +45,7 @@ pub async fn run(store: &Store, cmd: AuditCmd) -> anyhow::Result<ExitCode> {
     match cmd {
         AuditCmd::Verify { anchor } => verify(store, anchor.as_deref()).await,
         AuditCmd::Anchor { out } => {
-            let database = store.key_fingerprint();
+            let database = store.key_fingerprint().to_string();
             let now = time::OffsetDateTime::now_utc();
             let a = store
                 .db

@@ -112,12 +112,6 @@ impl Store {
     pub fn attachments(&self, dir: impl Into<PathBuf>) -> attachments::AttachmentStore {
         attachments::AttachmentStore::new(dir, self.keys.clone())
     }
-
-    /// Names this database's key (not the key itself): what an audit anchor
-    /// records so that it is checked against the database it came from.
-    pub fn key_fingerprint(&self) -> String {
-        self.keys.fingerprint().to_string()
-    }
 }
 
 const FINGERPRINT: &str = "key_fingerprint";
