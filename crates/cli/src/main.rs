@@ -56,6 +56,10 @@ struct ListenArgs {
     /// those still running then are cut.
     #[arg(long, env = "WANGGE_SHUTDOWN_GRACE")]
     shutdown_grace: Option<u64>,
+    /// Seconds a client may take to send a request's headers (default 30);
+    /// a connection slower than that is closed.
+    #[arg(long, env = "WANGGE_HEADER_TIMEOUT")]
+    header_timeout: Option<u64>,
     /// The address the public reaches Wangge at, e.g. https://wangge.example.cn
     /// (https makes cookies Secure and sends HSTS).
     #[arg(long, env = "WANGGE_PUBLIC_URL")]
@@ -187,6 +191,7 @@ struct Resolved {
     calendar_file: Option<PathBuf>,
     files_dir: Option<PathBuf>,
     shutdown_grace: Option<u64>,
+    header_timeout: Option<u64>,
     public_url: Option<String>,
     trusted_proxies: Vec<String>,
     token_days: Option<i64>,
@@ -222,6 +227,9 @@ fn resolve(
         shutdown_grace: listen
             .and_then(|l| l.shutdown_grace)
             .or(file.shutdown_grace),
+        header_timeout: listen
+            .and_then(|l| l.header_timeout)
+            .or(file.header_timeout),
         public_url: listen
             .and_then(|l| l.public_url.clone())
             .or_else(|| file.public_url.clone()),
@@ -503,6 +511,16 @@ fn existing(file: &FileSettings, db: &DbArgs) -> anyhow::Result<Resolved> {
     Ok(r)
 }
 
+/// The configured timeouts, each second count over the default.
+fn timeouts(r: &Resolved) -> wangge_server::listen::Timeouts {
+    let default = wangge_server::listen::Timeouts::default();
+    let secs = std::time::Duration::from_secs;
+    wangge_server::listen::Timeouts {
+        header_read: r.header_timeout.map_or(default.header_read, secs),
+        shutdown_grace: r.shutdown_grace.map_or(default.shutdown_grace, secs),
+    }
+}
+
 async fn serve(store: Store, r: &Resolved, banner: Option<&str>) -> anyhow::Result<()> {
     let listen = r.listen.as_str();
     // Uploaded photos and documents live beside the SQLite file (or ./wangge-files).
@@ -548,10 +566,7 @@ async fn serve(store: Store, r: &Resolved, banner: Option<&str>) -> anyhow::Resu
         wangge_server::AppState::new(store)
             .with_files(files)
             .with_cases(cases)
-            .with_shutdown_grace(r.shutdown_grace.map_or(
-                wangge_server::SHUTDOWN_GRACE,
-                std::time::Duration::from_secs,
-            ))
+            .with_timeouts(timeouts(&r))
             .with_auth(auth),
         shutdown_signal(),
     )

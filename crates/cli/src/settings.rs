@@ -19,6 +19,8 @@ pub struct FileSettings {
     pub files_dir: Option<PathBuf>,
     /// Seconds requests in flight may go on after SIGTERM.
     pub shutdown_grace: Option<u64>,
+    /// Seconds a client may take to send a request's headers.
+    pub header_timeout: Option<u64>,
     /// The address the public reaches Wangge at (`https://…` for Secure cookies and HSTS).
     pub public_url: Option<String>,
     /// Proxies (IP addresses or CIDR ranges) whose forwarded client address is believed.

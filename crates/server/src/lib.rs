@@ -11,6 +11,7 @@ pub mod error;
 pub mod extract;
 pub mod households;
 pub mod inspections;
+pub mod listen;
 pub mod open311;
 pub mod openapi;
 pub mod organisations;
@@ -74,14 +75,12 @@ pub struct AppState {
     pub files: Arc<wangge_store::attachments::AttachmentStore>,
     /// Open311: anonymous posts, the default unit, the discovery contact.
     pub open311: Arc<open311::Config>,
-    /// How long requests in flight may go on after shutdown is asked for.
-    pub shutdown_grace: std::time::Duration,
+    /// The header-read timeout, and how long requests in flight may go on
+    /// after shutdown is asked for.
+    pub timeouts: listen::Timeouts,
     /// Bounds the Argon2 work (logins, password changes) running at once.
     pub passwords: Arc<passwords::Gate>,
 }
-
-/// The default of [`AppState::shutdown_grace`].
-pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
 
 impl AppState {
     pub fn new(store: Store) -> Self {
@@ -100,15 +99,14 @@ impl AppState {
             public_limit: Arc::new(public::RateLimit::default()),
             files,
             open311: Arc::new(open311::Config::from_env()),
-            shutdown_grace: SHUTDOWN_GRACE,
+            timeouts: listen::Timeouts::default(),
             passwords: Arc::new(passwords::Gate::for_this_machine()),
         }
     }
 
-    /// The same state, cutting requests still in flight `grace` after
-    /// shutdown was asked for.
-    pub fn with_shutdown_grace(mut self, grace: std::time::Duration) -> Self {
-        self.shutdown_grace = grace;
+    /// The same state with this header-read timeout and shutdown grace.
+    pub fn with_timeouts(mut self, timeouts: listen::Timeouts) -> Self {
+        self.timeouts = timeouts;
         self
     }
 
@@ -246,10 +244,10 @@ async fn ready(State(state): State<AppState>) -> impl IntoResponse {
 }
 
 /// Serves until `shutdown` completes, then lets in-flight requests finish for
-/// up to `state.shutdown_grace`, and cuts those still running then (a client
-/// that never finishes its headers, a long export): a stop asked for by the
-/// operator or the service manager always happens. The periodic jobs run
-/// meanwhile.
+/// up to the shutdown grace, and cuts those still running then (a long
+/// export): a stop asked for by the operator or the service manager always
+/// happens. A client that never finishes its headers is cut after the
+/// header-read timeout, shutdown or not. The periodic jobs run meanwhile.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
@@ -263,28 +261,11 @@ pub async fn serve(
     let sweeper = tokio::spawn(sweep_loop(state.clone(), async move {
         let _ = stopped.changed().await;
     }));
-    let grace = state.shutdown_grace;
-    let (asked, mut on_ask) = tokio::sync::watch::channel(false);
-    let graceful = async move {
-        shutdown.await;
-        let _ = asked.send(true);
-    };
-    let deadline = async move {
-        let _ = on_ask.wait_for(|asked| *asked).await;
-        tokio::time::sleep(grace).await;
-    };
-    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    let server = axum::serve(listener, app).with_graceful_shutdown(graceful);
-    let served = tokio::select! {
-        served = std::future::IntoFuture::into_future(server) => served,
-        () = deadline => {
-            tracing::warn!(grace_s = grace.as_secs_f64(), "requests still in flight after the shutdown grace were cut");
-            Ok(())
-        }
-    };
+    let timeouts = state.timeouts;
+    listen::run(listener, router(state), timeouts, shutdown).await;
     let _ = stop_sweep.send(true);
     let _ = sweeper.await;
-    served
+    Ok(())
 }
 
 /// How often a node looks for calendar years added on another node.

@@ -90,3 +90,67 @@ fn graceful_shutdown_finishes_requests_in_flight() {
         assert_eq!(zone["name"], "菏泽开发区");
     });
 }
+
+/// A client that starts a request and never finishes its headers is
+/// disconnected after the header-read timeout, while the server goes on
+/// serving everyone else.
+#[test]
+fn a_connection_with_half_sent_headers_is_closed_after_the_header_timeout() {
+    on_both_backends(|app| async move {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let timeouts = wangge_server::listen::Timeouts {
+            header_read: Duration::from_secs(1),
+            shutdown_grace: Duration::from_secs(10),
+        };
+        let state = app.state().with_timeouts(timeouts);
+        let server = tokio::spawn(wangge_server::serve(listener, state, async move {
+            let _ = stopped.await;
+        }));
+
+        let mut slow = TcpStream::connect(addr).await.unwrap();
+        slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+            .await
+            .unwrap();
+        let started = std::time::Instant::now();
+        let mut rest = Vec::new();
+        timeout(Duration::from_secs(6), slow.read_to_end(&mut rest))
+            .await
+            .expect("the server closes a connection whose headers never end")
+            .ok();
+        let waited = started.elapsed();
+        assert!(
+            waited >= Duration::from_millis(800),
+            "closed after {waited:?}, before the timeout"
+        );
+        assert!(
+            !String::from_utf8_lossy(&rest).contains("200 OK"),
+            "a half-sent request was answered: {rest:?}"
+        );
+
+        // Everyone else is still served.
+        let mut quick = TcpStream::connect(addr).await.unwrap();
+        quick
+            .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .await
+            .unwrap();
+        let mut answer = Vec::new();
+        timeout(LIMIT, quick.read_to_end(&mut answer))
+            .await
+            .expect("answered")
+            .unwrap();
+        assert!(
+            String::from_utf8_lossy(&answer).starts_with("HTTP/1.1 200"),
+            "{}",
+            String::from_utf8_lossy(&answer)
+        );
+        assert!(!server.is_finished());
+        stop.send(()).unwrap();
+        timeout(LIMIT, server)
+            .await
+            .expect("serve returns")
+            .unwrap()
+            .unwrap();
+    });
+}
