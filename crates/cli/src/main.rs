@@ -566,7 +566,7 @@ async fn serve(store: Store, r: &Resolved, banner: Option<&str>) -> anyhow::Resu
         wangge_server::AppState::new(store)
             .with_files(files)
             .with_cases(cases)
-            .with_timeouts(timeouts(&r))
+            .with_timeouts(timeouts(r))
             .with_auth(auth),
         shutdown_signal(),
     )

@@ -178,6 +178,19 @@ fn parts(e: &ApiError) -> Parts {
             "服务暂时不可用,请稍后重试",
             "the service is temporarily unavailable; try again shortly",
         ),
+        ApiError::Store(StoreError::Storage(_)) => Parts {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            code: "storage_unavailable".into(),
+            field: None,
+            zh: format!(
+                "数据库暂时无法写入(磁盘已满或存储故障),本次提交未保存,请{}秒后重试",
+                STORAGE_RETRY_S
+            ),
+            en: format!(
+                "the database cannot write at the moment (disk full or storage failure); \
+                 nothing was saved, try again in {STORAGE_RETRY_S} seconds"
+            ),
+        },
         ApiError::Store(_) => p(
             StatusCode::INTERNAL_SERVER_ERROR,
             "internal",
@@ -317,8 +330,16 @@ impl IntoResponse for ApiError {
             res.headers_mut()
                 .insert(header::RETRY_AFTER, retry_after.into());
         }
+        if let ApiError::Store(StoreError::Storage(_)) = self {
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, STORAGE_RETRY_S.into());
+        }
         res
     }
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// Seconds a client is told to wait after a write failed for want of
+/// storage: as long as the node then reports not ready.
+const STORAGE_RETRY_S: u64 = wangge_store::ready::STORAGE_HOLD.as_secs();

@@ -226,17 +226,26 @@ async fn security_headers(mut res: axum::response::Response) -> axum::response::
     res
 }
 
-/// Ready when the database answers reads and takes writes (a writer whose
-/// connection is lost and cannot be reopened makes the node not ready).
+/// Ready when the database answers a read and commits a real write, and no
+/// write has failed for want of storage in the last half minute
+/// (`wangge_store::ready`); a load balancer then sends requests elsewhere.
 async fn ready(State(state): State<AppState>) -> impl IntoResponse {
-    let db = &state.store.db;
-    let checked = match db.read(|c| c.query_one("SELECT 1", &[]).map(|_| ())).await {
-        Ok(()) => db.write(|c| c.batch("SELECT 1")).await,
-        Err(e) => Err(e),
-    };
-    match checked {
+    use wangge_store::ready::NotReady;
+    let now_ms = (state.clock.now().unix_timestamp_nanos() / 1_000_000) as i64;
+    match state.store.readiness(now_ms).await {
         Ok(()) => (StatusCode::OK, "ready").into_response(),
-        Err(e) => {
+        Err(NotReady::StorageFailed(ago)) => {
+            tracing::warn!(
+                ago_s = ago.as_secs(),
+                "not ready: writes fail for want of storage"
+            );
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "database cannot write (disk full?)",
+            )
+                .into_response()
+        }
+        Err(NotReady::Database(e)) => {
             tracing::warn!(error = %e, "not ready");
             (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
         }

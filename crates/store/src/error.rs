@@ -47,6 +47,10 @@ pub enum Error {
     /// The database is busy, shutting down or unreachable; the caller may retry.
     #[error("the database is unavailable")]
     Unavailable,
+    /// The database could not write: its disk is full, or storage failed.
+    /// Nothing of the write remains; it may pass, so the caller may retry.
+    #[error("the database cannot write: {0}")]
+    Storage(String),
     #[error("database error: {0}")]
     Db(String),
 }

@@ -25,6 +25,7 @@ pub mod paging;
 pub mod people;
 pub mod periodic;
 pub mod positions;
+pub mod ready;
 pub mod testing;
 pub mod transfer;
 pub mod units;

@@ -108,6 +108,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0016_supervising_offices.sql"),
         postgres: include_str!("../migrations/postgres/0016_supervising_offices.sql"),
     },
+    Migration {
+        version: 21,
+        name: "ready_probe",
+        sqlite: include_str!("../migrations/sqlite/0021_ready_probe.sql"),
+        postgres: include_str!("../migrations/postgres/0021_ready_probe.sql"),
+    },
 ];
 
 /// The schema version this binary writes.

@@ -156,6 +156,25 @@ impl TestDb {
         }
     }
 
+    /// A SQLite database in `dir`, a folder the test made (and that is
+    /// removed with the database).
+    pub fn sqlite_in(dir: PathBuf) -> TestDb {
+        TestDb {
+            url: db_url(&dir),
+            key: dir.join("w.db.key"),
+            dir,
+            pg: None,
+        }
+    }
+
+    /// This test's PostgreSQL database's name, and the URL of a database
+    /// on the same server to run statements about it from.
+    pub fn pg_names(&self) -> Option<(&str, &str)> {
+        self.pg
+            .as_ref()
+            .map(|(base, db)| (db.as_str(), base.as_str()))
+    }
+
     /// `None` (after saying why) when no PostgreSQL server answers and CI does
     /// not require one.
     pub fn postgres(name: &str) -> Option<TestDb> {

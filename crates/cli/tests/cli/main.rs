@@ -7,6 +7,7 @@ mod backends;
 mod commands;
 mod common;
 mod deploy;
+mod disk_full;
 mod keys_at_start;
 mod nodes;
 mod tips;

@@ -238,6 +238,13 @@ impl Db {
         self.inner.writer.run(f, writer::Door::Alone).await
     }
 
+    /// How long ago a write last failed for want of storage (disk full, I/O
+    /// error), when none has succeeded since: a node whose writes fail is not
+    /// ready, even where a small probe would still pass.
+    pub fn storage_failing(&self) -> Option<std::time::Duration> {
+        self.inner.writer.storage_failing()
+    }
+
     /// Runs `f` on a dedicated connection outside the writer, in its own
     /// transaction (migrations, bulk loads). Blocks the calling thread.
     pub fn exclusive<T>(opts: &Options, f: impl FnOnce(&mut dyn Conn) -> Result<T>) -> Result<T> {

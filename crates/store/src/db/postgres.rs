@@ -167,6 +167,12 @@ fn map_err(e: postgres::Error) -> Error {
             | SqlState::CRASH_SHUTDOWN
             | SqlState::CANNOT_CONNECT_NOW => return Error::Unavailable,
             _ if db.code().code().starts_with("08") => return Error::Unavailable,
+            // Insufficient resources (53100 disk full, 53200 out of memory…)
+            // and 58030 I/O error: the write may pass once storage recovers.
+            SqlState::IO_ERROR => return Error::Storage(db.message().to_string()),
+            _ if db.code().code().starts_with("53") => {
+                return Error::Storage(format!("{}: {}", db.code().code(), db.message()))
+            }
             _ => {}
         }
     }

@@ -186,6 +186,12 @@ pub(crate) fn map_err(e: rusqlite::Error) -> Error {
         ) {
             return Error::Unavailable;
         }
+        if matches!(
+            f.code,
+            rusqlite::ErrorCode::DiskFull | rusqlite::ErrorCode::SystemIoFailure
+        ) {
+            return Error::Storage(e.to_string());
+        }
     }
     Error::Db(e.to_string())
 }

@@ -94,6 +94,9 @@ where
 
 pub(super) struct Writer {
     queue: Mutex<Option<Sender<Box<dyn Job>>>>,
+    /// When the last write failed for want of storage, if no write has
+    /// succeeded since (see [`Writer::storage_failing`]).
+    storage_failed: Mutex<Option<std::time::Instant>>,
 }
 
 impl Writer {
@@ -117,6 +120,7 @@ impl Writer {
         }
         Ok(Writer {
             queue: Mutex::new(Some(tx)),
+            storage_failed: Mutex::new(None),
         })
     }
 
@@ -132,7 +136,22 @@ impl Writer {
             let sender = queue.as_ref().ok_or(Error::Unavailable)?;
             sender.send(job).map_err(|_| Error::Unavailable)?;
         }
-        rx.await.map_err(|_| Error::Unavailable)?
+        let out = rx.await.map_err(|_| Error::Unavailable)?;
+        if let Ok(mut failed) = self.storage_failed.lock() {
+            match &out {
+                Err(Error::Storage(_)) => *failed = Some(std::time::Instant::now()),
+                Ok(_) => *failed = None,
+                Err(_) => {}
+            }
+        }
+        out
+    }
+
+    /// How long ago the last write failed for want of storage, when no
+    /// write has succeeded since.
+    pub(super) fn storage_failing(&self) -> Option<std::time::Duration> {
+        let failed = self.storage_failed.lock().ok()?;
+        failed.map(|at| at.elapsed())
     }
 }
 
