@@ -391,22 +391,17 @@ pub fn move_to(c: &mut dyn Conn, ctx: &Ctx, code: &str, new_parent: &str) -> Res
         "DELETE FROM unit_aliases WHERE code IN (SELECT code FROM units WHERE path >= $1 AND path < $2)",
         params![lo.as_str(), hi.as_str()],
     )?;
-    for table in [
-        "units",
-        "people",
-        "organisations",
-        "households",
-        "equipment",
-        "construction_sites",
-    ] {
-        let col = if table == "units" {
-            "path"
-        } else {
-            "unit_path"
-        };
+    c.execute(
+        "UPDATE units SET path = CAST($1 AS TEXT) || substr(path, $2) WHERE path >= $3 AND path < $4",
+        params![new_path.as_str(), old_len + 1, lo.as_str(), hi.as_str()],
+    )?;
+    // Every table that records where its rows sit carries `unit_path`; asking
+    // the schema, not a list, means a new registry cannot be left behind.
+    for table in tables_with_unit_path(c)? {
         c.execute(
             &format!(
-                "UPDATE {table} SET {col} = CAST($1 AS TEXT) || substr({col}, $2) WHERE {col} >= $3 AND {col} < $4"
+                "UPDATE {table} SET unit_path = CAST($1 AS TEXT) || substr(unit_path, $2) \
+                 WHERE unit_path >= $3 AND unit_path < $4"
             ),
             params![new_path.as_str(), old_len + 1, lo.as_str(), hi.as_str()],
         )?;
@@ -529,4 +524,23 @@ pub fn ancestors(c: &mut dyn Conn, ctx: &Ctx, unit: &Unit) -> Result<Vec<Unit>> 
         }
     }
     Ok(out)
+}
+
+/// The tables with a `unit_path` column, from the schema itself.
+fn tables_with_unit_path(c: &mut dyn Conn) -> Result<Vec<String>> {
+    let sql = match c.backend() {
+        crate::db::Backend::Sqlite => {
+            "SELECT m.name FROM sqlite_master m, pragma_table_info(m.name) p \
+             WHERE m.type = 'table' AND p.name = 'unit_path' ORDER BY m.name"
+        }
+        crate::db::Backend::Postgres => {
+            "SELECT table_name::TEXT FROM information_schema.columns \
+             WHERE table_schema = current_schema() AND column_name = 'unit_path' \
+             ORDER BY table_name"
+        }
+    };
+    c.query(sql, &[])?
+        .iter()
+        .map(|r: &Row| r.get::<String>(0))
+        .collect()
 }

@@ -249,3 +249,72 @@ fn the_demo_holds_the_seeds_elevator_investigation() {
         );
     });
 }
+
+/// A plan and its targets go with their unit when it moves to another
+/// street: the new street's staff see it, the old street's no longer do.
+#[test]
+fn a_moved_community_takes_its_inspection_plans_and_targets_along() {
+    on_each_backend(|ts| async move {
+        let i = setup(&ts).await;
+        let w = &i.w;
+        let zone = w.t.zone.code.clone();
+        let other = unit(
+            &ts,
+            wangge_core::units::UnitKind::Street,
+            "佃户屯街道",
+            Some(&zone),
+        )
+        .await;
+        let other_staff = crate::cases_fixture::account(
+            &ts,
+            "dhtjd",
+            wangge_core::auth::Role::StreetStaff,
+            Some(&other.code),
+            None,
+        )
+        .await;
+        let mut new = elevator_plan(&i, &w.t.comm_b.code);
+        new.targets.retain(|f| f.kind == TargetKind::Unit);
+        let plan = try_plan(w, &w.street, new).await.unwrap();
+        assert!(plan.targets > 0, "the plan has the community's compounds");
+        let get = |ctx: &wangge_store::Ctx| {
+            let ctx = ctx.clone();
+            ts.db.read(move |c| insp::get_plan(c, &ctx, plan.id))
+        };
+        assert!(get(&w.street).await.is_ok());
+        assert!(get(&other_staff).await.is_err());
+
+        let (sys, from, to) = (
+            w.system.clone(),
+            w.t.comm_b.code.clone(),
+            other.code.clone(),
+        );
+        ts.db
+            .write(move |c| wangge_store::units::move_to(c, &sys, &from, &to))
+            .await
+            .unwrap();
+        let moved = get(&other_staff)
+            .await
+            .expect("the new street sees the plan");
+        assert_eq!(moved.targets, plan.targets);
+        assert!(
+            get(&w.street).await.is_err(),
+            "the old street still sees it"
+        );
+        // No target is left at a path the tree no longer has.
+        let stale = ts
+            .db
+            .read(|c| {
+                c.query_one(
+                    "SELECT COUNT(*) FROM inspection_targets t
+                     WHERE NOT EXISTS (SELECT 1 FROM units u WHERE u.path = t.unit_path)",
+                    &[],
+                )
+            })
+            .await
+            .unwrap()
+            .get::<i64>(0)
+            .unwrap();
+        assert_eq!(stale, 0, "inspection targets left at their old path");
+    });
+}
