@@ -109,10 +109,10 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/postgres/0016_supervising_offices.sql"),
     },
     Migration {
-        version: 21,
+        version: 17,
         name: "ready_probe",
-        sqlite: include_str!("../migrations/sqlite/0021_ready_probe.sql"),
-        postgres: include_str!("../migrations/postgres/0021_ready_probe.sql"),
+        sqlite: include_str!("../migrations/sqlite/0017_ready_probe.sql"),
+        postgres: include_str!("../migrations/postgres/0017_ready_probe.sql"),
     },
 ];
 
