@@ -13,6 +13,8 @@ use wangge_core::auth::Permission;
 use wangge_core::units::{self as rules, UnitKind};
 use wangge_core::Error as CoreError;
 
+pub mod schema;
+
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Unit {
     pub id: i64,
@@ -397,7 +399,7 @@ pub fn move_to(c: &mut dyn Conn, ctx: &Ctx, code: &str, new_parent: &str) -> Res
     )?;
     // Every table that records where its rows sit carries `unit_path`; asking
     // the schema, not a list, means a new registry cannot be left behind.
-    for table in tables_with_unit_path(c)? {
+    for table in schema::tables_with_unit_path(c)? {
         c.execute(
             &format!(
                 "UPDATE {table} SET unit_path = CAST($1 AS TEXT) || substr(unit_path, $2) \
@@ -426,26 +428,17 @@ pub fn move_to(c: &mut dyn Conn, ctx: &Ctx, code: &str, new_parent: &str) -> Res
     get_by_id(c, ctx, unit.id)
 }
 
-/// Deletes an empty unit. A unit with children, people, households or
-/// organisations is refused, with what it still holds.
+/// Deletes an empty unit. A unit that any other row still refers to (child
+/// units, people, cases, plans, accounts scoped to it …, found from the schema's
+/// foreign keys) is refused, with what it still holds.
 pub fn delete(c: &mut dyn Conn, ctx: &Ctx, code: &str) -> Result<()> {
     ctx.require(Permission::TreeWrite)?;
     let unit = get(c, ctx, code)?;
     let mut held = Vec::new();
-    for (table, col, zh, en) in [
-        ("units", "parent_id", "下级单元", "child units"),
-        ("people", "unit_id", "人员", "people"),
-        ("households", "unit_id", "户", "households"),
-        ("organisations", "unit_id", "组织", "organisations"),
-        ("cases", "unit_id", "案件", "cases"),
-        ("equipment", "unit_id", "特种设备", "pieces of equipment"),
-        (
-            "construction_sites",
-            "unit_id",
-            "工地",
-            "construction sites",
-        ),
-    ] {
+    for (table, col) in schema::unit_references(c)? {
+        let Some((zh, en)) = schema::holder_name(&table) else {
+            continue;
+        };
         let n: i64 = c
             .query_one(
                 &format!("SELECT COUNT(*) FROM {table} WHERE {col} = $1"),
@@ -524,23 +517,4 @@ pub fn ancestors(c: &mut dyn Conn, ctx: &Ctx, unit: &Unit) -> Result<Vec<Unit>> 
         }
     }
     Ok(out)
-}
-
-/// The tables with a `unit_path` column, from the schema itself.
-fn tables_with_unit_path(c: &mut dyn Conn) -> Result<Vec<String>> {
-    let sql = match c.backend() {
-        crate::db::Backend::Sqlite => {
-            "SELECT m.name FROM sqlite_master m, pragma_table_info(m.name) p \
-             WHERE m.type = 'table' AND p.name = 'unit_path' ORDER BY m.name"
-        }
-        crate::db::Backend::Postgres => {
-            "SELECT table_name::TEXT FROM information_schema.columns \
-             WHERE table_schema = current_schema() AND column_name = 'unit_path' \
-             ORDER BY table_name"
-        }
-    };
-    c.query(sql, &[])?
-        .iter()
-        .map(|r: &Row| r.get::<String>(0))
-        .collect()
 }

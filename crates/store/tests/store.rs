@@ -66,6 +66,8 @@ mod people;
 #[path = "store/periodic.rs"]
 mod periodic;
 
+#[path = "store/schema_parity.rs"]
+mod schema_parity;
 #[path = "store/scope.rs"]
 mod scope;
 #[path = "store/transfer.rs"]

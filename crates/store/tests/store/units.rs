@@ -641,6 +641,46 @@ fn only_empty_units_can_be_deleted() {
     });
 }
 
+/// Unit delete reads the foreign keys to `units` from the schema: a table a later
+/// migration adds is covered, and must say what it is called in the refusal.
+#[test]
+fn every_table_that_refers_to_a_unit_is_named_when_it_holds_a_delete() {
+    on_each_backend(|ts| async move {
+        let refs = ts.db.read(units::schema::unit_references).await.unwrap();
+        let tables: BTreeSet<&str> = refs.iter().map(|(t, _)| t.as_str()).collect();
+        for t in ["units", "people", "cases", "inspection_plans", "users"] {
+            assert!(tables.contains(t), "{t} missing from {tables:?}");
+        }
+        for (table, col) in &refs {
+            if let Some((zh, en)) = units::schema::holder_name(table) {
+                assert_ne!(zh, "其他记录", "{table}.{col} has no name: {en}");
+            }
+        }
+    });
+}
+
+#[test]
+fn a_unit_that_an_account_is_scoped_to_is_not_deleted() {
+    on_each_backend(|ts| async move {
+        let t = small_tree(&ts).await;
+        let empty = unit(&ts, Community, "新建社区", Some(&t.street.code)).await;
+        crate::cases_fixture::account(
+            &ts,
+            "xjsq",
+            wangge_core::auth::Role::CommunityCadre,
+            Some(&empty.code),
+            None,
+        )
+        .await;
+        let before = snapshot(&ts).await;
+        let e = refused(delete(&ts, &empty.code).await, "unit_not_empty");
+        let text = messages(&e);
+        assert!(text.contains("1个账号"), "{text}");
+        assert!(text.contains("1 user accounts"), "{text}");
+        unchanged(&before, &snapshot(&ts).await);
+    });
+}
+
 #[test]
 fn get_finds_units_by_code_and_refuses_unknown_ones() {
     on_each_backend(|ts| async move {
