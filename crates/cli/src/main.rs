@@ -79,6 +79,17 @@ struct ListenArgs {
     /// (default zone_admin,auditor; `wangge demo` defaults to none).
     #[arg(long, env = "WANGGE_TOTP_REQUIRED_ROLES")]
     totp_required_roles: Option<String>,
+    /// Take Open311 reports without an api_key as anonymous residents'
+    /// (default true; false, no, off or 0 requires an api_key).
+    #[arg(long, env = "WANGGE_OPEN311_ANONYMOUS", value_parser = clap::builder::BoolishValueParser::new())]
+    open311_anonymous: Option<bool>,
+    /// The unit code Open311 reports without address_id go to (default: the
+    /// first top-level unit).
+    #[arg(long, env = "WANGGE_OPEN311_DEFAULT_UNIT")]
+    open311_default_unit: Option<String>,
+    /// The contact the Open311 discovery document gives.
+    #[arg(long, env = "WANGGE_OPEN311_CONTACT")]
+    open311_contact: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -197,6 +208,7 @@ struct Resolved {
     token_days: Option<i64>,
     /// As written (comma-separated, or `none`); `None` for the default.
     totp_required_roles: Option<String>,
+    open311: wangge_server::open311::Config,
 }
 
 fn resolve(
@@ -249,6 +261,35 @@ fn resolve(
                         false => roles.join(","),
                     })
             }),
+        open311: open311_settings(file, listen),
+    }
+}
+
+/// Open311's settings over its defaults; an empty text counts as not given.
+fn open311_settings(
+    file: &FileSettings,
+    listen: Option<&ListenArgs>,
+) -> wangge_server::open311::Config {
+    let text = |flag: Option<&String>, file: &Option<String>| {
+        flag.or(file.as_ref())
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    };
+    let default = wangge_server::open311::Config::default();
+    wangge_server::open311::Config {
+        anonymous_posts: listen
+            .and_then(|l| l.open311_anonymous)
+            .or(file.open311_anonymous)
+            .unwrap_or(default.anonymous_posts),
+        default_unit: text(
+            listen.and_then(|l| l.open311_default_unit.as_ref()),
+            &file.open311_default_unit,
+        ),
+        contact: text(
+            listen.and_then(|l| l.open311_contact.as_ref()),
+            &file.open311_contact,
+        )
+        .unwrap_or(default.contact),
     }
 }
 
@@ -567,6 +608,7 @@ async fn serve(store: Store, r: &Resolved, banner: Option<&str>) -> anyhow::Resu
             .with_files(files)
             .with_cases(cases)
             .with_timeouts(timeouts(r))
+            .with_open311(r.open311.clone())
             .with_auth(auth),
         shutdown_signal(),
     )

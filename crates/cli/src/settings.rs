@@ -30,6 +30,12 @@ pub struct FileSettings {
     /// Roles that must use two-factor login (default zone_admin and auditor;
     /// `[]` for none).
     pub totp_required_roles: Option<Vec<String>>,
+    /// Take Open311 reports without an api_key as anonymous residents' (default true).
+    pub open311_anonymous: Option<bool>,
+    /// The unit code for Open311 reports without `address_id`.
+    pub open311_default_unit: Option<String>,
+    /// The contact the Open311 discovery document gives.
+    pub open311_contact: Option<String>,
 }
 
 impl FileSettings {

@@ -98,10 +98,16 @@ impl AppState {
             cases: Arc::new(wangge_store::cases::Config::default()),
             public_limit: Arc::new(public::RateLimit::default()),
             files,
-            open311: Arc::new(open311::Config::from_env()),
+            open311: Arc::new(open311::Config::default()),
             timeouts: listen::Timeouts::default(),
             passwords: Arc::new(passwords::Gate::for_this_machine()),
         }
+    }
+
+    /// The same state with these Open311 settings.
+    pub fn with_open311(mut self, open311: open311::Config) -> Self {
+        self.open311 = Arc::new(open311);
+        self
     }
 
     /// The same state with this header-read timeout and shutdown grace.

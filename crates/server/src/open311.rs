@@ -34,14 +34,14 @@
 //!   disabled key is a 403. Without one, a POST is an anonymous resident's
 //!   report, rate-limited per address like `POST /api/v1/public/cases` (the same
 //!   `AppState::public_limit`), unless `Config::anonymous_posts` is off
-//!   (`WANGGE_OPEN311_ANONYMOUS=0`), which makes the key required (403).
+//!   (`--open311-anonymous false`), which makes the key required (403).
 //!   Session cookies are ignored here: a form post from another site must not
 //!   act as a signed-in user.
 //! - **Where.** Wangge files every case under a unit. `address_id` is taken as
 //!   a unit code (an extension; the spec leaves its meaning to the server).
 //!   Without it the case goes to the default unit, for staff to move: the top
 //!   of a unit-scoped caller's scope, else `Config::default_unit`
-//!   (`WANGGE_OPEN311_DEFAULT_UNIT`), else the first top-level unit (the zone).
+//!   (`--open311-default-unit`), else the first top-level unit (the zone).
 //!   `address_string` becomes the case's address detail. One of `lat`+`long`,
 //!   `address_string` or `address_id` is required, as the spec says.
 //! - **The rest of the form.** `first_name`/`last_name` become the reporter's
@@ -150,34 +150,6 @@ impl Default for Config {
                 "contact your street office or the zone's command centre",
             ),
         }
-    }
-}
-
-impl Config {
-    /// The defaults, changed by `WANGGE_OPEN311_ANONYMOUS` (`0`/`false`/`off`
-    /// requires an api_key to post), `WANGGE_OPEN311_DEFAULT_UNIT` (a unit
-    /// code) and `WANGGE_OPEN311_CONTACT`.
-    pub fn from_env() -> Config {
-        let mut c = Config::default();
-        if let Ok(v) = std::env::var("WANGGE_OPEN311_ANONYMOUS") {
-            c.anonymous_posts = !matches!(
-                v.trim().to_ascii_lowercase().as_str(),
-                "0" | "false" | "off" | "no"
-            );
-        }
-        if let Ok(v) = std::env::var("WANGGE_OPEN311_DEFAULT_UNIT") {
-            let v = v.trim();
-            if !v.is_empty() {
-                c.default_unit = Some(v.to_string());
-            }
-        }
-        if let Ok(v) = std::env::var("WANGGE_OPEN311_CONTACT") {
-            let v = v.trim();
-            if !v.is_empty() {
-                c.contact = v.to_string();
-            }
-        }
-        c
     }
 }
 
