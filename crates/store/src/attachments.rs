@@ -20,9 +20,10 @@
 //! [`get`] and [`list_for`] do not check scope: an attachment is shown only
 //! through its owner, which the caller has already checked the actor may see.
 
-mod detect;
 mod files;
-mod images;
+
+// Recognising uploads and re-encoding photos is the formats crate's.
+use wangge_formats::{detect, images};
 
 pub use images::{DISPLAY_SIDE, MAX_PIXELS, MAX_SIDE, THUMBNAIL_SIDE};
 

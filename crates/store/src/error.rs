@@ -57,6 +57,20 @@ pub enum Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+impl From<wangge_formats::Error> for Error {
+    fn from(e: wangge_formats::Error) -> Self {
+        match e {
+            // A file's problem is the user's to fix, named as the `file` field.
+            wangge_formats::Error::File { code, zh, en } => {
+                CoreError::invalid("file", code, zh, en).into()
+            }
+            wangge_formats::Error::Write(why) => {
+                Error::Db(format!("cannot write the workbook: {why}"))
+            }
+        }
+    }
+}
+
 impl Error {
     pub fn not_found(what: &'static str) -> Self {
         Error::NotFound { what }

@@ -41,12 +41,10 @@ mod import_orgs;
 mod import_people;
 mod import_positions;
 mod import_units;
-mod read;
 mod report;
 mod sink;
 mod template;
 mod values;
-mod xlsx;
 
 pub use columns::{columns, Column, Use};
 pub use export::{export, ExportFilter, ExportFormat, ExportOptions, Exported};
@@ -64,7 +62,9 @@ pub use import::{
     import, report_of, run, spool, ImportOptions, ImportRun, ImportSummary, Imported, OnProgress,
     Progress, Stage,
 };
-pub use read::{Limits, TextEncoding};
+pub use wangge_formats::sheet::{Limits, TextEncoding};
+// Reading and writing the files themselves is the formats crate's.
+use wangge_formats::{sheet as read, xlsx};
 /// A temporary file (uploads, exports), removed when dropped.
 pub type TempFile = tempfile::NamedTempFile;
 pub use template::template;

@@ -316,6 +316,8 @@ impl<H: Handler> Pass<'_, H> {
 }
 
 impl<H: Handler> Visitor for Pass<'_, H> {
+    type Error = Error;
+
     fn header(&mut self, h: &Header) -> Result<()> {
         self.map = Some(map_header(self.kind, h)?);
         self.sheet = h.sheet.clone();
@@ -400,7 +402,7 @@ fn pass<H: Handler>(
         run_id,
     };
     p.tick();
-    read::scan(src, kind, &bytes, &mut p)?;
+    read::scan(src, kind.sheet_names(), &bytes, &mut p)?;
     p.flush()?;
     p.tick();
     let Some(map) = p.map.take() else {

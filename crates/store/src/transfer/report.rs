@@ -45,6 +45,8 @@ fn reasons(issues: &[Issue]) -> String {
 }
 
 impl Visitor for Copier<'_> {
+    type Error = crate::error::Error;
+
     fn header(&mut self, h: &Header) -> Result<()> {
         let mut headers: Vec<&str> = h.cells.iter().map(String::as_str).collect();
         headers.push(REASON_HEADER);
@@ -98,7 +100,12 @@ pub fn build(
             out_row: 0,
             text: xlsx::text_format(),
         };
-        read::scan(src, kind, &Arc::new(AtomicU64::new(0)), &mut copier)?;
+        read::scan(
+            src,
+            kind.sheet_names(),
+            &Arc::new(AtomicU64::new(0)),
+            &mut copier,
+        )?;
         if let Some(w) = copier.widths.take() {
             w.apply(copier.ws)?;
         }
@@ -178,5 +185,5 @@ pub fn build(
         }
         ws.set_column_width(0, 120).map_err(err)?;
     }
-    wb.save_to_buffer().map_err(err)
+    Ok(wb.save_to_buffer().map_err(err)?)
 }

@@ -153,7 +153,7 @@ impl Sink {
                 }
                 ws.set_column_width(0, 28).map_err(err)?;
                 ws.set_column_width(1, 80).map_err(err)?;
-                wb.save(out).map_err(err)
+                Ok(wb.save(out).map_err(err)?)
             }
             Sink::Csv { mut file, .. } => file.flush().map_err(io_err),
         }

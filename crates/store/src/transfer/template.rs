@@ -109,5 +109,5 @@ pub fn template(kind: Kind) -> Result<Vec<u8>> {
             ws.set_column_width(i as u16, *w).map_err(err)?;
         }
     }
-    wb.save_to_buffer().map_err(err)
+    Ok(wb.save_to_buffer().map_err(err)?)
 }

@@ -7,35 +7,8 @@
 use super::RowIssue;
 use time::{Date, Duration, Month};
 
-/// One cell, whatever file it came from.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Cell {
-    Empty,
-    Text(String),
-    Number(f64),
-    Bool(bool),
-    /// A number formatted as a date in the workbook.
-    Date(Date),
-    /// An error value such as `#N/A`.
-    Error(String),
-    /// A formula; its cached value is not trusted (see [`check_plain`]).
-    Formula,
-    /// Text that did not decode in the file's encoding.
-    BadEncoding,
-}
-
-impl Cell {
-    pub fn is_blank(&self) -> bool {
-        match self {
-            Cell::Empty => true,
-            Cell::Text(s) => s.trim().is_empty(),
-            _ => false,
-        }
-    }
-}
-
-/// Largest integer an f64 holds exactly: beyond it Excel has already rounded.
-const EXACT: f64 = 9_007_199_254_740_992.0;
+pub use wangge_formats::sheet::Cell;
+use wangge_formats::sheet::{number_text, EXACT_INTEGER as EXACT};
 
 fn formula_issue() -> RowIssue {
     RowIssue::new(
@@ -67,26 +40,11 @@ pub fn check_plain(cell: &Cell) -> Result<(), RowIssue> {
     }
 }
 
-fn number_text(f: f64) -> String {
-    if f.fract() == 0.0 && f.abs() < EXACT {
-        format!("{}", f as i64)
-    } else {
-        format!("{f}")
-    }
-}
-
 /// Plain text: trimmed, `None` when blank. Numbers are written without a
 /// spurious `.0`; dates as YYYY-MM-DD.
 pub fn text(cell: &Cell) -> Result<Option<String>, RowIssue> {
     check_plain(cell)?;
-    Ok(match cell {
-        Cell::Empty => None,
-        Cell::Text(s) => Some(s.trim().to_string()).filter(|s| !s.is_empty()),
-        Cell::Number(f) => Some(number_text(*f)),
-        Cell::Bool(b) => Some(if *b { "是" } else { "否" }.to_string()),
-        Cell::Date(d) => Some(d.to_string()),
-        Cell::Error(_) | Cell::Formula | Cell::BadEncoding => None,
-    })
+    Ok(cell.plain_text())
 }
 
 /// Whether text is a number in Excel's scientific display, `3.71702E+17`.

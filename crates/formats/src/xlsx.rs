@@ -2,11 +2,11 @@
 //! the top, columns wide enough for their content (CJK counts double), codes
 //! and ID numbers as text so that Excel never turns them into 3.71702E+17.
 
-use crate::error::{Error, Result};
+use crate::{Error, Result};
 use rust_xlsxwriter::{Color, Format, FormatBorder, Worksheet, XlsxError};
 
 pub fn err(e: XlsxError) -> Error {
-    Error::Db(format!("cannot write the workbook: {e}"))
+    Error::Write(e.to_string())
 }
 
 pub fn header_format() -> Format {

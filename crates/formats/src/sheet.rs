@@ -9,15 +9,65 @@
 //! Every file-level problem (empty file, not a workbook, zip bomb, merged cells,
 //! no header) is refused before a row is looked at.
 
-use super::values::Cell;
-use super::{file_error, Kind};
-use crate::error::Result;
+use crate::{file_error, Error, Result};
 use calamine::{DataRef, Reader, SheetType, SheetVisible, Xlsx};
 use std::fs::File;
 use std::io::{self, BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+
+/// One cell, whatever file it came from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    Empty,
+    Text(String),
+    Number(f64),
+    Bool(bool),
+    /// A number formatted as a date in the workbook.
+    Date(time::Date),
+    /// An error value such as `#N/A`.
+    Error(String),
+    /// A formula; its cached value is not trusted: the importer refuses it.
+    Formula,
+    /// Text that did not decode in the file's encoding.
+    BadEncoding,
+}
+
+impl Cell {
+    pub fn is_blank(&self) -> bool {
+        match self {
+            Cell::Empty => true,
+            Cell::Text(s) => s.trim().is_empty(),
+            _ => false,
+        }
+    }
+
+    /// The cell as plain text: trimmed, `None` when blank or not a value.
+    /// Numbers are written without a spurious `.0`; dates as YYYY-MM-DD.
+    pub fn plain_text(&self) -> Option<String> {
+        match self {
+            Cell::Empty => None,
+            Cell::Text(s) => Some(s.trim().to_string()).filter(|s| !s.is_empty()),
+            Cell::Number(f) => Some(number_text(*f)),
+            Cell::Bool(b) => Some(if *b { "是" } else { "否" }.to_string()),
+            Cell::Date(d) => Some(d.to_string()),
+            Cell::Error(_) | Cell::Formula | Cell::BadEncoding => None,
+        }
+    }
+}
+
+/// Largest integer an f64 holds exactly: beyond it Excel has already rounded.
+pub const EXACT_INTEGER: f64 = 9_007_199_254_740_992.0;
+
+/// A number as a spreadsheet shows it: integers without `.0`.
+pub fn number_text(f: f64) -> String {
+    if f.fract() == 0.0 && f.abs() < EXACT_INTEGER {
+        format!("{}", f as i64)
+    } else {
+        format!("{f}")
+    }
+}
 
 /// The encodings a CSV file may come in.
 #[derive(
@@ -108,12 +158,14 @@ pub struct Header {
     pub cells: Vec<String>,
 }
 
-/// Receives the rows of a file, in order.
+/// Receives the rows of a file, in order. Its own errors (a row the store
+/// cannot take) stop the scan like the file's.
 pub trait Visitor {
-    fn header(&mut self, h: &Header) -> Result<()>;
+    type Error: From<Error>;
+    fn header(&mut self, h: &Header) -> std::result::Result<(), Self::Error>;
     /// One non-empty row after the header: its row number (1-based, as the
     /// spreadsheet shows it) and its cells, as wide as the header.
-    fn row(&mut self, row: u64, cells: &[Cell]) -> Result<()>;
+    fn row(&mut self, row: u64, cells: &[Cell]) -> std::result::Result<(), Self::Error>;
 }
 
 /// Finds what a file is. `encoding` overrides the detection for CSV.
@@ -204,7 +256,7 @@ fn sniff(head: &[u8], encoding: Option<TextEncoding>) -> Result<Format> {
     }))
 }
 
-fn not_a_table() -> crate::error::Error {
+fn not_a_table() -> Error {
     file_error(
         "not_a_table",
         "文件既不是Excel工作簿(.xlsx),也不是CSV表格",
@@ -213,24 +265,31 @@ fn not_a_table() -> crate::error::Error {
 }
 
 /// Reads every row of the file into `v`. `read` counts the bytes read so far.
-pub fn scan(src: &Source, kind: Kind, read: &Arc<AtomicU64>, v: &mut dyn Visitor) -> Result<()> {
+/// In a workbook the sheet is the first with one of `sheet_names`, else the
+/// first visible one.
+pub fn scan<V: Visitor>(
+    src: &Source,
+    sheet_names: &[&str],
+    read: &Arc<AtomicU64>,
+    v: &mut V,
+) -> std::result::Result<(), V::Error> {
     match src.format {
-        Format::Xlsx => scan_xlsx(src, kind, read, v),
+        Format::Xlsx => scan_xlsx(src, sheet_names, read, v),
         Format::Csv(enc) => scan_csv(src, enc, read, v),
     }
 }
 
 /// Collects rows into `Visitor` calls: skips empty rows, takes the first
 /// non-empty one as the header, cuts rows to the header's width.
-struct Rows<'a> {
-    v: &'a mut dyn Visitor,
+struct Rows<'a, V> {
+    v: &'a mut V,
     sheet: String,
     header_width: Option<usize>,
     max_columns: usize,
 }
 
-impl Rows<'_> {
-    fn emit(&mut self, row: u64, cells: &mut Vec<Cell>) -> Result<()> {
+impl<V: Visitor> Rows<'_, V> {
+    fn emit(&mut self, row: u64, cells: &mut Vec<Cell>) -> std::result::Result<(), V::Error> {
         if cells.iter().all(Cell::is_blank) {
             return Ok(());
         }
@@ -240,7 +299,7 @@ impl Rows<'_> {
                     cells.pop();
                 }
                 if cells.len() > self.max_columns {
-                    return Err(file_error(
+                    return Err(V::Error::from(file_error(
                         "too_many_columns",
                         format!(
                             "表头有{}列,超过上限{}列;请删除多余的列",
@@ -252,17 +311,14 @@ impl Rows<'_> {
                             cells.len(),
                             self.max_columns
                         ),
-                    ));
+                    )));
                 }
                 let texts = cells
                     .iter()
                     .map(|c| match c {
                         Cell::Text(s) => s.trim().to_string(),
                         Cell::Empty => String::new(),
-                        other => super::values::text(other)
-                            .ok()
-                            .flatten()
-                            .unwrap_or_default(),
+                        other => other.plain_text().unwrap_or_default(),
                     })
                     .collect();
                 self.header_width = Some(cells.len());
@@ -305,7 +361,7 @@ impl<R: Seek> Seek for Counting<R> {
     }
 }
 
-fn damaged(e: impl std::fmt::Display) -> crate::error::Error {
+fn damaged(e: impl std::fmt::Display) -> Error {
     file_error(
         "not_a_workbook",
         format!("文件不是有效的Excel工作簿(.xlsx),可能已损坏:{e}"),
@@ -376,7 +432,7 @@ fn check_archive(path: &Path, limits: &Limits) -> Result<()> {
     }
 }
 
-fn xlsx_error(e: calamine::XlsxError) -> crate::error::Error {
+fn xlsx_error(e: calamine::XlsxError) -> Error {
     match e {
         calamine::XlsxError::Password => file_error(
             "password_protected",
@@ -387,14 +443,13 @@ fn xlsx_error(e: calamine::XlsxError) -> crate::error::Error {
     }
 }
 
-/// The worksheet named after the kind (人员, people …), else the first visible one.
-fn choose_sheet<RS: Read + Seek>(wb: &Xlsx<RS>, kind: Kind) -> Result<String> {
+/// The worksheet with one of `wanted`'s names (人员, people …), else the first visible one.
+fn choose_sheet<RS: Read + Seek>(wb: &Xlsx<RS>, wanted: &[&str]) -> Result<String> {
     let sheets: Vec<_> = wb
         .sheets_metadata()
         .iter()
         .filter(|s| s.typ == SheetType::WorkSheet)
         .collect();
-    let wanted = kind.sheet_names();
     if let Some(s) = sheets.iter().find(|s| wanted.contains(&s.name.trim())) {
         return Ok(s.name.clone());
     }
@@ -451,7 +506,12 @@ fn convert(v: DataRef<'_>) -> Cell {
     }
 }
 
-fn scan_xlsx(src: &Source, kind: Kind, read: &Arc<AtomicU64>, v: &mut dyn Visitor) -> Result<()> {
+fn scan_xlsx<V: Visitor>(
+    src: &Source,
+    sheet_names: &[&str],
+    read: &Arc<AtomicU64>,
+    v: &mut V,
+) -> std::result::Result<(), V::Error> {
     check_archive(&src.path, &src.limits)?;
     let f = File::open(&src.path).map_err(damaged)?;
     let counting = Counting {
@@ -459,7 +519,7 @@ fn scan_xlsx(src: &Source, kind: Kind, read: &Arc<AtomicU64>, v: &mut dyn Visito
         pos: read.clone(),
     };
     let mut wb: Xlsx<_> = Xlsx::new(counting).map_err(xlsx_error)?;
-    let sheet = choose_sheet(&wb, kind)?;
+    let sheet = choose_sheet(&wb, sheet_names)?;
     // Merged cells sit at the end of the sheet's XML: this is one streaming pass
     // over the sheet before the rows are read.
     let merged = wb.merge_cells_by_sheet_name(&sheet).map_err(xlsx_error)?;
@@ -476,7 +536,7 @@ fn scan_xlsx(src: &Source, kind: Kind, read: &Arc<AtomicU64>, v: &mut dyn Visito
             })
             .collect();
         let more = if merged.len() > 5 { " …" } else { "" };
-        return Err(file_error(
+        return Err(V::Error::from(file_error(
             "merged_cells",
             format!(
                 "工作表“{sheet}”有{}处合并单元格({}{more});导入的表格须一行一条记录、第一行是表头:\
@@ -490,7 +550,7 @@ fn scan_xlsx(src: &Source, kind: Kind, read: &Arc<AtomicU64>, v: &mut dyn Visito
                 merged.len(),
                 shown.join(", ")
             ),
-        ));
+        )));
     }
     let max_columns = src.limits.max_columns;
     let mut cells = wb.worksheet_cells_reader(&sheet).map_err(xlsx_error)?;
@@ -617,12 +677,12 @@ fn delimiter(first_line: &str) -> u8 {
         .unwrap_or(b',')
 }
 
-fn scan_csv(
+fn scan_csv<V: Visitor>(
     src: &Source,
     enc: TextEncoding,
     read: &Arc<AtomicU64>,
-    v: &mut dyn Visitor,
-) -> Result<()> {
+    v: &mut V,
+) -> std::result::Result<(), V::Error> {
     let open = || -> Result<Box<dyn Read>> {
         let f = File::open(&src.path).map_err(damaged)?;
         let counting = Counting {

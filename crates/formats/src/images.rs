@@ -3,7 +3,7 @@
 //! the upload's EXIF (GPS position, camera make and serial), XMP, ICC or
 //! comments reaches the copies shown to others, whatever segments it had.
 
-use super::detect::Accepted;
+use crate::detect::Accepted;
 use image::codecs::jpeg::JpegEncoder;
 use image::codecs::png::PngEncoder;
 use image::imageops::FilterType;
@@ -27,7 +27,7 @@ const DISPLAY_QUALITY: u8 = 85;
 const THUMBNAIL_QUALITY: u8 = 75;
 
 /// The copies made from an image.
-pub(crate) struct Processed {
+pub struct Processed {
     pub display: Vec<u8>,
     pub display_type: &'static str,
     pub thumbnail: Vec<u8>,
@@ -38,7 +38,7 @@ pub(crate) struct Processed {
 
 /// Why an image was refused.
 #[derive(Debug)]
-pub(crate) enum Failure {
+pub enum Failure {
     /// Larger than the limits allow (a decompression bomb, or a huge scan),
     /// with its dimensions when they were read.
     TooLarge(Option<(u32, u32)>),
@@ -58,7 +58,7 @@ fn failure(e: ImageError) -> Failure {
     }
 }
 
-pub(crate) fn process(bytes: &[u8], kind: Accepted) -> Result<Processed, Failure> {
+pub fn process(bytes: &[u8], kind: Accepted) -> Result<Processed, Failure> {
     let format = match kind {
         Accepted::Jpeg => ImageFormat::Jpeg,
         Accepted::Png => ImageFormat::Png,

@@ -3,7 +3,7 @@
 
 /// The kinds of content that are accepted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Accepted {
+pub enum Accepted {
     Jpeg,
     Png,
     Webp,
@@ -11,7 +11,7 @@ pub(crate) enum Accepted {
 }
 
 impl Accepted {
-    pub(crate) fn mime(self) -> &'static str {
+    pub fn mime(self) -> &'static str {
         match self {
             Accepted::Jpeg => "image/jpeg",
             Accepted::Png => "image/png",
@@ -24,7 +24,7 @@ impl Accepted {
 /// The content, when it is not one of the accepted kinds: what it looks like,
 /// in Chinese and English, so that the refusal can say what was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Refused {
+pub struct Refused {
     pub zh: &'static str,
     pub en: &'static str,
 }
@@ -33,7 +33,7 @@ const PNG_MAGIC: &[u8] = b"\x89PNG\r\n\x1a\n";
 
 /// Sorts `b` by its magic number. Only the four accepted signatures pass; the
 /// others are named only to make the refusal helpful.
-pub(crate) fn detect(b: &[u8]) -> Result<Accepted, Refused> {
+pub fn detect(b: &[u8]) -> Result<Accepted, Refused> {
     if b.starts_with(&[0xFF, 0xD8, 0xFF]) {
         return Ok(Accepted::Jpeg);
     }
@@ -107,7 +107,7 @@ fn looks_like_markup(b: &[u8]) -> bool {
 
 /// A PDF ends with `%%EOF` (allowing a little trailing junk that some
 /// producers add); one without it was cut off in transfer.
-pub(crate) fn pdf_complete(b: &[u8]) -> bool {
+pub fn pdf_complete(b: &[u8]) -> bool {
     let tail = &b[b.len().saturating_sub(1024)..];
     tail.windows(5).any(|w| w == b"%%EOF")
 }
