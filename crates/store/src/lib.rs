@@ -16,6 +16,7 @@ pub mod db;
 pub mod demo;
 pub mod equipment;
 pub mod error;
+pub mod facts;
 pub mod households;
 pub mod inspections;
 pub mod keys;

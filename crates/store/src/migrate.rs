@@ -114,6 +114,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0017_ready_probe.sql"),
         postgres: include_str!("../migrations/postgres/0017_ready_probe.sql"),
     },
+    Migration {
+        version: 22,
+        name: "facts",
+        sqlite: include_str!("../migrations/sqlite/0022_facts.sql"),
+        postgres: include_str!("../migrations/postgres/0022_facts.sql"),
+    },
 ];
 
 /// The schema version this binary writes.

@@ -417,6 +417,7 @@ pub fn move_to(c: &mut dyn Conn, ctx: &Ctx, code: &str, new_parent: &str) -> Res
     let mut system = ctx.clone();
     system.role = None;
     crate::cases::rebuild_counters(c, &system)?;
+    crate::facts::rebuild(c)?;
     audit::record(
         c,
         ctx,

@@ -47,6 +47,8 @@ mod cases_stats;
 mod cases_tips;
 #[path = "store/equipment.rs"]
 mod equipment;
+#[path = "store/facts.rs"]
+mod facts;
 #[path = "store/group_commit.rs"]
 mod group_commit;
 #[path = "store/inspections.rs"]

@@ -63,6 +63,7 @@ pub fn holder_name(table: &str) -> Option<(&'static str, &'static str)> {
         "inspection_targets" => ("检查对象", "inspection targets"),
         "users" => ("账号", "user accounts"),
         "registration_requests" => ("登记申请", "registration requests"),
+        "facts" => ("统计数据", "recorded figures"),
         "supervising_offices" => ("监管单位设置", "supervising office settings"),
         _ => ("其他记录", "other records"),
     })
