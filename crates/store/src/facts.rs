@@ -254,60 +254,69 @@ fn check_periods(p: &Periods) -> Result<()> {
     Ok(())
 }
 
-/// The figure of `unit`'s subtree over `periods`.
-pub fn total(
-    c: &mut dyn Conn,
-    ctx: &Ctx,
-    needs: Permission,
-    programme: &str,
-    metric: &str,
-    unit: &str,
-    periods: Periods,
-) -> Result<Figure> {
-    ctx.require(needs)?;
-    check_periods(&periods)?;
-    let unit = units::get(c, ctx, unit)?;
+/// Which figure to read: a programme's metric over a unit's subtree and a
+/// range of periods.
+#[derive(Debug, Clone, Copy)]
+pub struct Query<'a> {
+    pub programme: &'a str,
+    pub metric: &'a str,
+    /// A unit code, which must be in the caller's scope.
+    pub unit: &'a str,
+    pub periods: Periods<'a>,
+}
+
+impl Query<'_> {
+    /// The permission, the periods and the unit checked: the unit to read at.
+    fn open(&self, c: &mut dyn Conn, ctx: &Ctx, needs: Permission) -> Result<units::Unit> {
+        ctx.require(needs)?;
+        check_periods(&self.periods)?;
+        units::get(c, ctx, self.unit)
+    }
+
+    fn args(&self, unit_id: i64) -> Vec<crate::db::Value> {
+        params![
+            self.programme,
+            self.metric,
+            unit_id,
+            self.periods.from,
+            self.periods.to
+        ]
+        .to_vec()
+    }
+}
+
+/// The figure of the unit's subtree over the periods.
+pub fn total(c: &mut dyn Conn, ctx: &Ctx, needs: Permission, q: Query) -> Result<Figure> {
+    let unit = q.open(c, ctx, needs)?;
     let r = c.query_one(
         "SELECT CAST(COALESCE(SUM(value), 0) AS BIGINT), CAST(COALESCE(SUM(facts), 0) AS BIGINT)
          FROM fact_rollups
          WHERE programme = $1 AND metric = $2 AND unit_id = $3 AND period >= $4 AND period <= $5",
-        params![programme, metric, unit.id, periods.from, periods.to],
+        &q.args(unit.id),
     )?;
-    figure(&r)
+    figure_at(&r, 0)
 }
 
-/// The figure of each child of `unit` over `periods`, in the children's order
-/// (children without facts are there, with zero).
+/// The figure of each child of the unit over the periods, in the children's
+/// order (children without facts are there, with zero).
 pub fn by_child(
     c: &mut dyn Conn,
     ctx: &Ctx,
     needs: Permission,
-    programme: &str,
-    metric: &str,
-    unit: &str,
-    periods: Periods,
+    q: Query,
 ) -> Result<Vec<(units::Unit, Figure)>> {
-    ctx.require(needs)?;
-    check_periods(&periods)?;
-    let parent = units::get(c, ctx, unit)?;
+    let parent = q.open(c, ctx, needs)?;
     let rows = c.query(
         "SELECT r.unit_id, CAST(SUM(r.value) AS BIGINT), CAST(SUM(r.facts) AS BIGINT)
-         FROM fact_rollups r
-         JOIN units u ON u.id = r.unit_id
+         FROM fact_rollups r JOIN units u ON u.id = r.unit_id
          WHERE r.programme = $1 AND r.metric = $2 AND u.parent_id = $3
            AND r.period >= $4 AND r.period <= $5
          GROUP BY r.unit_id",
-        params![programme, metric, parent.id, periods.from, periods.to],
+        &q.args(parent.id),
     )?;
     let mut sums = BTreeMap::new();
     for r in &rows {
-        sums.insert(
-            r.get::<i64>(0)?,
-            Figure {
-                value: r.get(1)?,
-                facts: r.get(2)?,
-            },
-        );
+        sums.insert(r.get::<i64>(0)?, figure_at(r, 1)?);
     }
     let children = units::tree(c, ctx, &parent.code, 1)?.children;
     Ok(children
@@ -319,33 +328,24 @@ pub fn by_child(
         .collect())
 }
 
-/// The figure of `unit`'s subtree for each period in `periods` that has one.
+/// The figure of the unit's subtree for each of the periods that has one.
 pub fn by_period(
     c: &mut dyn Conn,
     ctx: &Ctx,
     needs: Permission,
-    programme: &str,
-    metric: &str,
-    unit: &str,
-    periods: Periods,
+    q: Query,
 ) -> Result<Vec<(String, Figure)>> {
-    ctx.require(needs)?;
-    check_periods(&periods)?;
-    let unit = units::get(c, ctx, unit)?;
+    let unit = q.open(c, ctx, needs)?;
     c.query(
         "SELECT period, value, facts FROM fact_rollups
          WHERE programme = $1 AND metric = $2 AND unit_id = $3 AND period >= $4 AND period <= $5
            AND (value <> 0 OR facts <> 0)
          ORDER BY period",
-        params![programme, metric, unit.id, periods.from, periods.to],
+        &q.args(unit.id),
     )?
     .iter()
     .map(|r| Ok((r.get::<String>(0)?, figure_at(r, 1)?)))
     .collect()
-}
-
-fn figure(r: &Row) -> Result<Figure> {
-    figure_at(r, 0)
 }
 
 fn figure_at(r: &Row, i: usize) -> Result<Figure> {

@@ -4,7 +4,7 @@
 
 use crate::common::*;
 use wangge_core::auth::{Permission, Role};
-use wangge_store::facts::{self, Figure, Key, Periods};
+use wangge_store::facts::{self, Figure, Key, Periods, Query};
 use wangge_store::{Ctx, Result, Scope};
 
 const P: Permission = Permission::RegistryWrite;
@@ -15,6 +15,15 @@ fn key<'a>(subject: &'a str, period: &'a str) -> Key<'a> {
         metric: "tax_fen",
         subject,
         period,
+    }
+}
+
+fn query<'a>(unit: &'a str, periods: Periods<'a>) -> Query<'a> {
+    Query {
+        programme: "park",
+        metric: "tax_fen",
+        unit,
+        periods,
     }
 }
 
@@ -51,17 +60,7 @@ async fn total_as(ts: &Env, ctx: &Ctx, unit: &str, from: &str, to: &str) -> Resu
         to.to_string(),
     );
     ts.db
-        .read(move |c| {
-            facts::total(
-                c,
-                &ctx,
-                P,
-                "park",
-                "tax_fen",
-                &u,
-                Periods { from: &f, to: &t },
-            )
-        })
+        .read(move |c| facts::total(c, &ctx, P, query(&u, Periods { from: &f, to: &t })))
         .await
 }
 
@@ -151,17 +150,7 @@ fn facts_sum_up_the_tree_per_period_and_follow_their_subjects() {
         let (c2, street) = (ctx.clone(), t.street.code.clone());
         let children = ts
             .db
-            .read(move |c| {
-                facts::by_child(
-                    c,
-                    &c2,
-                    P,
-                    "park",
-                    "tax_fen",
-                    &street,
-                    Periods::one("2026-11"),
-                )
-            })
+            .read(move |c| facts::by_child(c, &c2, P, query(&street, Periods::one("2026-11"))))
             .await
             .unwrap();
         let shown: Vec<(String, i64)> = children
@@ -183,13 +172,13 @@ fn facts_sum_up_the_tree_per_period_and_follow_their_subjects() {
                     c,
                     &c2,
                     P,
-                    "park",
-                    "tax_fen",
-                    &zone,
-                    Periods {
-                        from: "2026-01",
-                        to: "2026-12",
-                    },
+                    query(
+                        &zone,
+                        Periods {
+                            from: "2026-01",
+                            to: "2026-12",
+                        },
+                    ),
                 )
             })
             .await
