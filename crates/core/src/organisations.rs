@@ -77,6 +77,17 @@ impl OrgKind {
             })
     }
 
+    /// Whether a case may be given to organisations of this kind to handle:
+    /// departments, property companies and neighbourhood committees answer
+    /// for cases; party bodies, owners' committees, alliances and private
+    /// enterprises (a barber's, a car wash) are not handlers.
+    pub fn handles_cases(self) -> bool {
+        matches!(
+            self,
+            OrgKind::Department | OrgKind::PropertyCompany | OrgKind::NeighbourhoodCommittee
+        )
+    }
+
     /// Whether organisations of this kind are legal entities that carry a credit code.
     pub fn has_credit_code(self) -> bool {
         !matches!(self, OrgKind::PartyGroup | OrgKind::Alliance)

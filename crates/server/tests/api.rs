@@ -32,6 +32,7 @@ mod api {
     mod sessions;
     mod shutdown;
     mod site_edit;
+    mod staff_pages;
     mod throttle;
     mod tokens;
     mod totp;
@@ -40,5 +41,5 @@ mod api {
     mod web;
     mod web_admin;
     pub mod web_cases;
-    mod web_inspections;
+    pub mod web_inspections;
 }

@@ -25,6 +25,7 @@ mod layout;
 mod names;
 mod random;
 mod residents;
+mod routes;
 mod structure;
 
 use appointments::*;
@@ -193,6 +194,8 @@ pub async fn seed(store: &Store, cfg: &DemoConfig) -> Result<DemoSummary> {
         .db
         .write(move |c| equipment::seed(c, &ectx, eseed))
         .await?;
+    let rctx = ctx.clone();
+    store.db.write(move |c| routes::seed(c, &rctx)).await?;
     let (ictx, iseed) = (ctx.clone(), cfg.seed);
     store
         .db

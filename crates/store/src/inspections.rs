@@ -36,6 +36,7 @@ pub use offices::{list_offices, remove_office, set_office, SetOffice, Supervisin
 pub use pages::record_by_key;
 pub use plans::{
     create_plan, get_plan, list_plans, NewPlan, Plan, Target, TargetFilter, TargetKind,
+    TargetStatus,
 };
 pub use problem_list::{problem_list, ProblemItem, ProblemList};
 pub use records::{get_record, list_records, submit_record, NewRecord, Record, Submitted};

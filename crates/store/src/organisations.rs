@@ -313,3 +313,47 @@ pub fn id_by_name(c: &mut dyn Conn, ctx: &Ctx, name: &str) -> Result<i64> {
     }
     Err(Error::not_found("organisation"))
 }
+
+/// At most this many organisations are offered at once; a search narrows them.
+pub const HANDLER_CHOICES: i64 = 200;
+
+/// Organisations of the given kinds, departments first, optionally only those
+/// whose name contains `name_contains` (case-insensitive); `(id, name)` pairs.
+/// The forms that hand work to an organisation offer these instead of every
+/// organisation in the registry.
+pub fn choices(
+    c: &mut dyn Conn,
+    kinds: &[OrgKind],
+    name_contains: Option<&str>,
+    limit: i64,
+) -> Result<Vec<(i64, String)>> {
+    if kinds.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut args: Vec<Value> = kinds.iter().map(|k| k.as_str().into()).collect();
+    let marks: Vec<String> = (1..=args.len()).map(|i| format!("${i}")).collect();
+    let mut sql = format!(
+        "SELECT id, name FROM organisations WHERE kind IN ({})",
+        marks.join(", ")
+    );
+    if let Some(q) = name_contains.map(str::trim).filter(|q| !q.is_empty()) {
+        let escaped = q
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        args.push(format!("%{}%", escaped.to_lowercase()).into());
+        sql.push_str(&format!(
+            " AND LOWER(name) LIKE ${} ESCAPE '\\'",
+            args.len()
+        ));
+    }
+    args.push(limit.into());
+    sql.push_str(&format!(
+        " ORDER BY CASE kind WHEN 'department' THEN 0 WHEN 'property_company' THEN 1 ELSE 2 END, id LIMIT ${}",
+        args.len()
+    ));
+    c.query(&sql, &args)?
+        .iter()
+        .map(|r| Ok((r.get(0)?, r.get(1)?)))
+        .collect()
+}

@@ -45,6 +45,8 @@ mod cases_numbers;
 mod cases_stats;
 #[path = "store/cases_tips.rs"]
 mod cases_tips;
+#[path = "store/demo_routes.rs"]
+mod demo_routes;
 #[path = "store/equipment.rs"]
 mod equipment;
 #[path = "store/facts.rs"]

@@ -4,7 +4,7 @@
 //! posted after the session expired goes to the login page and comes back to
 //! the same form with the typed text in the address.
 
-use super::cases::{dispatch_targets, event_rows, load, summary_of, CasePage};
+use super::cases::{event_rows, load, summary_of, CasePage};
 use super::formdata::FormData;
 use super::i18n::T;
 use super::session::PageSession;
@@ -40,6 +40,9 @@ pub struct Draft {
     /// The case a duplicate is closed into: its tracking number or id.
     #[serde(default)]
     pub duplicate_of: String,
+    /// The organisation search typed above the step forms (a GET form).
+    #[serde(default)]
+    pub org_q: String,
     #[serde(default, skip_serializing)]
     pub done: String,
 }
@@ -55,6 +58,7 @@ impl Draft {
             orgs: d.all("orgs").join(","),
             co_handlers: d.all("co_handlers").join(","),
             duplicate_of: d.get("duplicate_of"),
+            org_q: d.get("org_q"),
             done: String::new(),
         }
     }
@@ -216,6 +220,46 @@ pub fn forms(_t: T, next: &[Action], draft: &Draft, errors: &FieldErrors) -> Vec
             }
         })
         .collect()
+}
+
+/// The organisations the page's step forms offer: case handlers only,
+/// narrowed by the search, the category's route first; the dispatch form
+/// comes with the route chosen unless the user chose otherwise.
+pub async fn org_list(
+    s: &AppState,
+    view: &wangge_store::cases::CaseView,
+    draft: &Draft,
+    forms: &mut [ActionForm],
+) -> Vec<(i64, String)> {
+    if !forms.iter().any(|f| f.org || f.orgs) {
+        return Vec::new();
+    }
+    let route = super::org_choice::route_of(s, &view.category, &view.unit).await;
+    if let Some(r) = route {
+        for f in forms
+            .iter_mut()
+            .filter(|f| f.action == Action::Dispatch.as_str())
+        {
+            if f.draft.lead_org.trim().is_empty() {
+                f.draft.lead_org = r.to_string();
+            }
+        }
+    }
+    // Organisations the user ticked stay listed whatever the search shows.
+    let mut first: Vec<i64> = route.into_iter().collect();
+    for id in draft
+        .orgs()
+        .iter()
+        .chain(draft.co().iter())
+        .chain([&draft.lead_org])
+    {
+        if let Ok(n) = id.trim().parse::<i64>() {
+            if !first.contains(&n) {
+                first.push(n);
+            }
+        }
+    }
+    super::org_choice::handlers(s, super::org_choice::Purpose::Case, &draft.org_q, &first).await
 }
 
 fn see_other(to: &str) -> Response {
@@ -444,11 +488,7 @@ pub async fn act(
             first.open = true;
         }
     }
-    let orgs = if forms.iter().any(|f| f.org || f.orgs) {
-        dispatch_targets(&s).await
-    } else {
-        Vec::new()
-    };
+    let orgs = org_list(&s, &view, &draft, &mut forms).await;
     let page = CasePage {
         t,
         c: summary_of(&s, t, &view, session.ctx.now),

@@ -513,12 +513,8 @@ async fn case_page(
         Ok((v, events, next)) => {
             // A draft in the address comes back from the login page after an
             // expired session: the form opens with what the user had typed.
-            let forms = case_actions::forms(t, &next, &draft, &Default::default());
-            let orgs = if forms.iter().any(|f| f.org || f.orgs) {
-                dispatch_targets(&s).await
-            } else {
-                Vec::new()
-            };
+            let mut forms = case_actions::forms(t, &next, &draft, &Default::default());
+            let orgs = case_actions::org_list(&s, &v, &draft, &mut forms).await;
             let page = CasePage {
                 t,
                 c: summary_of(&s, t, &v, session.ctx.now),

@@ -245,8 +245,13 @@ async fn dashboard(
             &children.iter().map(|r| r.s.received).collect::<Vec<_>>(),
         )
     };
-    let equipment_alerts = super::equipment::alert_block(&s, t, &session.ctx).await;
-    let inspections = super::inspections::dash_block(&s, &session.ctx).await;
+    // The blocks below count what their own store calls see, so they are
+    // asked with the scope narrowed to the chosen unit (already checked to be
+    // inside the user's): a drilled-down page never shows zone-wide numbers.
+    let mut unit_ctx = session.ctx.clone();
+    unit_ctx.scope = wangge_store::Scope::Subtree(me.path.clone());
+    let equipment_alerts = super::equipment::alert_block(&s, t, &unit_ctx).await;
+    let inspections = super::inspections::dash_block(&s, &unit_ctx).await;
     let page = DashPage {
         t,
         equipment_alerts,

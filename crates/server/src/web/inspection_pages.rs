@@ -16,7 +16,7 @@ use super::{not_found_page, render};
 use crate::error::ApiError;
 use crate::AppState;
 use askama::Template;
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -24,7 +24,7 @@ use axum::Router;
 use wangge_core::auth::Permission;
 use wangge_core::inspections::Severity;
 use wangge_store::accounts::User;
-use wangge_store::inspections::{self, Plan, PlanStats, Record, Target};
+use wangge_store::inspections::{self, Plan, PlanStats, Record, Target, TargetStatus};
 use wangge_store::Error as StoreError;
 
 pub fn routes() -> Router<AppState> {
@@ -100,9 +100,21 @@ struct HomePage {
     status: StatusCode,
 }
 
-async fn home(State(s): State<AppState>, t: T, session: PageSession) -> Response {
+#[derive(serde::Deserialize, Default)]
+struct HomeQuery {
+    #[serde(default)]
+    org_q: String,
+}
+
+async fn home(
+    State(s): State<AppState>,
+    t: T,
+    session: PageSession,
+    Query(q): Query<HomeQuery>,
+) -> Response {
     let form = if session.ctx.can(Permission::InspectionsManage) {
-        Some(new_plan::PlanForm::blank(&s, &session.ctx, session.user.scope_unit.clone()).await)
+        let unit = session.user.scope_unit.clone();
+        Some(new_plan::PlanForm::blank(&s, &session.ctx, unit, q.org_q).await)
     } else {
         None
     };
@@ -204,10 +216,11 @@ async fn plan_page(
     let targets = targets
         .into_iter()
         .map(|target| TargetLine {
-            state_key: if target.records > 0 {
-                "inspection_pages.state_done"
-            } else {
-                "inspection_pages.state_todo"
+            state_key: match target.status() {
+                TargetStatus::Todo => "inspection_pages.state_todo",
+                TargetStatus::Inspected => "inspection_pages.state_done",
+                TargetStatus::Found => "staff.target_found",
+                TargetStatus::Cleared => "staff.target_cleared",
             },
             target,
         })

@@ -16,6 +16,7 @@ pub mod i18n;
 mod imports;
 mod inspection_pages;
 pub mod inspections;
+mod org_choice;
 mod portal;
 mod registry;
 mod session;

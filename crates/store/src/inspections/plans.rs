@@ -153,6 +153,55 @@ pub struct Target {
     pub supervising_org_name: Option<String>,
     pub records: i64,
     pub last_record_id: Option<i64>,
+    /// Findings ever raised on this target, and those whose rectification
+    /// case is not yet verified or closed.
+    pub findings: i64,
+    pub open_findings: i64,
+}
+
+/// Where a target stands, derived from its records and its findings' cases.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TargetStatus {
+    /// 未检查
+    Todo,
+    /// 已检查: inspected, nothing found.
+    Inspected,
+    /// 发现问题: a finding is still being rectified.
+    Found,
+    /// 已销号: every finding's case was verified or closed.
+    Cleared,
+}
+
+impl TargetStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TargetStatus::Todo => "todo",
+            TargetStatus::Inspected => "inspected",
+            TargetStatus::Found => "found",
+            TargetStatus::Cleared => "cleared",
+        }
+    }
+
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            TargetStatus::Todo => "未检查",
+            TargetStatus::Inspected => "已检查",
+            TargetStatus::Found => "发现问题",
+            TargetStatus::Cleared => "已销号",
+        }
+    }
+}
+
+impl Target {
+    pub fn status(&self) -> TargetStatus {
+        match (self.records, self.findings, self.open_findings) {
+            (0, 0, _) => TargetStatus::Todo,
+            (_, 0, _) => TargetStatus::Inspected,
+            (_, _, 0) => TargetStatus::Cleared,
+            _ => TargetStatus::Found,
+        }
+    }
 }
 
 /// What a plan row holds beyond [`Plan`]: the path that decides who may see it.

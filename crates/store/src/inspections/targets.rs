@@ -237,7 +237,10 @@ pub(crate) const TARGET_SELECT: &str = "SELECT g.id, g.plan_id, g.kind, g.ref_id
     u.code, u.name, g.responsible_org_id, o.name,
     (SELECT COUNT(*) FROM inspection_records r WHERE r.target_id = g.id),
     (SELECT MAX(r.id) FROM inspection_records r WHERE r.target_id = g.id), g.unit_path,
-    g.supervising_org_id, so.name
+    g.supervising_org_id, so.name,
+    (SELECT COUNT(*) FROM inspection_findings f WHERE f.target_id = g.id),
+    (SELECT COUNT(*) FROM inspection_findings f LEFT JOIN cases k ON k.id = f.case_id
+        WHERE f.target_id = g.id AND (k.id IS NULL OR k.state NOT IN ('verified', 'closed', 'rated')))
     FROM inspection_targets g JOIN units u ON u.id = g.unit_id
     LEFT JOIN organisations o ON o.id = g.responsible_org_id
     LEFT JOIN organisations so ON so.id = g.supervising_org_id";
@@ -258,6 +261,8 @@ pub(crate) fn target_row(r: &Row) -> Result<Target> {
         supervising_org_name: r.get(14)?,
         records: r.get(10)?,
         last_record_id: r.get(11)?,
+        findings: r.get(15)?,
+        open_findings: r.get(16)?,
     })
 }
 

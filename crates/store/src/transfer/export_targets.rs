@@ -33,9 +33,8 @@ pub const TARGET_HEADERS: &[&str] = &[
 /// The sheet a plan-target export writes its rows to.
 pub const TARGET_SHEET: &str = "检查对象";
 
-/// What the records of one target say: with findings, last recorded (ms).
+/// When a target was last recorded (ms).
 struct Recorded {
-    with_findings: bool,
     last_ms: i64,
 }
 
@@ -70,23 +69,12 @@ pub async fn export_plan_targets(
             let targets = inspections::list_targets(c, &cr, plan_id)?;
             let recorded: HashMap<i64, Recorded> = c
                 .query(
-                    "SELECT target_id,
-                        CAST(SUM(CASE WHEN findings > 0 THEN 1 ELSE 0 END) AS BIGINT),
-                        CAST(MAX(recorded_at) AS BIGINT)
+                    "SELECT target_id, CAST(MAX(recorded_at) AS BIGINT)
                      FROM inspection_records WHERE plan_id = $1 GROUP BY target_id",
                     params![plan_id],
                 )?
                 .iter()
-                .map(|r| {
-                    let found: i64 = r.get(1)?;
-                    Ok((
-                        r.get(0)?,
-                        Recorded {
-                            with_findings: found > 0,
-                            last_ms: r.get(2)?,
-                        },
-                    ))
-                })
+                .map(|r| Ok((r.get(0)?, Recorded { last_ms: r.get(1)? })))
                 .collect::<Result<_>>()?;
             let file = ListFile {
                 sheet: TARGET_SHEET,
@@ -111,14 +99,10 @@ pub async fn export_plan_targets(
         .await
 }
 
-/// 未检查, 已检查, or 发现问题 when any record found something, as the plan's
-/// statistics count them.
-fn status(t: &Target, r: Option<&Recorded>) -> &'static str {
-    match r {
-        _ if t.records == 0 => "未检查",
-        Some(r) if r.with_findings => "发现问题",
-        _ => "已检查",
-    }
+/// 未检查, 已检查, 发现问题 while a finding is being rectified, or 已销号 once
+/// every finding's case was verified or closed, as the plan page shows it.
+fn status(t: &Target) -> &'static str {
+    t.status().label_zh()
 }
 
 fn target_row(t: &Target, r: Option<&Recorded>) -> Vec<Out> {
@@ -128,7 +112,7 @@ fn target_row(t: &Target, r: Option<&Recorded>) -> Vec<Out> {
         Out::text(&t.unit_name),
         Out::text(&t.unit),
         Out::opt(t.responsible_org_name.clone()),
-        Out::text(status(t, r)),
+        Out::text(status(t)),
         Out::Number(t.records as f64),
         Out::opt(r.map(|r| ms_to_time(r.last_ms).date().to_string())),
     ]

@@ -3,6 +3,7 @@
 //! placed next to the field it names.
 
 use super::super::i18n::T;
+use super::super::org_choice::{self, Purpose};
 use super::super::session::PageSession;
 use super::super::Form;
 use super::{home_with, message, see_other};
@@ -61,6 +62,8 @@ pub struct Draft {
     pub g1_unit_kind: String,
     pub g1_org_kind: String,
     pub g1_refs: String,
+    /// The organisation search above the form (a GET form on the home page).
+    pub org_q: String,
 }
 
 impl Draft {
@@ -107,8 +110,9 @@ pub struct PlanForm {
 }
 
 impl PlanForm {
-    pub async fn blank(s: &AppState, ctx: &Ctx, unit: Option<String>) -> PlanForm {
+    pub async fn blank(s: &AppState, ctx: &Ctx, unit: Option<String>, org_q: String) -> PlanForm {
         let d = Draft {
+            org_q,
             template: wangge_core::inspections::ELEVATOR_USE_UNIT.into(),
             unit: unit.unwrap_or_default(),
             g0_kind: "organisation".into(),
@@ -128,8 +132,13 @@ impl PlanForm {
             .map(|l| l.into_iter().map(|t| (t.code, t.name)).collect())
             .unwrap_or_default();
         // Issuing bureaus and expert firms usually sit above the user's
-        // subtree, as the case engine's lead organisations do.
-        let orgs = super::super::cases::dispatch_targets(s)
+        // subtree, as the case engine's lead organisations do. What the
+        // draft already names stays listed whatever the search shows.
+        let chosen: Vec<i64> = [&d.issuing_org, &d.supervising_org, &d.inspector_org]
+            .iter()
+            .filter_map(|v| v.trim().parse().ok())
+            .collect();
+        let orgs = org_choice::handlers(s, Purpose::Plan, &d.org_q, &chosen)
             .await
             .into_iter()
             .map(|(id, name)| (id.to_string(), name))
