@@ -145,10 +145,7 @@ pub fn fresh_id_number(i: usize) -> Result<String> {
         day < time::OffsetDateTime::now_utc().date(),
         "too many API requests for the available fresh ID numbers"
     );
-    Ok(wangge_store::demo::synthetic_id_number(
-        day,
-        (i % 998) as u16 + 1,
-    ))
+    Ok(wangge_demo::synthetic_id_number(day, (i % 998) as u16 + 1))
 }
 
 #[derive(Debug, Clone, Default)]

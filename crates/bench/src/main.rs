@@ -19,7 +19,7 @@ use stats::{ms, thousands, Latency};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
-use wangge_store::demo::{self, DemoConfig, DemoSummary};
+use wangge_demo::{self as demo, DemoConfig, DemoSummary};
 use wangge_store::{people, Backend, Scope, Store, StoreOptions};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -12,7 +12,7 @@ use crate::stats::{median, Latency};
 use anyhow::{Context, Result};
 use std::path::Path;
 use std::time::{Duration, Instant};
-use wangge_store::demo::SplitMix64;
+use wangge_demo::SplitMix64;
 
 /// Rows per transaction: a durable batched insert as a bulk loader would do it.
 pub const ROWS_PER_TX: usize = 100;

@@ -428,10 +428,9 @@ async fn run(command: Command, file: FileSettings) -> anyhow::Result<ExitCode> {
             let mut r = resolve(&file, &db, Some(&listen), settings::DEFAULT_DEMO_DATABASE);
             let store = open(&r).await?;
             let started = std::time::Instant::now();
-            let summary =
-                wangge_store::demo::seed(&store, &wangge_store::demo::DemoConfig { people, seed })
-                    .await
-                    .context("cannot create the demo data")?;
+            let summary = wangge_demo::seed(&store, &wangge_demo::DemoConfig { people, seed })
+                .await
+                .context("cannot create the demo data")?;
             println!("{summary}");
             println!("({:.1} s)", started.elapsed().as_secs_f64());
             let accounts = demo_accounts::ensure(&store).await?;

@@ -62,6 +62,11 @@ impl Ctx {
         &self.keys
     }
 
+    /// The keys, to keep beyond this context (an attachment store made inside a write).
+    pub fn shared_keys(&self) -> std::sync::Arc<Keys> {
+        self.keys.clone()
+    }
+
     /// Refuses the work unless the actor's role carries `p` (the system may do anything).
     pub fn require(&self, p: Permission) -> Result<()> {
         match self.role {

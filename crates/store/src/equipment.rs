@@ -158,7 +158,7 @@ pub(crate) fn from_row(r: &Row, today: Date) -> Result<(Equipment, String)> {
 }
 
 /// A date as stored: `YYYY-MM-DD`.
-pub(crate) fn fmt_date(d: Date) -> String {
+pub fn fmt_date(d: Date) -> String {
     d.format(rules::date_format::FORMAT)
         .unwrap_or_else(|_| d.to_string())
 }

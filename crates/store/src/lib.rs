@@ -13,7 +13,6 @@ pub mod cases;
 pub mod crypto;
 pub mod ctx;
 pub mod db;
-pub mod demo;
 pub mod equipment;
 pub mod error;
 pub mod facts;
@@ -27,7 +26,6 @@ pub mod people;
 pub mod periodic;
 pub mod positions;
 pub mod ready;
-pub mod testing;
 pub mod transfer;
 pub mod units;
 

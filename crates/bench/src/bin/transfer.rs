@@ -17,10 +17,10 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 use wangge_core::ids::id_check_char;
 use wangge_core::units::UnitKind;
-use wangge_store::testing::TempStore;
 use wangge_store::transfer::{self, ExportFormat, ExportOptions, ImportOptions, Kind};
 use wangge_store::units::{self, NewUnit};
 use wangge_store::{Backend, Scope, Store, StoreOptions};
+use wangge_testkit::TempStore;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -215,7 +215,7 @@ fn open_store(dir: &Path, name: &str, backend: Backend) -> Result<(Store, Option
             (Store::open(&opts)?, None)
         }
         Backend::Postgres => {
-            let t = wangge_store::testing::temp_store(Backend::Postgres)
+            let t = wangge_testkit::temp_store(Backend::Postgres)
                 .context("PostgreSQL is unavailable (see WANGGE_TEST_PG)")?;
             (t.store.clone(), Some(t))
         }
@@ -291,7 +291,7 @@ fn main() -> Result<()> {
             d.clone()
         }
         None => {
-            tmp = wangge_store::testing::temp_dir();
+            tmp = wangge_testkit::temp_dir();
             tmp.clone()
         }
     };

@@ -17,8 +17,8 @@ use tower::ServiceExt;
 use wangge_core::auth::Role;
 use wangge_server::{AppState, FixedClock};
 use wangge_store::accounts::{self, NewUser};
-use wangge_store::testing::temp_store;
 use wangge_store::{Backend, Conn, Ctx, Scope, Store};
+use wangge_testkit::temp_store;
 
 /// chromedriver (and the port it listens on), killed when the test ends.
 pub(super) struct Driver(Child, u16);
@@ -218,7 +218,7 @@ pub(super) async fn browser(width: u32) -> Option<(Driver, Client, PathBuf)> {
         .spawn()
         .expect("start chromedriver");
     let driver = Driver(child, port);
-    let profile = wangge_store::testing::temp_dir();
+    let profile = wangge_testkit::temp_dir();
     // Headless Chromium will not make a window narrower than 500 px; a phone's
     // width comes from device emulation instead.
     let caps = serde_json::json!({

@@ -15,8 +15,8 @@ use std::sync::Arc;
 use wangge_core::auth::Role;
 use wangge_server::{AppState, FixedClock};
 use wangge_store::accounts::NewUser;
-use wangge_store::testing::temp_store;
 use wangge_store::{Backend, Store};
+use wangge_testkit::temp_store;
 
 const PASSWORD: &str = "Lantern-river-2026";
 
@@ -143,7 +143,7 @@ fn a_case_from_a_phone_report_to_its_rating_in_a_browser() {
         return;
     };
     let store = temp.store.clone();
-    let photo = wangge_store::testing::temp_dir().join("pothole.png");
+    let photo = wangge_testkit::temp_dir().join("pothole.png");
     std::fs::write(&photo, super::web_cases::png()).unwrap();
     let rt = runtime();
     rt.block_on(async move {

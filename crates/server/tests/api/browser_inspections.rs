@@ -15,8 +15,8 @@ use wangge_core::auth::Role;
 use wangge_core::inspections::{ItemKind, ELEVATOR_USE_UNIT};
 use wangge_server::{AppState, FixedClock};
 use wangge_store::accounts::NewUser;
-use wangge_store::testing::temp_store;
 use wangge_store::{Backend, Store};
+use wangge_testkit::temp_store;
 
 const PASSWORD: &str = "Lantern-river-2026";
 
@@ -152,7 +152,7 @@ fn an_inspector_records_a_finding_on_a_phone_and_opens_the_problem_list() {
                 _ => {}
             }
         }
-        let photo = wangge_store::testing::temp_dir().join("site.png");
+        let photo = wangge_testkit::temp_dir().join("site.png");
         std::fs::write(&photo, super::web_cases::png()).unwrap();
         type_in(&c, "#p-site_photo", &photo.display().to_string()).await;
         type_in(&c, "#note", "轿厢报警按钮无响应").await;

@@ -18,8 +18,8 @@ use tower::ServiceExt;
 use wangge_core::auth::Role;
 use wangge_server::{AppState, Clock, FixedClock};
 use wangge_store::accounts::{self, NewUser};
-use wangge_store::testing::{temp_store, BACKENDS};
 use wangge_store::{Scope, Store};
+use wangge_testkit::{temp_store, BACKENDS};
 
 /// The fixed "now" of every test: 2026-11-24 10:00 in Beijing.
 pub const NOW: OffsetDateTime = datetime!(2026-11-24 02:00 UTC);

@@ -5,8 +5,8 @@ use crate::common::*;
 use std::path::Path;
 use std::process::Command;
 use wangge_store::people::{self, NewPerson};
-use wangge_store::testing::{pg_url, temp_options, BACKENDS};
 use wangge_store::{migrate, params, Backend, Db, Error, Store};
+use wangge_testkit::{pg_url, temp_options, BACKENDS};
 
 const PHONE: &str = "13812345678";
 const ADDRESS: &str = "7单元1403室";

@@ -9,8 +9,8 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use wangge_store::crypto::{self, Keys};
 use wangge_store::people;
-use wangge_store::testing::{temp_options, TempOptions, BACKENDS};
 use wangge_store::{params, Db, Error, Store, StoreOptions};
+use wangge_testkit::{temp_options, TempOptions, BACKENDS};
 
 /// Opens a new store, with one unit and one person, and closes it.
 fn seed(t: &TempOptions, id: &str) {

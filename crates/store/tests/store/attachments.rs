@@ -17,8 +17,8 @@ use wangge_store::attachments::{
     self, AttachmentInfo, AttachmentStore, Kind, Owner, Stored, DEFAULT_MAX_BYTES, THUMBNAIL_SIDE,
 };
 use wangge_store::crypto::{self, Keys};
-use wangge_store::testing::temp_dir;
 use wangge_store::{Ctx, Error, Result};
+use wangge_testkit::temp_dir;
 
 /// An attachment directory of its own, removed afterwards.
 struct Files {

@@ -5,13 +5,13 @@ use crate::common::*;
 use std::collections::BTreeMap;
 use wangge_core::units::UnitKind::*;
 use wangge_core::Error as CoreError;
+use wangge_demo::{self as demo, DemoConfig};
 use wangge_store::db::Value;
-use wangge_store::demo::{self, DemoConfig};
 use wangge_store::households;
 use wangge_store::people::{self, PreparedPerson};
-use wangge_store::testing::temp_store;
 use wangge_store::units::{self, NewUnit};
 use wangge_store::{params, Backend, Conn, Result, Scope};
+use wangge_testkit::temp_store;
 
 /// Inserts households numbered `prefix-1` … `prefix-n` under `unit_id` with
 /// reserved ids, in the caller's transaction.

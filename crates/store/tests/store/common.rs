@@ -10,9 +10,9 @@ use wangge_core::ids::{credit_check_char, id_check_char};
 use wangge_core::units::UnitKind;
 use wangge_core::Error as CoreError;
 use wangge_store::people::{self, NewPerson, Person};
-use wangge_store::testing::{temp_store, TempOptions, BACKENDS};
 use wangge_store::units::{self, NewUnit, Unit};
 use wangge_store::{Backend, Ctx, Db, Error, Result, Scope, Store, StoreOptions};
+use wangge_testkit::{temp_store, TempOptions, BACKENDS};
 
 /// The fixed "now" of every test: 2026-11-24 18:00 in Beijing.
 pub const NOW: OffsetDateTime = datetime!(2026-11-24 10:00 UTC);

@@ -11,11 +11,11 @@ use wangge_store::organisations;
 #[test]
 fn demo_categories_route_to_their_handlers() {
     on_each_backend(|ts| async move {
-        let cfg = wangge_store::demo::DemoConfig {
+        let cfg = wangge_demo::DemoConfig {
             people: 300,
             seed: 2020,
         };
-        wangge_store::demo::seed(&ts.store, &cfg).await.unwrap();
+        wangge_demo::seed(&ts.store, &cfg).await.unwrap();
         let ctx = ts.ctx();
         let (routes, compound, handlers, all) = ts
             .db
@@ -46,7 +46,7 @@ fn demo_categories_route_to_their_handlers() {
             .unwrap();
         let zone: Vec<&str> = routes
             .iter()
-            .filter(|r| r.unit == wangge_store::demo::ZONE_CODE)
+            .filter(|r| r.unit == wangge_demo::ZONE_CODE)
             .map(|r| r.category.as_str())
             .collect();
         for minor in [

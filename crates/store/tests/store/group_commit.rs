@@ -8,9 +8,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use wangge_core::units::UnitKind::{self, *};
 use wangge_core::Error as CoreError;
-use wangge_store::testing::{temp_options, BACKENDS};
 use wangge_store::units::{self, NewUnit};
 use wangge_store::{Backend, Conn, Error, Result};
+use wangge_testkit::{temp_options, BACKENDS};
 
 fn compound(name: String, parent: &str) -> NewUnit {
     NewUnit {

@@ -182,11 +182,11 @@ fn equipment_and_construction_sites_are_targets_whose_owners_rectify() {
 #[test]
 fn the_demo_holds_the_seeds_elevator_investigation() {
     on_each_backend(|ts| async move {
-        let cfg = wangge_store::demo::DemoConfig {
+        let cfg = wangge_demo::DemoConfig {
             people: 300,
             seed: 2020,
         };
-        wangge_store::demo::seed(&ts.store, &cfg).await.unwrap();
+        wangge_demo::seed(&ts.store, &cfg).await.unwrap();
         let ctx = ts.ctx();
         let st = ts
             .db

@@ -4,8 +4,8 @@
 //! and the same indexes over the same columns.
 
 use std::collections::{BTreeMap, BTreeSet};
-use wangge_store::testing::temp_store;
 use wangge_store::{Backend, Db};
+use wangge_testkit::temp_store;
 
 #[derive(Debug, Default, PartialEq)]
 struct Shape {

@@ -18,7 +18,7 @@ struct TempDir(PathBuf);
 
 impl TempDir {
     fn new() -> TempDir {
-        TempDir(wangge_store::testing::temp_dir())
+        TempDir(wangge_testkit::temp_dir())
     }
 }
 

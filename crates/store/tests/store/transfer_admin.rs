@@ -32,7 +32,7 @@ fn plan_target_exports_hold_the_plan_pages_rows_in_scope() {
         submit(w, &w.system, record(i.plan.id, hospital, "t-2", &[]))
             .await
             .unwrap();
-        let dir = TempDir(wangge_store::testing::temp_dir());
+        let dir = TempDir(wangge_testkit::temp_dir());
         let out = dir.0.join("targets.xlsx");
         let plan = i.plan.id;
         let targets_of = |ctx: Ctx, plan: i64, opts: ExportOptions| {
@@ -122,7 +122,7 @@ fn plan_target_exports_hold_the_plan_pages_rows_in_scope() {
 fn account_and_category_exports_are_the_administrators_pages() {
     on_each_backend(|ts| async move {
         let w = world(&ts).await;
-        let dir = TempDir(wangge_store::testing::temp_dir());
+        let dir = TempDir(wangge_testkit::temp_dir());
         let out = dir.0.join("admin.xlsx");
         let (admin, org_a) = (w.admin.clone(), w.org_a);
         ts.db

@@ -147,7 +147,7 @@ fn case_exports_hold_the_lists_rows_in_scope_with_chinese_headers_and_masked_rep
     on_each_backend(|ts| async move {
         let w = world(&ts).await;
         let k = cases_world(&w).await;
-        let dir = TempDir(wangge_store::testing::temp_dir());
+        let dir = TempDir(wangge_testkit::temp_dir());
         let out = dir.0.join("cases.xlsx");
 
         // The community cadre: their community only, in the list's order.
@@ -295,7 +295,7 @@ fn reporters_are_unmasked_only_with_a_reason_and_tips_only_for_those_allowed() {
     on_each_backend(|ts| async move {
         let w = world(&ts).await;
         let k = cases_world(&w).await;
-        let dir = TempDir(wangge_store::testing::temp_dir());
+        let dir = TempDir(wangge_testkit::temp_dir());
         let out = dir.0.join("cases.xlsx");
         let mut full = ExportOptions::new(ExportFormat::Xlsx);
         full.unmask = true;

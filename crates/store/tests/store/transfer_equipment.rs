@@ -131,7 +131,7 @@ fn equipment_exports_hold_the_lists_rows_in_scope_and_refusals_write_nothing() {
             None,
         )
         .await;
-        let dir = TempDir(wangge_store::testing::temp_dir());
+        let dir = TempDir(wangge_testkit::temp_dir());
         let out = dir.0.join("equipment.xlsx");
         let export = |ctx: Ctx, f: ListFilter, opts: ExportOptions| {
             let (store, out) = (ts.store.clone(), out.clone());

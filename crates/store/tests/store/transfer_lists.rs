@@ -115,7 +115,7 @@ fn site_plan_and_audit_exports_hold_their_lists_rows_in_scope() {
         submit(w, &w.system, record(i.plan.id, mall, "export-1", &[]))
             .await
             .unwrap();
-        let dir = TempDir(wangge_store::testing::temp_dir());
+        let dir = TempDir(wangge_testkit::temp_dir());
         let out = dir.0.join("list.xlsx");
 
         // Sites: the cadre's community only, in the list's order.

@@ -45,9 +45,9 @@ use time::{Date, OffsetDateTime};
 use tokio::sync::oneshot;
 use wangge_core::auth::Role;
 use wangge_core::units::UnitKind;
+use wangge_demo::{self as demo, DemoConfig, SplitMix64};
 use wangge_store::accounts::{self, NewUser};
 use wangge_store::cases;
-use wangge_store::demo::{self, DemoConfig, SplitMix64};
 use wangge_store::units::{self, NewUnit};
 use wangge_store::{Backend, Scope, Store, StoreOptions};
 

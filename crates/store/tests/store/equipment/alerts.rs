@@ -115,11 +115,11 @@ fn alerts_count_and_order_what_needs_attention_in_scope() {
 #[test]
 fn the_demo_has_lifts_with_alerts_and_construction_sites() {
     on_each_backend(|ts| async move {
-        let cfg = wangge_store::demo::DemoConfig {
+        let cfg = wangge_demo::DemoConfig {
             people: 200,
             seed: 11,
         };
-        wangge_store::demo::seed(&ts.store, &cfg).await.unwrap();
+        wangge_demo::seed(&ts.store, &cfg).await.unwrap();
         let lifts = count(&ts, "equipment").await;
         assert!(lifts >= 40, "{lifts} lifts");
         assert_eq!(count(&ts, "construction_sites").await, 5);

@@ -104,7 +104,7 @@ async fn fixture(ts: &Env) -> Fixture {
 fn an_export_imports_unchanged_and_a_changed_row_updates_and_is_audited() {
     on_each_backend(|ts| async move {
         let Fixture { tree: t, cadre } = fixture(&ts).await;
-        let dir = TempDir(wangge_store::testing::temp_dir());
+        let dir = TempDir(wangge_testkit::temp_dir());
         let out = dir.0.join("equipment.xlsx");
         let e = transfer::export_equipment(
             &ts.store,
@@ -188,7 +188,7 @@ fn an_export_imports_unchanged_and_a_changed_row_updates_and_is_audited() {
 fn bad_rows_are_reported_with_row_column_and_reason_and_nothing_is_written() {
     on_each_backend(|ts| async move {
         let Fixture { tree: t, cadre } = fixture(&ts).await;
-        let dir = TempDir(wangge_store::testing::temp_dir());
+        let dir = TempDir(wangge_testkit::temp_dir());
         let (a1, b1) = (&t.building_a1.code, &t.building_b1.code);
         let text = format!(
             "使用登记证编号,设备类别,单元代码,使用单位,安装日期,上次检验日期,下次检验日期,状态\n\

@@ -55,7 +55,7 @@ pub(super) async fn load_residents(
     let written = store
         .db
         .write_alone(move |c| {
-            let rebuild = crate::db::rebuild::suspend(c, &["households", "people"])?;
+            let rebuild = wangge_store::db::rebuild::suspend(c, &["households", "people"])?;
             let (mut households, mut written) = (0, 0);
             while let Some(group) = rx.blocking_recv() {
                 let (h, p) = write_group(c, &ctx, group?)?;

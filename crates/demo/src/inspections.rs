@@ -11,20 +11,22 @@
 //! step through the case engine.
 
 use super::SplitMix64;
-use crate::attachments::{self, AttachmentStore, Owner};
-use crate::cases::{self, Config};
-use crate::ctx::Ctx;
-use crate::db::{Backend, Conn};
-use crate::error::{Error, Result};
-use crate::inspections::{self as insp, NewPlan, NewRecord, SetOffice, TargetFilter, TargetKind};
-use crate::organisations::{self, NewOrganisation};
-use crate::params;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use wangge_core::auth::Role;
 use wangge_core::cases::{Action, CaseState, Command};
 use wangge_core::inspections::{seed_templates, Answer, AnswerValue, ItemKind, ELEVATOR_USE_UNIT};
 use wangge_core::organisations::OrgKind;
+use wangge_store::attachments::{self, AttachmentStore, Owner};
+use wangge_store::cases::{self, Config};
+use wangge_store::ctx::Ctx;
+use wangge_store::db::{Backend, Conn};
+use wangge_store::error::{Error, Result};
+use wangge_store::inspections::{
+    self as insp, NewPlan, NewRecord, SetOffice, TargetFilter, TargetKind,
+};
+use wangge_store::organisations::{self, NewOrganisation};
+use wangge_store::params;
 
 const BUREAU: &str = "菏泽开发区市场监督管理局";
 const FIRM: &str = "菏泽华检特种设备检测技术服务有限公司";
@@ -234,7 +236,7 @@ pub(super) fn seed(c: &mut dyn Conn, ctx: &Ctx, seed: u64) -> Result<()> {
     let targets = insp::list_targets(c, ctx, plan.id)?;
     let mut expert = ctx.clone();
     expert.actor = EXPERT.into();
-    let files = files_dir(c)?.map(|d| AttachmentStore::new(d, ctx.keys.clone()));
+    let files = files_dir(c)?.map(|d| AttachmentStore::new(d, ctx.shared_keys()));
     let mut rng = SplitMix64::new(seed ^ 0x0e1e_7a70);
     for (i, t) in targets.iter().enumerate() {
         // About three in four places have something to put right.

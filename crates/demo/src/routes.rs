@@ -4,11 +4,11 @@
 //! Categories with no such handler in the demo (社会治安, 其他, staff tasks) stay
 //! unrouted: the dispatcher chooses.
 
-use crate::cases;
-use crate::ctx::Ctx;
-use crate::db::Conn;
-use crate::error::{Error, Result};
-use crate::params;
+use wangge_store::cases;
+use wangge_store::ctx::Ctx;
+use wangge_store::db::Conn;
+use wangge_store::error::{Error, Result};
+use wangge_store::params;
 
 /// (zone department, the minor categories it handles zone-wide).
 const ZONE_ROUTES: &[(&str, &[&str])] = &[

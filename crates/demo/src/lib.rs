@@ -37,14 +37,6 @@ pub use random::{synthetic_id_number, SplitMix64};
 use residents::*;
 use structure::*;
 
-use crate::ctx::{subtree_range, Ctx};
-use crate::db::Conn;
-use crate::error::{Error, Result};
-use crate::organisations::{self, NewOrganisation};
-use crate::people::{self, PreparedPerson};
-use crate::positions::{self, NewPosition};
-use crate::units::{self, NewUnit, Unit};
-use crate::{audit, params, Scope, Store};
 use serde::Serialize;
 use serde_json::json;
 use std::collections::HashSet;
@@ -55,6 +47,14 @@ use wangge_core::organisations::OrgKind;
 use wangge_core::people::Relation;
 use wangge_core::positions::PositionKind;
 use wangge_core::units::UnitKind;
+use wangge_store::ctx::{subtree_range, Ctx};
+use wangge_store::db::Conn;
+use wangge_store::error::{Error, Result};
+use wangge_store::organisations::{self, NewOrganisation};
+use wangge_store::people::{self, PreparedPerson};
+use wangge_store::positions::{self, NewPosition};
+use wangge_store::units::{self, NewUnit, Unit};
+use wangge_store::{audit, params, Scope, Store};
 
 /// The zone's code: a placeholder county code under Heze (3717xx) that no real
 /// county uses.
@@ -260,8 +260,8 @@ async fn summarize(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::temp_store;
-    use crate::Backend;
+    use wangge_store::Backend;
+    use wangge_testkit::temp_store;
 
     fn cfg(people: usize) -> DemoConfig {
         DemoConfig { people, seed: 7 }

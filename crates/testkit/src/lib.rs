@@ -5,9 +5,9 @@
 //! reached they are skipped with a message, unless `WANGGE_REQUIRE_PG=1` (set by
 //! CI), which turns the skip into a failure.
 
-use crate::{Backend, Store, StoreOptions};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
+use wangge_store::{Backend, Store, StoreOptions};
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 

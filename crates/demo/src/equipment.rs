@@ -9,15 +9,15 @@
 //! rules as a user.
 
 use super::SplitMix64;
-use crate::ctx::Ctx;
-use crate::db::Conn;
-use crate::equipment::{self as eq, NewEquipment, NewMaintenance, NewSite};
-use crate::error::Result;
-use crate::organisations::{self, NewOrganisation};
-use crate::params;
 use time::{Date, Duration};
 use wangge_core::equipment::{EquipmentKind, SiteStatus};
 use wangge_core::organisations::OrgKind;
+use wangge_store::ctx::Ctx;
+use wangge_store::db::Conn;
+use wangge_store::equipment::{self as eq, NewEquipment, NewMaintenance, NewSite};
+use wangge_store::error::Result;
+use wangge_store::organisations::{self, NewOrganisation};
+use wangge_store::params;
 
 /// Maintenance companies (fictional), registered at the zone.
 const MAINTAINERS: [&str; 3] = [
