@@ -32,6 +32,7 @@ mod api {
     mod sessions;
     mod shutdown;
     mod site_edit;
+    mod staff_nav;
     mod staff_pages;
     mod throttle;
     mod tokens;
