@@ -12,6 +12,7 @@ mod api {
     mod browser;
     mod browser_flow;
     mod browser_inspections;
+    mod browser_nav;
     mod cases;
     mod equipment;
     mod exports;
