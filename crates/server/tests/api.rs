@@ -12,6 +12,7 @@ mod api {
     mod browser;
     mod browser_flow;
     mod browser_inspections;
+    mod browser_nav;
     mod cases;
     mod equipment;
     mod exports;
@@ -32,6 +33,7 @@ mod api {
     mod sessions;
     mod shutdown;
     mod site_edit;
+    mod staff_nav;
     mod staff_pages;
     mod throttle;
     mod tokens;

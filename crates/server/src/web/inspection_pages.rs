@@ -178,6 +178,8 @@ struct PlanPage {
     plan: Plan,
     stats: PlanStats,
     targets: Vec<TargetLine>,
+    /// Targets listed whose every finding was verified or closed (已销号).
+    cleared: usize,
     /// Links to export the targets as listed (`/exports/plan-targets.xlsx?plan=`).
     exports: Vec<ExportLinks>,
     can_record: bool,
@@ -213,6 +215,10 @@ async fn plan_page(
         Ok(v) => v,
         Err(e) => return page_error(t, e),
     };
+    let cleared = targets
+        .iter()
+        .filter(|t| t.status() == TargetStatus::Cleared)
+        .count();
     let targets = targets
         .into_iter()
         .map(|target| TargetLine {
@@ -234,6 +240,7 @@ async fn plan_page(
         plan,
         stats,
         targets,
+        cleared,
     };
     render(StatusCode::OK, &page)
 }

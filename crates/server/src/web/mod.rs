@@ -10,12 +10,14 @@ mod categories;
 mod charts;
 mod dashboard;
 pub mod equipment;
+mod error_page;
 mod exports;
 mod formdata;
 pub mod i18n;
 mod imports;
 mod inspection_pages;
 pub mod inspections;
+pub(crate) mod nav;
 mod org_choice;
 mod portal;
 mod registry;
@@ -28,6 +30,7 @@ use crate::AppState;
 use askama::Template;
 use axum::extract::{FromRequest, Query, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
@@ -66,7 +69,42 @@ pub fn routes() -> Router<AppState> {
         .merge(totp::routes())
 }
 
-pub use totp::confine;
+/// What every page request goes through before its handler: the menu's
+/// gate (a page the role may not open answers the 403 page, as the menu hides
+/// its link), two-factor confinement, and, for a browser, an HTML error page
+/// in place of any problem+json answer.
+pub async fn confine(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let t = req.extensions().get::<T>().copied().unwrap_or_default();
+    let html = error_page::wants_html(&req);
+    let res = match nav_refusal(&state, t, req).await {
+        Ok(req) => totp::confine(State(state), req, next).await,
+        Err(refused) => refused,
+    };
+    if html {
+        error_page::to_html(t, res).await
+    } else {
+        res
+    }
+}
+
+/// The request back when the menu's table lets its user open the page (or
+/// the page is not in the menu, or nobody is signed in: the page sends them
+/// to log in); the 403 page otherwise.
+async fn nav_refusal(state: &AppState, t: T, req: Request) -> Result<Request, Response> {
+    if req.method() != axum::http::Method::GET || !nav::in_menu(req.uri().path()) {
+        return Ok(req);
+    }
+    let (parts, body) = req.into_parts();
+    let allowed = match page_session(&parts, state).await {
+        Some(s) => nav::gate(parts.uri.path(), s.user.role).unwrap_or(true),
+        None => true,
+    };
+    if allowed {
+        Ok(Request::from_parts(parts, body))
+    } else {
+        Err(forbidden_page(t))
+    }
+}
 
 /// Renders a template into a response, or a plain error if rendering fails.
 pub fn render(status: StatusCode, page: &impl Template) -> Response {
@@ -403,14 +441,12 @@ async fn password_submit(
     )
 }
 
-#[derive(Template)]
-#[template(path = "error.html")]
-struct ErrorPage {
-    t: T,
-    message: String,
-}
-
 pub fn not_found_page(t: T) -> Response {
     let message = t.t("error.not_found").to_string();
-    render(StatusCode::NOT_FOUND, &ErrorPage { t, message })
+    error_page::page(t, StatusCode::NOT_FOUND, message)
+}
+
+pub fn forbidden_page(t: T) -> Response {
+    let message = t.t("staff.error_forbidden").to_string();
+    error_page::page(t, StatusCode::FORBIDDEN, message)
 }

@@ -377,6 +377,7 @@ fn a_target_is_cleared_once_every_finding_is_verified() {
         assert_eq!(c0["state"], "closed");
         let html = page(&app, &plan_page, Some(&clerk)).await.text();
         assert_eq!(state(&html), "发现问题", "one finding is still open");
+        assert!(html.contains("id=\"kpi-cleared\">0<"), "{html}");
         assert!(export(app.clone()).await.contains(&"发现问题".to_string()));
 
         // The last finding handled and passed: the target is cleared.
@@ -390,6 +391,7 @@ fn a_target_is_cleared_once_every_finding_is_verified() {
             .expect(StatusCode::CREATED);
         let html = page(&app, &plan_page, Some(&clerk)).await.text();
         assert_eq!(state(&html), "已销号");
+        assert!(html.contains("id=\"kpi-cleared\">1<"), "{html}");
         let en = page(&app, &format!("{plan_page}?lang=en"), Some(&clerk))
             .await
             .text();
