@@ -10,7 +10,7 @@ use std::sync::Arc;
 use wangge_core::auth::Role;
 use wangge_server::{AppState, FixedClock};
 use wangge_store::accounts::NewUser;
-use wangge_store::testing::temp_store;
+use wangge_testkit::temp_store;
 use wangge_store::Backend;
 
 const PASSWORD: &str = "Harbour-light-2026";
