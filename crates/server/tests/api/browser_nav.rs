@@ -10,8 +10,8 @@ use std::sync::Arc;
 use wangge_core::auth::Role;
 use wangge_server::{AppState, FixedClock};
 use wangge_store::accounts::NewUser;
-use wangge_testkit::temp_store;
 use wangge_store::Backend;
+use wangge_testkit::temp_store;
 
 const PASSWORD: &str = "Harbour-light-2026";
 

@@ -6,7 +6,7 @@ use crate::db::{Backend, Conn, Row};
 use crate::error::Result;
 
 /// The tables with a `unit_path` column.
-pub(super) fn tables_with_unit_path(c: &mut dyn Conn) -> Result<Vec<String>> {
+pub fn tables_with_unit_path(c: &mut dyn Conn) -> Result<Vec<String>> {
     let sql = match c.backend() {
         Backend::Sqlite => {
             "SELECT m.name FROM sqlite_master m, pragma_table_info(m.name) p \

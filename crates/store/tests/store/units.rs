@@ -730,3 +730,81 @@ fn get_finds_units_by_code_and_refuses_unknown_ones() {
         );
     });
 }
+
+/// Moving a populated community leaves no row behind: in every table the
+/// schema shows with a `unit_path` (read from the schema, so a table added
+/// later is checked too), each row's path is its unit's path.
+#[test]
+fn after_a_move_every_unit_path_in_every_table_matches_its_unit() {
+    on_each_backend(|ts| async move {
+        let cfg = wangge_demo::DemoConfig {
+            people: 300,
+            seed: 11,
+        };
+        wangge_demo::seed(&ts.store, &cfg).await.unwrap();
+        let tables = ts
+            .db
+            .read(units::schema::tables_with_unit_path)
+            .await
+            .unwrap();
+        assert!(tables.len() >= 8, "{tables:?}");
+        // The community with the most rows under it, and a street it is not in.
+        let (community, street) = ts
+            .db
+            .read(|c| {
+                let mut best = (String::new(), String::new(), -1i64);
+                for r in c.query("SELECT code, path, parent_id FROM units WHERE kind = 'community'", &[])? {
+                    let (code, path, parent): (String, String, i64) = (r.get(0)?, r.get(1)?, r.get(2)?);
+                    let hi = format!("{}0", path.trim_end_matches('/'));
+                    let mut n = 0;
+                    for t in units::schema::tables_with_unit_path(c)? {
+                        n += c
+                            .query_one(
+                                &format!("SELECT COUNT(*) FROM {t} WHERE unit_path >= $1 AND unit_path < $2"),
+                                &[path.as_str().into(), hi.as_str().into()],
+                            )?
+                            .get::<i64>(0)?;
+                    }
+                    if n > best.2 {
+                        let other: String = c
+                            .query_one(
+                                "SELECT code FROM units WHERE kind = 'street' AND id <> $1 ORDER BY id LIMIT 1",
+                                &[parent.into()],
+                            )?
+                            .get(0)?;
+                        best = (code, other, n);
+                    }
+                }
+                assert!(best.2 > 20, "the demo's busiest community holds only {} rows", best.2);
+                Ok((best.0, best.1))
+            })
+            .await
+            .unwrap();
+        move_to(&ts, &community, &street).await.unwrap();
+        let refs = ts.db.read(units::schema::unit_references).await.unwrap();
+        let stale = ts
+            .db
+            .read(move |c| {
+                let mut stale = Vec::new();
+                for t in &tables {
+                    let has_unit_id = refs.iter().any(|(rt, col)| rt == t && col == "unit_id");
+                    let sql = match has_unit_id {
+                        true => format!(
+                            "SELECT COUNT(*) FROM {t} x JOIN units u ON u.id = x.unit_id WHERE x.unit_path <> u.path"
+                        ),
+                        false => format!(
+                            "SELECT COUNT(*) FROM {t} x WHERE NOT EXISTS (SELECT 1 FROM units u WHERE u.path = x.unit_path)"
+                        ),
+                    };
+                    let n: i64 = c.query_one(&sql, &[])?.get(0)?;
+                    if n > 0 {
+                        stale.push(format!("{t}: {n}"));
+                    }
+                }
+                Ok(stale)
+            })
+            .await
+            .unwrap();
+        assert!(stale.is_empty(), "rows left at old paths: {stale:?}");
+    });
+}
