@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use wangge_store::transfer::{
-    self, ExportFilter, ExportFormat, ExportOptions, ImportOptions, Kind, OnProgress, Progress,
-    Stage, TextEncoding,
+    self, ExportFilter, ExportFormat, ExportOptions, ImportOptions, Kind, List, OnProgress,
+    Progress, Stage, TextEncoding,
 };
 use wangge_store::{units, Ctx, Scope, Store};
 
@@ -255,55 +255,34 @@ pub async fn import(store: &Store, a: ImportArgs) -> anyhow::Result<bool> {
     Ok(s.committed)
 }
 
-/// The list an export is of.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Listing {
-    Registry(Kind),
-    Cases,
-    Equipment,
-    Sites,
-    Plans,
-    Audit,
-    PlanTargets,
-    Accounts,
-    Categories,
-}
-
 pub async fn export(store: &Store, a: ExportArgs) -> anyhow::Result<()> {
-    let listing = match a.kind.trim() {
-        "cases" | "case" | "事件" | "案件" => Listing::Cases,
-        "equipment" | "特种设备" | "设备" => Listing::Equipment,
-        "construction-sites" | "sites" | "建筑工地" | "工地" => Listing::Sites,
-        "inspection-plans" | "plans" | "排查计划" => Listing::Plans,
-        "audit" | "审计日志" => Listing::Audit,
-        "plan-targets" | "targets" | "检查对象" => Listing::PlanTargets,
-        "accounts" | "users" | "账号" => Listing::Accounts,
-        "categories" | "事件分类" | "分类" => Listing::Categories,
-        other => Listing::Registry(kind(other)?),
+    let listing = match List::parse(&a.kind) {
+        Some(l) => l,
+        // Not a list: the registry kinds' own error names what there is.
+        None => List::Registry(kind(&a.kind)?),
     };
-    if a.plan.is_some() != (listing == Listing::PlanTargets) {
+    if a.plan.is_some() != (listing == List::PlanTargets) {
         bail!("检查对象导出需要 --plan,其他导出不接受 --plan / plan-target exports need --plan, and only they take it");
     }
     if matches!(
         listing,
-        Listing::PlanTargets | Listing::Accounts | Listing::Categories
+        List::PlanTargets | List::Accounts | List::Categories
     ) && (a.unit.is_some() || a.filter_kind.is_some() || a.q.is_some())
     {
         bail!("检查对象、账号和事件分类导出没有 --unit、--filter-kind、--q 筛选 / plan-target, account and category exports take no --unit, --filter-kind, --q");
     }
-    if a.alert.is_some() && listing != Listing::Equipment {
+    if a.alert.is_some() && listing != List::Equipment {
         bail!("--alert 只用于特种设备导出 / only equipment exports take --alert");
     }
-    if a.status.is_some() && !matches!(listing, Listing::Equipment | Listing::Sites) {
+    if a.status.is_some() && !matches!(listing, List::Equipment | List::Sites) {
         bail!(
             "--status 只用于特种设备和建筑工地导出 / only equipment and construction-site exports take --status"
         );
     }
-    if listing != Listing::Audit && (a.actor.is_some() || a.entity.is_some() || a.action.is_some())
-    {
+    if listing != List::Audit && (a.actor.is_some() || a.entity.is_some() || a.action.is_some()) {
         bail!("--actor、--entity、--action 只用于审计日志导出 / only audit-log exports take --actor, --entity, --action");
     }
-    if !matches!(listing, Listing::Cases)
+    if !matches!(listing, List::Cases)
         && (!a.state.is_empty()
             || a.category.is_some()
             || a.overdue
@@ -329,35 +308,35 @@ pub async fn export(store: &Store, a: ExportArgs) -> anyhow::Result<()> {
     let bar = progress_bar();
     let shown = bar.is_some();
     let done = match listing {
-        Listing::Cases => {
+        List::Cases => {
             let filter = case_filter(&a)?;
             transfer::export_cases(store, &ctx, filter, opts, &a.out, bar).await
         }
-        Listing::Equipment => {
+        List::Equipment => {
             let filter = equipment_filter(&a)?;
             transfer::export_equipment(store, &ctx, filter, opts, &a.out, bar).await
         }
-        Listing::Sites => {
+        List::Sites => {
             let filter = site_filter(&a)?;
             transfer::export_sites(store, &ctx, filter, opts, &a.out, bar).await
         }
-        Listing::Plans => {
+        List::Plans => {
             if a.unit.is_some() || a.filter_kind.is_some() || a.q.is_some() {
                 bail!("排查计划导出没有筛选条件 / inspection-plan exports take no filters");
             }
             transfer::export_plans(store, &ctx, opts, &a.out, bar).await
         }
-        Listing::PlanTargets => {
+        List::PlanTargets => {
             let plan = a.plan.unwrap_or_default();
             transfer::export_plan_targets(store, &ctx, plan, opts, &a.out, bar).await
         }
-        Listing::Accounts => transfer::export_accounts(store, &ctx, opts, &a.out, bar).await,
-        Listing::Categories => transfer::export_categories(store, &ctx, opts, &a.out, bar).await,
-        Listing::Audit => {
+        List::Accounts => transfer::export_accounts(store, &ctx, opts, &a.out, bar).await,
+        List::Categories => transfer::export_categories(store, &ctx, opts, &a.out, bar).await,
+        List::Audit => {
             let filter = audit_filter(&a)?;
             transfer::export_audit(store, &ctx, filter, opts, &a.out, bar).await
         }
-        Listing::Registry(kind) => {
+        List::Registry(kind) => {
             opts.filter = ExportFilter {
                 unit: a.unit.clone(),
                 kind: a.filter_kind.clone(),

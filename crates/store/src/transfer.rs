@@ -41,6 +41,7 @@ mod import_orgs;
 mod import_people;
 mod import_positions;
 mod import_units;
+mod lists;
 mod report;
 mod sink;
 mod template;
@@ -67,6 +68,7 @@ pub use wangge_formats::sheet::{Limits, TextEncoding};
 use wangge_formats::{sheet as read, xlsx};
 /// A temporary file (uploads, exports), removed when dropped.
 pub type TempFile = tempfile::NamedTempFile;
+pub use lists::List;
 pub use template::template;
 
 use crate::error::Error;

@@ -40,17 +40,18 @@ pub(crate) enum Listing {
 }
 
 impl Listing {
-    fn names(&self) -> (&'static str, &'static str) {
+    fn list(&self) -> transfer::List {
+        use transfer::List;
         match self {
-            Listing::Registry(k) => (k.as_str(), k.label_zh()),
-            Listing::Cases(_) => ("cases", "事件"),
-            Listing::Equipment(_) => ("equipment", "特种设备"),
-            Listing::Sites(_) => ("construction-sites", "建筑工地"),
-            Listing::Plans => ("inspection-plans", "排查计划"),
-            Listing::Audit(_) => ("audit", "审计日志"),
-            Listing::PlanTargets(_) => ("plan-targets", "检查对象"),
-            Listing::Accounts => ("accounts", "账号"),
-            Listing::Categories => ("categories", "事件分类"),
+            Listing::Registry(k) => List::Registry(*k),
+            Listing::Cases(_) => List::Cases,
+            Listing::Equipment(_) => List::Equipment,
+            Listing::Sites(_) => List::Sites,
+            Listing::Plans => List::Plans,
+            Listing::Audit(_) => List::Audit,
+            Listing::PlanTargets(_) => List::PlanTargets,
+            Listing::Accounts => List::Accounts,
+            Listing::Categories => List::Categories,
         }
     }
 }
@@ -77,7 +78,7 @@ pub(crate) async fn download(
     let out = transfer::spool(None)?;
     let path = out.path().to_path_buf();
     let format = opts.format;
-    let (ascii, zh) = listing.names();
+    let (ascii, zh) = (listing.list().slug(), listing.list().label_zh());
     match listing {
         Listing::Registry(kind) => {
             transfer::export(&s.store, ctx, kind, opts, &path, None).await?;

@@ -1,6 +1,6 @@
 //! Administration pages: accounts (roles and scopes) and one's own API tokens.
 
-use super::exports::{ExportLinks, WebKind};
+use super::exports::{ExportLinks, List};
 use super::i18n::T;
 use super::session::PageSession;
 use super::{not_found_page, render, Form};
@@ -131,7 +131,7 @@ async fn users_view(
         status,
         &UsersPage {
             t,
-            exports: ExportLinks::of(t, &session.ctx, WebKind::Accounts, String::new()),
+            exports: ExportLinks::of(t, &session.ctx, List::Accounts, String::new()),
             user: session.user,
             csrf: session.csrf,
             users: rows,

@@ -2,7 +2,7 @@
 //! action, with the hash chain's verdict on top, and links to export every
 //! entry the filters select (`/exports/audit.xlsx|.csv`).
 
-use super::exports::{self, ExportLinks, WebKind};
+use super::exports::{self, ExportLinks, List};
 use super::i18n::T;
 use super::session::PageSession;
 use super::{not_found_page, render};
@@ -127,7 +127,7 @@ async fn page(
         ("entity", q.entity.as_deref().unwrap_or("")),
         ("action", q.action.as_deref().unwrap_or("")),
     ]);
-    let exports = ExportLinks::of(t, &session.ctx, WebKind::Audit, query);
+    let exports = ExportLinks::of(t, &session.ctx, List::Audit, query);
     render(
         StatusCode::OK,
         &AuditPage {

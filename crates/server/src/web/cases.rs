@@ -3,7 +3,7 @@
 //! steps this user may take now; see `case_actions.rs`).
 
 use super::case_actions::{self, ActionForm, Draft};
-use super::exports::{ExportLinks, WebKind};
+use super::exports::{ExportLinks, List};
 use super::i18n::T;
 use super::session::PageSession;
 use super::{not_found_page, render};
@@ -294,7 +294,7 @@ async fn list_page(
                 (u.code.clone(), format!("{indent}{}", u.name))
             })
             .collect(),
-        exports: ExportLinks::of(t, &session.ctx, WebKind::Cases, q.without_cursor()),
+        exports: ExportLinks::of(t, &session.ctx, List::Cases, q.without_cursor()),
         user: session.user,
         csrf: session.csrf,
         next: next.map(|n| {

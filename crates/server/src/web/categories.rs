@@ -7,7 +7,7 @@
 mod form;
 mod routes;
 
-use super::exports::{ExportLinks, WebKind};
+use super::exports::{ExportLinks, List};
 use super::i18n::T;
 use super::session::PageSession;
 use super::{not_found_page, render, Form};
@@ -138,7 +138,7 @@ async fn list_view(
         .collect();
     let page = ListPage {
         t,
-        exports: ExportLinks::of(t, &session.ctx, WebKind::Categories, String::new()),
+        exports: ExportLinks::of(t, &session.ctx, List::Categories, String::new()),
         user: session.user,
         csrf: session.csrf,
         rows,

@@ -10,7 +10,7 @@ mod site_edit;
 mod site_new;
 mod sites;
 
-use super::exports::{ExportLinks, WebKind};
+use super::exports::{ExportLinks, List};
 use super::i18n::T;
 use super::session::PageSession;
 use super::{not_found_page, render};
@@ -263,7 +263,7 @@ async fn list(
         code,
         &ListPage {
             t,
-            exports: ExportLinks::of(t, &session.ctx, WebKind::Equipment, export_query),
+            exports: ExportLinks::of(t, &session.ctx, List::Equipment, export_query),
             form,
             kinds: choices(
                 &EquipmentKind::ALL,

@@ -52,13 +52,13 @@ pub struct ExportLinks {
 
 impl ExportLinks {
     /// The links for one list, or none when the caller may not export.
-    pub fn of(t: T, ctx: &Ctx, what: WebKind, query: String) -> Vec<ExportLinks> {
+    pub fn of(t: T, ctx: &Ctx, what: List, query: String) -> Vec<ExportLinks> {
         if !what.allowed(ctx) {
             return Vec::new();
         }
         vec![ExportLinks {
             kind: what.slug(),
-            label: what.label(t),
+            label: t.pick(what.label_zh(), what.label_en()),
             query,
             full: what.personal() && ctx.can(Permission::RevealPersonal),
         }]
@@ -75,120 +75,46 @@ pub fn query(pairs: &[(&str, &str)]) -> String {
     serde_urlencoded::to_string(given).unwrap_or_default()
 }
 
-/// The lists the web can export.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WebKind {
-    Registry(Kind),
-    Cases,
-    Equipment,
-    Sites,
-    Plans,
-    Audit,
-    PlanTargets,
-    Accounts,
-    Categories,
-}
+/// The lists the web can export: every one.
+pub use wangge_store::transfer::List;
 
-impl WebKind {
-    fn parse(s: &str) -> Option<WebKind> {
-        match s {
-            "cases" => return Some(WebKind::Cases),
-            "equipment" => return Some(WebKind::Equipment),
-            "construction-sites" => return Some(WebKind::Sites),
-            "inspection-plans" => return Some(WebKind::Plans),
-            "audit" => return Some(WebKind::Audit),
-            "plan-targets" => return Some(WebKind::PlanTargets),
-            "accounts" => return Some(WebKind::Accounts),
-            "categories" => return Some(WebKind::Categories),
-            _ => {}
-        }
-        Kind::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .map(WebKind::Registry)
-    }
-
-    fn slug(self) -> &'static str {
-        match self {
-            WebKind::Registry(k) => k.as_str(),
-            WebKind::Cases => "cases",
-            WebKind::Equipment => "equipment",
-            WebKind::Sites => "construction-sites",
-            WebKind::Plans => "inspection-plans",
-            WebKind::Audit => "audit",
-            WebKind::PlanTargets => "plan-targets",
-            WebKind::Accounts => "accounts",
-            WebKind::Categories => "categories",
-        }
-    }
-
-    /// Whether the caller may export this list: `Export` and the right to read
-    /// it; the audit log only needs its readers' permission (see
-    /// `wangge_store::transfer::export_audit` for why).
-    fn allowed(self, ctx: &Ctx) -> bool {
-        let read = match self {
-            WebKind::Registry(_) | WebKind::Cases => None,
-            WebKind::Equipment | WebKind::Sites => Some(Permission::EquipmentRead),
-            WebKind::Plans | WebKind::PlanTargets => Some(Permission::InspectionsRead),
-            WebKind::Accounts | WebKind::Categories => Some(Permission::UsersManage),
-            WebKind::Audit => return ctx.can(Permission::AuditRead),
-        };
-        ctx.can(Permission::Export) && read.is_none_or(|p| ctx.can(p))
-    }
-
-    fn label(self, t: T) -> &'static str {
-        match self {
-            WebKind::Registry(k) => t.pick(k.label_zh(), k.as_str()),
-            WebKind::Cases => t.pick("事件", "cases"),
-            WebKind::Equipment => t.pick("特种设备", "equipment"),
-            WebKind::Sites => t.pick("建筑工地", "construction sites"),
-            WebKind::Plans => t.pick("排查计划", "inspection plans"),
-            WebKind::Audit => t.pick("审计日志", "audit log"),
-            WebKind::PlanTargets => t.pick("检查对象", "plan targets"),
-            WebKind::Accounts => t.pick("账号", "accounts"),
-            WebKind::Categories => t.pick("事件分类", "case categories"),
-        }
-    }
-
-    /// Whether an export of this list carries personal data that can be unmasked.
-    fn personal(self) -> bool {
-        matches!(
-            self,
-            WebKind::Cases | WebKind::Registry(Kind::People | Kind::Positions)
-        )
-    }
-
+/// What the web adds to a list: where its page is.
+trait Back {
     /// The list page to go back to: the list itself, or the unit page whose
     /// links lead to lists without a page of their own.
+    fn back(self, query: &str, unit: Option<&str>) -> String;
+}
+
+impl Back for List {
     fn back(self, query: &str, unit: Option<&str>) -> String {
         match (self, unit) {
-            (WebKind::Cases, _) => format!("/cases?{query}"),
-            (WebKind::Equipment, _) => format!("/equipment?{query}"),
-            (WebKind::Sites, _) => format!("/construction-sites?{query}"),
-            (WebKind::Plans, _) => "/inspections".to_string(),
-            (WebKind::Audit, _) => format!("/audit?{query}"),
+            (List::Cases, _) => format!("/cases?{query}"),
+            (List::Equipment, _) => format!("/equipment?{query}"),
+            (List::Sites, _) => format!("/construction-sites?{query}"),
+            (List::Plans, _) => "/inspections".to_string(),
+            (List::Audit, _) => format!("/audit?{query}"),
             // The canonical query of a plan's targets is `plan=<id>`.
-            (WebKind::PlanTargets, _) => match query.strip_prefix("plan=") {
+            (List::PlanTargets, _) => match query.strip_prefix("plan=") {
                 Some(id) => format!("/inspections/plans/{id}"),
                 None => "/inspections".to_string(),
             },
-            (WebKind::Accounts, _) => "/admin/users".to_string(),
-            (WebKind::Categories, _) => "/admin/categories".to_string(),
-            (WebKind::Registry(Kind::People), _) => format!("/people?{query}"),
-            (WebKind::Registry(Kind::Units), None) => format!("/units?{query}"),
-            (WebKind::Registry(_), Some(code)) => format!("/units/{}", super::urlencode(code)),
-            (WebKind::Registry(_), None) => "/units".to_string(),
+            (List::Accounts, _) => "/admin/users".to_string(),
+            (List::Categories, _) => "/admin/categories".to_string(),
+            (List::Registry(Kind::People), _) => format!("/people?{query}"),
+            (List::Registry(Kind::Units), None) => format!("/units?{query}"),
+            (List::Registry(_), Some(code)) => format!("/units/{}", super::urlencode(code)),
+            (List::Registry(_), None) => "/units".to_string(),
         }
     }
 }
 
 /// `people.xlsx` → (people, Some(xlsx)); `people` → (people, None).
-fn split(file: &str) -> Option<(WebKind, Option<ExportFormat>)> {
+fn split(file: &str) -> Option<(List, Option<ExportFormat>)> {
     match file.rsplit_once('.') {
-        Some((kind, "xlsx")) => Some((WebKind::parse(kind)?, Some(ExportFormat::Xlsx))),
-        Some((kind, "csv")) => Some((WebKind::parse(kind)?, Some(ExportFormat::Csv))),
+        Some((kind, "xlsx")) => Some((List::from_slug(kind)?, Some(ExportFormat::Xlsx))),
+        Some((kind, "csv")) => Some((List::from_slug(kind)?, Some(ExportFormat::Csv))),
         Some(_) => None,
-        None => Some((WebKind::parse(file)?, None)),
+        None => Some((List::from_slug(file)?, None)),
     }
 }
 
@@ -226,7 +152,7 @@ fn page(t: T, s: PageSession, r: &Request, shown: Shown, status: StatusCode) -> 
             user: s.user,
             csrf: s.csrf,
             kind: r.what.slug(),
-            label: r.what.label(t),
+            label: t.pick(r.what.label_zh(), r.what.label_en()),
             query: r.query.clone(),
             filters: r.lines.clone(),
             reason: shown.reason,

@@ -3,7 +3,7 @@
 //! run (refreshing itself while it runs) and offers the rejected rows back as
 //! a workbook to fix and upload again.
 
-use super::exports::{ExportLinks, WebKind};
+use super::exports::{ExportLinks, List};
 use super::formdata::FormData;
 use super::i18n::T;
 use super::session::PageSession;
@@ -73,8 +73,8 @@ fn form_page(
             exports: Kind::ALL
                 .into_iter()
                 .map(|k| match k {
-                    Kind::Equipment => WebKind::Equipment,
-                    k => WebKind::Registry(k),
+                    Kind::Equipment => List::Equipment,
+                    k => List::Registry(k),
                 })
                 .flat_map(|w| ExportLinks::of(t, &s.ctx, w, String::new()))
                 .collect(),

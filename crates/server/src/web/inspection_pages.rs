@@ -9,7 +9,7 @@ mod new_plan;
 mod record;
 mod templates;
 
-use super::exports::{ExportLinks, WebKind};
+use super::exports::{ExportLinks, List};
 use super::i18n::T;
 use super::session::PageSession;
 use super::{not_found_page, render};
@@ -153,7 +153,7 @@ async fn home_with(
     };
     let page = HomePage {
         t,
-        exports: ExportLinks::of(t, &session.ctx, WebKind::Plans, String::new()),
+        exports: ExportLinks::of(t, &session.ctx, List::Plans, String::new()),
         user: session.user,
         csrf: session.csrf,
         plans,
@@ -233,7 +233,7 @@ async fn plan_page(
         .collect();
     let page = PlanPage {
         t,
-        exports: ExportLinks::of(t, &session.ctx, WebKind::PlanTargets, format!("plan={id}")),
+        exports: ExportLinks::of(t, &session.ctx, List::PlanTargets, format!("plan={id}")),
         can_record: session.ctx.can(Permission::InspectionsRecord),
         user: session.user,
         csrf: session.csrf,

@@ -1,7 +1,7 @@
 //! Registry pages: the org tree browser, a unit's page, people lists and a
 //! person's page with the explicit, audited "show in full" flow.
 
-use super::exports::{self, ExportLinks, WebKind};
+use super::exports::{self, ExportLinks, List};
 use super::i18n::T;
 use super::session::PageSession;
 use super::{not_found_page, render, Form};
@@ -131,7 +131,7 @@ async fn units_page(
                 exports: ExportLinks::of(
                     t,
                     &session.ctx,
-                    WebKind::Registry(Kind::Units),
+                    List::Registry(Kind::Units),
                     exports::query(&[("q", &text)]),
                 ),
                 user: session.user,
@@ -215,7 +215,7 @@ async fn unit_page(
                 .into_iter()
                 .flat_map(|k| {
                     let q = exports::query(&[("unit", &unit.code)]);
-                    ExportLinks::of(t, &session.ctx, WebKind::Registry(k), q)
+                    ExportLinks::of(t, &session.ctx, List::Registry(k), q)
                 })
                 .collect(),
                 user: session.user,
@@ -280,7 +280,7 @@ async fn people_page(
                 exports: ExportLinks::of(
                     t,
                     &session.ctx,
-                    WebKind::Registry(Kind::People),
+                    List::Registry(Kind::People),
                     exports::query(&[("unit", unit.as_deref().unwrap_or(""))]),
                 ),
                 user: session.user,

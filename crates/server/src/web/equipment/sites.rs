@@ -2,7 +2,7 @@
 //! export links) and one site (with a link to its edit form, `site_edit`).
 
 use super::{page_error, site_edit, site_new, Choice};
-use crate::web::exports::{self, ExportLinks, WebKind};
+use crate::web::exports::{self, ExportLinks, List};
 use crate::web::i18n::T;
 use crate::web::session::PageSession;
 use crate::web::{not_found_page, render};
@@ -122,7 +122,7 @@ pub(super) async fn list(
         code,
         &ListPage {
             t,
-            exports: ExportLinks::of(t, &session.ctx, WebKind::Sites, query),
+            exports: ExportLinks::of(t, &session.ctx, List::Sites, query),
             form,
             statuses: SiteStatus::ALL
                 .iter()

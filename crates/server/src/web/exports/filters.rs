@@ -5,7 +5,7 @@
 //! (a site status that does not exist) is refused rather than read as "any",
 //! which would export more than asked.
 
-use super::WebKind;
+use super::List;
 use crate::error::ApiError;
 use crate::transfer::exports::Listing;
 use crate::web::i18n::T;
@@ -72,7 +72,7 @@ fn given(v: &Option<String>) -> Option<String> {
 /// The parsed request: what to export, with which filters, and the filters as
 /// a canonical query string and as lines for the page.
 pub(super) struct Request {
-    pub(super) what: WebKind,
+    pub(super) what: List,
     pub(super) listing: Listing,
     /// The registry filter (empty for cases, whose filter is in `listing`).
     pub(super) filter: ExportFilter,
@@ -82,10 +82,10 @@ pub(super) struct Request {
 
 /// Malformed parameters are refused as the list page refuses them, rather
 /// than read as "no filter", which would export more than the page shows.
-pub(super) fn request(t: T, ctx: &Ctx, what: WebKind, raw: &str) -> Result<Request, ApiError> {
+pub(super) fn request(t: T, ctx: &Ctx, what: List, raw: &str) -> Result<Request, ApiError> {
     let malformed = |e: serde_urlencoded::de::Error| ApiError::Query(e.to_string());
     Ok(match what {
-        WebKind::Registry(kind) => {
+        List::Registry(kind) => {
             let q: RegistryQuery = serde_urlencoded::from_str(raw).map_err(malformed)?;
             let filter = ExportFilter {
                 unit: given(&q.unit),
@@ -116,7 +116,7 @@ pub(super) fn request(t: T, ctx: &Ctx, what: WebKind, raw: &str) -> Result<Reque
                 lines,
             }
         }
-        WebKind::Cases => {
+        List::Cases => {
             let q: crate::web::cases::ListQuery =
                 serde_urlencoded::from_str(raw).map_err(malformed)?;
             let f = q.filter(ctx.can(Permission::TipsRead));
@@ -152,7 +152,7 @@ pub(super) fn request(t: T, ctx: &Ctx, what: WebKind, raw: &str) -> Result<Reque
                 lines,
             }
         }
-        WebKind::Equipment => {
+        List::Equipment => {
             let q: EquipmentQuery = serde_urlencoded::from_str(raw).map_err(malformed)?;
             let (unit, kind, status, alert) = (
                 given(&q.unit),
@@ -212,7 +212,7 @@ pub(super) fn request(t: T, ctx: &Ctx, what: WebKind, raw: &str) -> Result<Reque
                 lines,
             }
         }
-        WebKind::Sites => {
+        List::Sites => {
             let q: SiteQuery = serde_urlencoded::from_str(raw).map_err(malformed)?;
             let status = given(&q.status);
             let f = wangge_store::equipment::SiteFilter {
@@ -234,7 +234,7 @@ pub(super) fn request(t: T, ctx: &Ctx, what: WebKind, raw: &str) -> Result<Reque
         }
         // The plan list has no filters: whatever the query holds is ignored,
         // as the page ignores it.
-        WebKind::Plans => Request {
+        List::Plans => Request {
             what,
             listing: Listing::Plans,
             filter: ExportFilter::default(),
@@ -243,7 +243,7 @@ pub(super) fn request(t: T, ctx: &Ctx, what: WebKind, raw: &str) -> Result<Reque
         },
         // A plan's targets need the plan; a missing or malformed id is refused
         // rather than read as "every plan".
-        WebKind::PlanTargets => {
+        List::PlanTargets => {
             let q: PlanQuery = serde_urlencoded::from_str(raw).map_err(malformed)?;
             let plan = given(&q.plan)
                 .and_then(|p| p.parse::<i64>().ok())
@@ -257,9 +257,9 @@ pub(super) fn request(t: T, ctx: &Ctx, what: WebKind, raw: &str) -> Result<Reque
             }
         }
         // The administrator's lists have no filters.
-        WebKind::Accounts | WebKind::Categories => Request {
+        List::Accounts | List::Categories => Request {
             what,
-            listing: if what == WebKind::Accounts {
+            listing: if what == List::Accounts {
                 Listing::Accounts
             } else {
                 Listing::Categories
@@ -268,7 +268,7 @@ pub(super) fn request(t: T, ctx: &Ctx, what: WebKind, raw: &str) -> Result<Reque
             query: String::new(),
             lines: Vec::new(),
         },
-        WebKind::Audit => {
+        List::Audit => {
             let q: AuditQuery = serde_urlencoded::from_str(raw).map_err(malformed)?;
             let (actor, entity, action) = (given(&q.actor), given(&q.entity), given(&q.action));
             let pairs = [
