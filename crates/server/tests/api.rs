@@ -32,6 +32,7 @@ mod api {
     mod sessions;
     mod shutdown;
     mod site_edit;
+    mod small_things;
     mod throttle;
     mod tokens;
     mod totp;
