@@ -33,6 +33,7 @@ mod api {
     mod shutdown;
     mod site_edit;
     mod small_things;
+    mod small_things_browser;
     mod throttle;
     mod tokens;
     mod totp;
