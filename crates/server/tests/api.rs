@@ -35,6 +35,8 @@ mod api {
     mod site_edit;
     mod staff_nav;
     mod staff_pages;
+    mod small_things;
+    mod small_things_browser;
     mod throttle;
     mod tokens;
     mod totp;

@@ -402,12 +402,45 @@ pub fn reveal(c: &mut dyn Conn, ctx: &Ctx, id: i64, reason: &str) -> Result<Reve
     ctx.require(Permission::RevealPersonal)?;
     let reason = check_text("reason", reason, 200)?;
     get(c, ctx, id)?;
+    let out = open_personal(c, ctx, id)?;
+    audit::record(c, ctx, "person", id, "reveal", json!({"reason": reason}))?;
+    Ok(out)
+}
+
+/// How long after a reveal the same user may see the values again without a
+/// new audit entry: long enough for a reload or the redirect after the form.
+pub const REVEAL_GRANT_MS: i64 = 120_000;
+
+/// The values of a reveal this user made at `revealed_at_ms` (the time of its
+/// audit entry), shown again without a second entry while the grant lasts:
+/// a reload of the page is the same view, already audited. Without such an
+/// entry by this user for this person, or once it is older than
+/// [`REVEAL_GRANT_MS`], the answer is `Forbidden`.
+pub fn reveal_again(c: &mut dyn Conn, ctx: &Ctx, id: i64, revealed_at_ms: i64) -> Result<Revealed> {
+    ctx.require(Permission::RevealPersonal)?;
+    get(c, ctx, id)?;
+    let now = ctx.now_ms();
+    if revealed_at_ms > now || now - revealed_at_ms > REVEAL_GRANT_MS {
+        return Err(Error::Forbidden);
+    }
+    let audited = c.query(
+        "SELECT seq FROM audit_log WHERE entity = 'person' AND entity_id = $1
+           AND action = 'reveal' AND actor = $2 AND at = $3",
+        params![id, ctx.actor.clone(), revealed_at_ms],
+    )?;
+    if audited.is_empty() {
+        return Err(Error::Forbidden);
+    }
+    open_personal(c, ctx, id)
+}
+
+fn open_personal(c: &mut dyn Conn, ctx: &Ctx, id: i64) -> Result<Revealed> {
     let r = c.query_one(
         "SELECT id_enc, phone_enc, address_enc, birth_date FROM people WHERE id = $1",
         params![id],
     )?;
     let keys = ctx.keys();
-    let out = Revealed {
+    Ok(Revealed {
         id_number: keys.open(F_ID, &r.get::<Vec<u8>>(0)?)?,
         birth_date: r.get(3)?,
         phone: r
@@ -418,7 +451,5 @@ pub fn reveal(c: &mut dyn Conn, ctx: &Ctx, id: i64, reason: &str) -> Result<Reve
             .get::<Option<Vec<u8>>>(2)?
             .map(|b| keys.open(F_ADDRESS, &b))
             .transpose()?,
-    };
-    audit::record(c, ctx, "person", id, "reveal", json!({"reason": reason}))?;
-    Ok(out)
+    })
 }

@@ -38,7 +38,79 @@ struct Row {
     entity: String,
     entity_id: i64,
     action: String,
-    detail: String,
+    /// The code as stored, which the action filter takes.
+    action_code: String,
+    detail: Vec<String>,
+}
+
+/// The catalogue's text for `key`, if it has one.
+fn known(t: T, key: &str) -> Option<String> {
+    super::i18n::catalog(t.lang).get(key).cloned()
+}
+
+/// An action in words: the audit's own names, then the case steps' names;
+/// a code neither knows (a newer server's) is shown as it is.
+fn action_label(t: T, entity: &str, action: &str) -> String {
+    known(t, &format!("audit_action.{action}"))
+        .or_else(|| {
+            (entity == "case")
+                .then(|| wangge_core::cases::Action::parse(action))
+                .flatten()
+                .and_then(|a| known(t, &format!("action.{}", a.as_str())))
+        })
+        .unwrap_or_else(|| action.to_string())
+}
+
+fn entity_label(t: T, entity: &str) -> String {
+    known(t, &format!("audit_entity.{entity}")).unwrap_or_else(|| entity.to_string())
+}
+
+/// The entry's detail as `name: value` lines, nested objects by their path
+/// (`filter.unit: …`), so an auditor reads it without knowing JSON.
+fn detail_lines(t: T, detail: &serde_json::Value) -> Vec<String> {
+    use serde_json::Value;
+    fn value(t: T, v: &Value) -> String {
+        match v {
+            Value::Null => "—".to_string(),
+            Value::Bool(b) => t
+                .t(if *b { "audit_key.yes" } else { "audit_key.no" })
+                .to_string(),
+            Value::String(s) => s.clone(),
+            Value::Number(n) => n.to_string(),
+            Value::Array(items) => items
+                .iter()
+                .map(|i| value(t, i))
+                .collect::<Vec<_>>()
+                .join(", "),
+            Value::Object(m) => m
+                .iter()
+                .map(|(k, v)| format!("{}={}", key(t, k), value(t, v)))
+                .collect::<Vec<_>>()
+                .join(", "),
+        }
+    }
+    fn key(t: T, k: &str) -> String {
+        known(t, &format!("audit_key.{k}")).unwrap_or_else(|| k.to_string())
+    }
+    fn walk(t: T, prefix: &str, v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::Object(m) => {
+                for (k, v) in m {
+                    let name = if prefix.is_empty() {
+                        key(t, k)
+                    } else {
+                        format!("{prefix}.{}", key(t, k))
+                    };
+                    walk(t, &name, v, out);
+                }
+            }
+            other if prefix.is_empty() => out.push(value(t, other)),
+            other => out.push(format!("{prefix}: {}", value(t, other))),
+        }
+    }
+    let mut out = Vec::new();
+    walk(t, "", detail, &mut out);
+    out
 }
 
 #[derive(Template)]
@@ -112,10 +184,11 @@ async fn page(
                 ),
                 actor: e.actor,
                 address: e.client_addr.unwrap_or_default(),
-                entity: e.entity,
+                action: action_label(t, &e.entity, &e.action),
+                entity: entity_label(t, &e.entity),
                 entity_id: e.entity_id,
-                action: e.action,
-                detail: e.detail.to_string(),
+                action_code: e.action,
+                detail: detail_lines(t, &e.detail),
             }
         })
         .collect();
@@ -143,4 +216,96 @@ async fn page(
             exports,
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::web::i18n::Lang;
+
+    /// Every action the store writes to the audit log (besides the case
+    /// steps, named by the case catalogue) has words in both languages.
+    #[test]
+    fn every_audited_action_has_words() {
+        let actions = [
+            "create",
+            "update",
+            "delete",
+            "rename",
+            "move",
+            "login",
+            "login_failed",
+            "logout",
+            "password",
+            "disable",
+            "enable",
+            "totp_begin",
+            "totp_enable",
+            "totp_reset",
+            "totp_recovery_used",
+            "revoke",
+            "reveal",
+            "reveal_original",
+            "reveal_reporter",
+            "lookup",
+            "import",
+            "import_refused",
+            "import_rejected",
+            "import_update",
+            "export",
+            "export_unmasked",
+            "upload",
+            "link",
+            "relink",
+            "seed",
+            "seed_residents",
+            "rebuild",
+            "set",
+            "remove",
+            "add_member",
+            "end",
+            "inspection",
+            "maintenance",
+            "registration_requested",
+            "registration_accepted",
+            "registration_refused",
+            "warn",
+            "overdue",
+            "escalate",
+            "merged_in",
+            "move_unit",
+            "set_supervising_org",
+            "report",
+        ];
+        for lang in [Lang::Zh, Lang::En] {
+            let t = T { lang };
+            for a in actions {
+                assert_ne!(
+                    action_label(t, "case", a),
+                    a,
+                    "{a} has no words in {lang:?}"
+                );
+            }
+            assert_eq!(action_label(t, "person", "dispatch"), "dispatch");
+        }
+        let t = T { lang: Lang::Zh };
+        assert_eq!(action_label(t, "case", "dispatch"), "派遣");
+    }
+
+    #[test]
+    fn details_read_as_lines() {
+        let t = T { lang: Lang::Zh };
+        let d = serde_json::json!({"fields": ["name", "phone"], "filter": {"unit": "371799001"}, "unmasked": true, "note": null});
+        let lines = detail_lines(t, &d);
+        assert_eq!(
+            lines,
+            [
+                "字段: name, phone",
+                "筛选条件.单元: 371799001",
+                "说明: —",
+                "含完整信息: 是"
+            ]
+        );
+        assert!(detail_lines(t, &serde_json::json!({})).is_empty());
+    }
 }

@@ -236,13 +236,7 @@ async fn list_page(
         .read(move |c| {
             let page = cases::list(c, &ctx, &f, cursor.as_deref(), Some(50));
             let cats = cases::list_categories(c, false)?;
-            let uf = wangge_store::units::ListFilter {
-                under: scope,
-                ..Default::default()
-            };
-            let units = wangge_store::units::list(c, &ctx, &uf, None, Some(300))
-                .map(|p| p.items)
-                .unwrap_or_default();
+            let units = filter_units(c, &ctx, scope.as_deref());
             Ok((page, cats, units))
         })
         .await;
@@ -287,13 +281,7 @@ async fn list_page(
                 (k.code.clone(), label)
             })
             .collect(),
-        units: units
-            .iter()
-            .map(|u| {
-                let indent = "\u{a0}\u{a0}".repeat(u.depth.max(0) as usize);
-                (u.code.clone(), format!("{indent}{}", u.name))
-            })
-            .collect(),
+        units,
         exports: ExportLinks::of(t, &session.ctx, List::Cases, q.without_cursor()),
         user: session.user,
         csrf: session.csrf,
@@ -310,6 +298,45 @@ async fn list_page(
         error,
     };
     render(StatusCode::OK, &page)
+}
+
+/// The units the list can be narrowed to: the user's own unit (or the top of
+/// the tree) and the streets and communities below it, in tree order and
+/// indented by depth; compounds, buildings and grids would make the list
+/// hundreds long. Without the registry permission the list is empty.
+fn filter_units(
+    c: &mut dyn wangge_store::Conn,
+    ctx: &Ctx,
+    scope: Option<&str>,
+) -> Vec<(String, String)> {
+    use wangge_core::units::UnitKind;
+    let roots: Vec<String> = match scope {
+        Some(code) => vec![code.to_string()],
+        None => wangge_store::units::list(c, ctx, &Default::default(), None, Some(50))
+            .map(|p| p.items.into_iter().map(|u| u.code).collect())
+            .unwrap_or_default(),
+    };
+    fn walk(n: &wangge_store::units::TreeNode, top: i64, out: &mut Vec<(String, String)>) {
+        if !matches!(
+            n.unit.kind,
+            UnitKind::Zone | UnitKind::Street | UnitKind::Community
+        ) {
+            return;
+        }
+        let indent = "\u{a0}\u{a0}".repeat((n.unit.depth - top).max(0) as usize);
+        out.push((n.unit.code.clone(), format!("{indent}{}", n.unit.name)));
+        for child in &n.children {
+            walk(child, top, out);
+        }
+    }
+    let mut out = Vec::new();
+    for root in roots {
+        // Zone, street, community: two levels below a zone are enough.
+        if let Ok(tree) = wangge_store::units::tree(c, ctx, &root, 2) {
+            walk(&tree, tree.unit.depth, &mut out);
+        }
+    }
+    out
 }
 
 pub struct EventRow {
@@ -382,11 +409,36 @@ pub async fn load(
         .db
         .read(move |c| {
             let v = cases::get(c, &ctx, id)?;
-            let ev = cases::events(c, &ctx, id)?;
+            let mut ev = cases::events(c, &ctx, id)?;
+            show_names(c, &mut ev)?;
             let next = cases::next_steps(c, &ctx, &cfg, id)?;
             Ok((v, ev, next))
         })
         .await
+}
+
+/// Staff in the timeline are shown by their display name, the user name
+/// only where the account has none (or is gone); the reporter and the
+/// system keep their own labels (see `event_rows`).
+fn show_names(
+    c: &mut dyn wangge_store::Conn,
+    events: &mut [cases::CaseEvent],
+) -> Result<(), StoreError> {
+    let staff = |e: &cases::CaseEvent| e.actor_role.as_deref().is_some_and(|r| r != "reporter");
+    let mut names: Vec<String> = events
+        .iter()
+        .filter(|e| staff(e))
+        .map(|e| e.actor.clone())
+        .collect();
+    names.sort();
+    names.dedup();
+    let shown = wangge_store::accounts::display_names(c, &names)?;
+    for e in events.iter_mut().filter(|e| staff(e)) {
+        if let Some(name) = shown.get(&e.actor).filter(|n| !n.trim().is_empty()) {
+            e.actor = name.clone();
+        }
+    }
+    Ok(())
 }
 
 /// Organisations a case can be sent to. Listed as the system: a street's clerk

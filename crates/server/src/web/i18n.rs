@@ -63,6 +63,7 @@ const ZH: &[&str] = &[
     include_str!("../../messages/exports.zh.toml"),
     include_str!("../../messages/totp.zh.toml"),
     include_str!("../../messages/staff.zh.toml"),
+    include_str!("../../messages/audit.zh.toml"),
 ];
 const EN: &[&str] = &[
     include_str!("../../messages/en.toml"),
@@ -71,6 +72,7 @@ const EN: &[&str] = &[
     include_str!("../../messages/exports.en.toml"),
     include_str!("../../messages/totp.en.toml"),
     include_str!("../../messages/staff.en.toml"),
+    include_str!("../../messages/audit.en.toml"),
 ];
 
 fn parse(texts: &[&str]) -> Catalog {
@@ -124,6 +126,23 @@ impl T {
             Lang::En => "zh",
         }
     }
+    /// The language link: this page's own query with only `lang` replaced, so
+    /// a switch keeps the filters and the page (relative to the page's
+    /// address, so the path stays too). Text typed into a form but not yet
+    /// sent is not kept: that would need a script.
+    pub fn switch_href(&self) -> String {
+        let query = PAGE_QUERY.try_with(|q| q.clone()).unwrap_or_default();
+        let mut out = String::from("?");
+        for pair in query.split('&').filter(|kv| !kv.is_empty()) {
+            if pair.split('=').next() != Some("lang") {
+                out.push_str(pair);
+                out.push('&');
+            }
+        }
+        out.push_str("lang=");
+        out.push_str(self.other_lang());
+        out
+    }
     /// Picks the message of a bilingual error.
     pub fn pick<'a>(&self, zh: &'a str, en: &'a str) -> &'a str {
         match self.lang {
@@ -141,14 +160,21 @@ fn query_lang(query: Option<&str>) -> Option<Lang> {
         .and_then(|(_, v)| Lang::parse(v))
 }
 
+tokio::task_local! {
+    /// The query of the request being answered, for the language link. A task
+    /// local rather than a field of `T`, which every template and handler copies.
+    static PAGE_QUERY: String;
+}
+
 /// Middleware: settles the request's language and remembers a switch.
 pub async fn layer(mut req: Request, next: Next) -> Response {
+    let query = req.uri().query().unwrap_or_default().to_string();
     let asked = query_lang(req.uri().query());
     let lang = asked
         .or_else(|| crate::auth::cookie(req.headers(), LANG_COOKIE).and_then(|v| Lang::parse(&v)))
         .unwrap_or_default();
     req.extensions_mut().insert(T { lang });
-    let mut res = next.run(req).await;
+    let mut res = PAGE_QUERY.scope(query, next.run(req)).await;
     if let Some(l) = asked {
         let cookie = format!(
             "{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax",

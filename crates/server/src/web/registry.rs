@@ -321,27 +321,66 @@ async fn load_person(s: &AppState, session: &PageSession, id: &str) -> Result<Pe
     s.store.db.read(move |c| people::get(c, &ctx, id)).await
 }
 
+/// The cookie holding a reveal's grant: the time of its audit entry, for
+/// this person's pages only.
+const REVEAL_COOKIE: &str = "wangge_reveal";
+
+/// A person's page. Right after a reveal (and on a reload within the grant,
+/// see `people::reveal_again`) it shows the full values, not cached, without
+/// writing to the audit log again: the reveal's POST wrote the one entry.
 async fn person_page(
     State(s): State<AppState>,
     t: T,
     session: PageSession,
     Path(id): Path<String>,
+    headers: axum::http::HeaderMap,
 ) -> Response {
-    match load_person(&s, &session, &id).await {
-        Ok(p) => render(
-            StatusCode::OK,
-            &PersonPage {
-                t,
-                can_reveal: session.ctx.can(Permission::RevealPersonal),
-                user: session.user,
-                csrf: session.csrf,
-                p: PersonRow::from(&p),
-                revealed: None,
-                reason: String::new(),
-                reason_error: None,
-            },
-        ),
-        Err(e) => page_error(t, e),
+    let p = match load_person(&s, &session, &id).await {
+        Ok(p) => p,
+        Err(e) => return page_error(t, e),
+    };
+    let can_reveal = session.ctx.can(Permission::RevealPersonal);
+    let grant = crate::auth::cookie(&headers, REVEAL_COOKIE).and_then(|v| v.parse::<i64>().ok());
+    let revealed = match grant.filter(|_| can_reveal) {
+        Some(at) => {
+            let (ctx, pid) = (session.ctx.clone(), p.id);
+            s.store
+                .db
+                .read(move |c| people::reveal_again(c, &ctx, pid, at))
+                .await
+                .ok()
+        }
+        None => None,
+    };
+    let shown = revealed.is_some();
+    let page = render(
+        StatusCode::OK,
+        &PersonPage {
+            t,
+            can_reveal,
+            user: session.user,
+            csrf: session.csrf,
+            p: PersonRow::from(&p),
+            revealed: revealed.map(RevealedRow::from),
+            reason: String::new(),
+            reason_error: None,
+        },
+    );
+    if shown {
+        (crate::people::no_store(), page).into_response()
+    } else {
+        page
+    }
+}
+
+impl From<people::Revealed> for RevealedRow {
+    fn from(r: people::Revealed) -> Self {
+        RevealedRow {
+            id_number: r.id_number,
+            birth_date: r.birth_date,
+            phone: r.phone.unwrap_or_default(),
+            address: r.address_detail.unwrap_or_default(),
+        }
     }
 }
 
@@ -351,8 +390,9 @@ struct RevealForm {
     reason: String,
 }
 
-/// Shows the full values once, in this answer only; the view and its reason go
-/// to the audit log. A missing reason is shown next to the field.
+/// Reveals the full values: the view and its reason go to the audit log, and
+/// the browser is sent to the person's page holding a short grant to show
+/// them (see `person_page`). A missing reason is shown next to the field.
 async fn reveal(
     State(s): State<AppState>,
     t: T,
@@ -374,20 +414,29 @@ async fn reveal(
         .db
         .write(move |c| people::reveal(c, &ctx, pid, &reason))
         .await;
-    let can_reveal = session.ctx.can(Permission::RevealPersonal);
-    let (revealed, reason_error, status) = match result {
-        Ok(r) => (
-            Some(RevealedRow {
-                id_number: r.id_number,
-                birth_date: r.birth_date,
-                phone: r.phone.unwrap_or_default(),
-                address: r.address_detail.unwrap_or_default(),
-            }),
-            None,
-            StatusCode::OK,
-        ),
+    let (reason_error, status) = match result {
+        // The values are shown by the page the browser is sent to, so that a
+        // reload repeats that page's GET, not this POST and its audit entry.
+        Ok(_) => {
+            let secure = if s.auth.secure_cookies {
+                "; Secure"
+            } else {
+                ""
+            };
+            let cookie = format!(
+                "{REVEAL_COOKIE}={}; Path=/people/{}; Max-Age={}; HttpOnly; SameSite=Strict{secure}",
+                session.ctx.now_ms(),
+                person.id,
+                people::REVEAL_GRANT_MS / 1000
+            );
+            let mut res =
+                axum::response::Redirect::to(&format!("/people/{}", person.id)).into_response();
+            if let Ok(v) = axum::http::HeaderValue::from_str(&cookie) {
+                res.headers_mut().append(axum::http::header::SET_COOKIE, v);
+            }
+            return res;
+        }
         Err(StoreError::Domain(wangge_core::Error::Invalid { zh, en, .. })) => (
-            None,
             Some(t.pick(&zh, &en).to_string()),
             StatusCode::UNPROCESSABLE_ENTITY,
         ),
@@ -397,11 +446,11 @@ async fn reveal(
         status,
         &PersonPage {
             t,
-            can_reveal,
+            can_reveal: session.ctx.can(Permission::RevealPersonal),
             user: session.user,
             csrf: session.csrf,
             p: PersonRow::from(&person),
-            revealed,
+            revealed: None,
             reason: f.reason,
             reason_error,
         },

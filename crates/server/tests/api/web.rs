@@ -411,7 +411,21 @@ fn the_person_page_masks_data_and_reveals_it_only_with_a_reason() {
             &[("csrf", &csrf), ("reason", "核实养老金领取资格")],
         )
         .await;
+        // The browser is sent to the person's page with the reveal's grant.
+        assert_eq!(res.status, StatusCode::SEE_OTHER);
+        assert_eq!(
+            res.header("location"),
+            Some(format!("/people/{pid}").as_str())
+        );
+        let grant = cookie_value(&res, "wangge_reveal").expect("a reveal grant");
+        let res = get(
+            &web,
+            &format!("/people/{pid}"),
+            &format!("{session}; wangge_reveal={grant}"),
+        )
+        .await;
         assert_eq!(res.status, StatusCode::OK);
+        assert_eq!(res.header("cache-control"), Some("no-store"));
         let html = res.text();
         assert!(
             !html.contains(masked),

@@ -76,6 +76,16 @@ fn masked_id_numbers_come_with_the_birth_year_only() {
             .raw(body.into_bytes())
             .send()
             .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+        let grant = r
+            .header("set-cookie")
+            .and_then(|c| c.split(';').next())
+            .expect("a reveal grant")
+            .to_string();
+        let r = page(&app, &s, Method::GET, &format!("/people/{pid}"))
+            .header("cookie", &grant)
+            .send()
+            .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text());
         assert_eq!(r.header("cache-control"), Some("no-store"));
         assert!(r.text().contains(&number) && r.text().contains(BORN));
