@@ -62,6 +62,7 @@ const ZH: &[&str] = &[
     include_str!("../../messages/equipment.zh.toml"),
     include_str!("../../messages/exports.zh.toml"),
     include_str!("../../messages/totp.zh.toml"),
+    include_str!("../../messages/resident.zh.toml"),
 ];
 const EN: &[&str] = &[
     include_str!("../../messages/en.toml"),
@@ -69,6 +70,7 @@ const EN: &[&str] = &[
     include_str!("../../messages/equipment.en.toml"),
     include_str!("../../messages/exports.en.toml"),
     include_str!("../../messages/totp.en.toml"),
+    include_str!("../../messages/resident.en.toml"),
 ];
 
 fn parse(texts: &[&str]) -> Catalog {
