@@ -88,7 +88,14 @@ fn a_resident_reports_with_a_position_only_and_finds_the_case_again_on_a_phone()
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
         assert_eq!(located, "已获取您的位置");
-        click(&phone, "#submit-report").await;
+        // Enter in a field sends the report (not the place search above it).
+        phone
+            .find(Locator::Id("contact"))
+            .await
+            .unwrap()
+            .send_keys("\u{E007}")
+            .await
+            .unwrap();
         let number = text(&phone, "#tracking-no").await;
         assert!(number.starts_with("WG-"), "{number}");
         assert_no_overflow(&phone, "receipt").await;
