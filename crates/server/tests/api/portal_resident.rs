@@ -303,6 +303,25 @@ fn a_report_with_a_position_only_goes_to_the_default_unit_for_staff_to_place() {
             log.contains("居民只给出了位置"),
             "the marker for staff: {log}"
         );
+
+        // The public API routes a position-only report the same way.
+        let api = anon
+            .post_json(
+                "/api/v1/public/cases",
+                json!({"category": "0105", "unit": "", "description": "又一处彩钢房",
+                       "lat": 35.2402, "lon": 115.4803}),
+            )
+            .await
+            .expect(StatusCode::CREATED);
+        assert!(api["number"].as_str().unwrap().starts_with("WG-"), "{api}");
+        // Neither a place nor a position: still the plain request for a place.
+        let mut bare = fields[1..5].to_vec();
+        let other_key = format!("{idem}-again");
+        bare.push(("idem", other_key.as_str()));
+        let none = post_multipart(&anon, "/report", None, &bare, &[]).await;
+        assert_eq!(none.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(none.text().contains("id=\"unit-error\""), "{}", none.text());
+        assert!(!none.text().contains("单元“”不存在"), "{}", none.text());
     });
 }
 
