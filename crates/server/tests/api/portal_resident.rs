@@ -385,3 +385,45 @@ fn the_english_report_form_names_categories_in_english() {
         assert!(zh.contains("乱搭乱建"), "{zh}");
     });
 }
+
+#[test]
+fn the_departments_reply_to_the_resident_is_shown_when_found_again() {
+    on_both_backends(|app| async move {
+        let tree = seeded(&app).await;
+        let dept = department(&app, &tree).await;
+        let number = reported_case(&app, &tree, "0105").await;
+        dispatch(&app, &number, dept).await;
+        let before = lookup(&app, "10.0.2.1", &number, "5678").await.text();
+        assert!(
+            !before.contains("id=\"track-reply\""),
+            "no reply yet: {before}"
+        );
+
+        let handler = app.as_user("cg", wangge_core::auth::Role::DeptHandler, None, Some(dept));
+        let mut req =
+            Request::post("/api/v1/attachments").header(header::CONTENT_TYPE, "image/png");
+        if let Some(t) = &handler.token {
+            req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
+        }
+        let photo = handler
+            .send(req.body(Body::from(super::web_cases::png())).unwrap())
+            .await
+            .expect(StatusCode::CREATED);
+        let list = app.get("/api/v1/cases").await.expect(StatusCode::OK);
+        let case = &list["items"][0];
+        handler
+            .post_json(
+                &format!("/api/v1/cases/{}/transitions", id(case)),
+                json!({"action": "handle", "evidence": [id(&photo)],
+                       "comment": "已拆除彩钢房,恢复消防通道", "version": case["version"]}),
+            )
+            .await
+            .expect(StatusCode::OK);
+
+        let after = lookup(&app, "10.0.2.1", &number, "5678").await;
+        assert_eq!(after.status, StatusCode::OK);
+        let html = after.text();
+        let reply = &html[html.find("id=\"track-reply\"").expect("the reply")..];
+        assert!(reply.contains("已拆除彩钢房,恢复消防通道"), "{html}");
+    });
+}
