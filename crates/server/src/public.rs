@@ -132,6 +132,37 @@ impl From<PublicReport> for NewCase {
     }
 }
 
+/// The note on a case that came with a position and no place, so that staff
+/// see it waits for them to place it in the right unit.
+pub const POSITION_ONLY_NOTE: &str =
+    "居民只给出了位置,未选地点,已暂放默认单元:请工作人员核实后移到所在单元。 \
+     Position only, no place chosen: held in the default unit for staff to place.";
+
+/// Where a report with a position and no place goes. Units carry no
+/// coordinates yet, so there is no nearest one to find: it goes to the
+/// configured default unit, else the top of the tree, for staff to place.
+async fn unit_for_position(s: &AppState) -> ApiResult<Option<String>> {
+    if let Some(code) = &s.open311.default_unit {
+        return Ok(Some(code.clone()));
+    }
+    let ctx = s
+        .store
+        .ctx("system", wangge_store::Scope::All, s.clock.now());
+    let first = s
+        .store
+        .db
+        .read(move |c| {
+            let f = wangge_store::units::ListFilter::default();
+            Ok(wangge_store::units::list(c, &ctx, &f, None, Some(1))?
+                .items
+                .into_iter()
+                .next()
+                .map(|u| u.code))
+        })
+        .await?;
+    Ok(first)
+}
+
 /// Takes a resident's report and answers a receipt; also used by the web portal.
 pub async fn take_report(
     s: &AppState,
@@ -143,7 +174,13 @@ pub async fn take_report(
         return Err(wangge_store::Error::Throttled { retry_after: wait }.into());
     }
     let ctx = resident(s, addr.clone());
-    let new: NewCase = report.into();
+    let mut new: NewCase = report.into();
+    if new.unit.trim().is_empty() && new.lat.is_some() && new.lon.is_some() {
+        if let Some(code) = unit_for_position(s).await? {
+            new.unit = code;
+            new.note = Some(POSITION_ONLY_NOTE.to_string());
+        }
+    }
     let idem = idem_key.map(|key| wangge_store::cases::Idempotency {
         key,
         principal: format!("addr:{addr}"),

@@ -26,6 +26,8 @@ mod api {
     mod open311_fms;
     mod organisations;
     mod people;
+    mod portal_browser;
+    mod portal_resident;
     mod privacy;
     mod proxy;
     mod registration;

@@ -61,7 +61,10 @@ pub use counters::{bucket_bounds, bucket_of, rebuild_counters, HIST_BUCKETS};
 pub use deadlines::{sweep, SweepReport};
 pub use intake::{create, expire_keys, request_hash, Created, Idempotency, NewCase, KEY_WINDOW_MS};
 pub use merge::merge;
-pub use public::{close_wording, public_view, public_view_of, PublicCase, PublicStep, Wording};
+pub use public::{
+    close_wording, public_lookup, public_progress, public_view, public_view_of, Progress,
+    PublicCase, PublicStep, Wording,
+};
 pub use read::{
     events, get, inbox, list, next_steps, possible_duplicates, reveal_reporter, suggested_lead,
     CaseEvent, DuplicateCandidate, ListFilter, Order, RevealedReporter,

@@ -404,6 +404,8 @@ fn fields(case: &Case, cmd: &Command, policy: &Policy) -> Result<(CaseState, Com
             }
             out.evidence = evidence;
             out.note = text("note", cmd.note.as_ref())?;
+            // The note stays internal; the comment is the reply the reporter reads.
+            out.comment = text("comment", cmd.comment.as_ref())?;
             CaseState::Handled
         }
         Action::Suspend => {

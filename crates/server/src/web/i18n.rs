@@ -64,6 +64,7 @@ const ZH: &[&str] = &[
     include_str!("../../messages/totp.zh.toml"),
     include_str!("../../messages/staff.zh.toml"),
     include_str!("../../messages/audit.zh.toml"),
+    include_str!("../../messages/resident.zh.toml"),
 ];
 const EN: &[&str] = &[
     include_str!("../../messages/en.toml"),
@@ -73,6 +74,7 @@ const EN: &[&str] = &[
     include_str!("../../messages/totp.en.toml"),
     include_str!("../../messages/staff.en.toml"),
     include_str!("../../messages/audit.en.toml"),
+    include_str!("../../messages/resident.en.toml"),
 ];
 
 fn parse(texts: &[&str]) -> Catalog {

@@ -333,7 +333,10 @@ struct HomePage {
 }
 
 async fn home(State(state): State<AppState>, t: T, s: Option<PageSession>) -> Response {
-    let Some(s) = s else { return to_login("/") };
+    // Residents have no session: they land on their own ways in.
+    let Some(s) = s else {
+        return portal::public_home(t);
+    };
     let scope_name = match &s.user.scope_unit {
         Some(code) => {
             let ctx = state

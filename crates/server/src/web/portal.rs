@@ -20,8 +20,12 @@ use serde::Deserialize;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 use wangge_core::cases::{Action, Command};
-use wangge_store::cases::{self, PublicCase};
+use wangge_store::cases;
 use wangge_store::Error as StoreError;
+
+mod lookup;
+pub use lookup::public_home;
+use lookup::TrackView;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -34,6 +38,10 @@ pub fn routes() -> Router<AppState> {
                 ))),
         )
         .route("/tip", get(tip_page))
+        .route(
+            "/lookup",
+            get(lookup::lookup_page).post(lookup::lookup_submit),
+        )
         .route("/track/{token}", get(track_page).post(track_submit))
         .route("/static/locate.js", get(locate_js))
 }
@@ -62,6 +70,8 @@ pub struct ReportForm {
     name: String,
     contact: String,
     idem: String,
+    /// The place search: narrows the place list to names containing it.
+    q: String,
     /// Photos already accepted on an earlier try, so they need not be chosen again.
     kept: Vec<i64>,
 }
@@ -152,10 +162,21 @@ fn capitalised(s: &str) -> String {
     }
 }
 
+/// A category as residents read it: the plain Chinese name, or the English
+/// name on the English page when the category has one.
+fn shown_name(t: T, k: &cases::Category) -> String {
+    match k.name_en.trim() {
+        "" => k.public_name.clone(),
+        en => t.pick(&k.public_name, en).to_string(),
+    }
+}
+
 /// The category picker in plain words: minors grouped under their major.
 async fn picker(
     s: &AppState,
+    t: T,
     tip: bool,
+    q: &str,
 ) -> (Vec<(String, Vec<(String, String)>)>, Vec<(String, String)>) {
     let sys = s
         .store
@@ -186,14 +207,25 @@ async fn picker(
             .iter()
             .filter(|k| k.parent.as_deref() == Some(major.code.as_str()) && !k.internal)
             .filter(|k| (k.confidential || major.confidential) == tip)
-            .map(|k| (k.code.clone(), k.public_name.clone()))
+            .map(|k| (k.code.clone(), shown_name(t, k)))
             .collect();
         if !minors.is_empty() {
-            groups.push((major.public_name.clone(), minors));
+            groups.push((shown_name(t, major), minors));
         }
     }
     // In code order a building follows its compound and a compound its community.
     units.sort_by(|a, b| a.code.cmp(&b.code));
+    let q = q.trim();
+    if !q.is_empty() {
+        // A match keeps its ancestors in the list, so that "1号楼" still says
+        // which compound it is in.
+        let hits: Vec<String> = units
+            .iter()
+            .filter(|u| u.name.contains(q))
+            .map(|u| u.path.clone())
+            .collect();
+        units.retain(|u| hits.iter().any(|h| h.starts_with(&u.path)));
+    }
     let units = units
         .into_iter()
         .map(|u| {
@@ -211,7 +243,7 @@ async fn form_page(
     e: ReportErrors,
     status: StatusCode,
 ) -> Response {
-    let (categories, units) = picker(s, f.tip).await;
+    let (categories, units) = picker(s, t, f.tip, &f.q).await;
     let readers = if f.tip {
         tip_readers(s, t).await
     } else {
@@ -235,18 +267,26 @@ fn fresh_key() -> String {
     wangge_store::accounts::new_token("").unwrap_or_default()
 }
 
-async fn report_page(State(s): State<AppState>, t: T) -> Response {
+#[derive(Deserialize, Default)]
+struct PlaceQuery {
+    #[serde(default)]
+    q: String,
+}
+
+async fn report_page(State(s): State<AppState>, t: T, Query(pq): Query<PlaceQuery>) -> Response {
     let f = ReportForm {
         idem: fresh_key(),
+        q: pq.q,
         ..Default::default()
     };
     form_page(&s, t, f, ReportErrors::default(), StatusCode::OK).await
 }
 
-async fn tip_page(State(s): State<AppState>, t: T) -> Response {
+async fn tip_page(State(s): State<AppState>, t: T, Query(pq): Query<PlaceQuery>) -> Response {
     let f = ReportForm {
         tip: true,
         idem: fresh_key(),
+        q: pq.q,
         ..Default::default()
     };
     form_page(&s, t, f, ReportErrors::default(), StatusCode::OK).await
@@ -301,6 +341,7 @@ async fn report_submit(
         name: data.get("name"),
         contact: data.get("contact"),
         idem: data.get("idem"),
+        q: data.get("q"),
         kept: data
             .get("kept")
             .split(',')
@@ -310,6 +351,11 @@ async fn report_submit(
     let mut e = ReportErrors::default();
     if f.idem.len() < 16 {
         f.idem = fresh_key();
+    }
+    // The place search button: the same form again with the list narrowed,
+    // everything typed kept, and no messages yet.
+    if !data.get("search").is_empty() {
+        return form_page(&s, t, f, e, StatusCode::OK).await;
     }
     let slot = in_flight(&f.idem);
     let mut done = slot.lock().await;
@@ -368,7 +414,23 @@ async fn report_submit(
             }
         }
     }
-    let any = e.form.is_some() || e.photos.is_some() || e.location.is_some();
+    // Every field a resident must fill is checked here, all at once and in
+    // plain words; the store's own checks (one at a time) stay the last word.
+    if f.category.trim().is_empty() {
+        e.category = Some(t.t("resident.need_category").to_string());
+    }
+    if f.description.trim().is_empty() {
+        e.description = Some(t.t("resident.need_description").to_string());
+    }
+    if f.unit.trim().is_empty() && (lat.is_none() || lon.is_none()) {
+        e.unit = Some(t.t("resident.need_place").to_string());
+    }
+    let any = e.form.is_some()
+        || e.photos.is_some()
+        || e.location.is_some()
+        || e.category.is_some()
+        || e.description.is_some()
+        || e.unit.is_some();
     if !any {
         let report = PublicReport {
             category: f.category.trim().to_string(),
@@ -393,7 +455,14 @@ async fn report_submit(
                 zh,
                 en,
                 ..
-            }))) => e.place(&field, t.pick(&zh, &en).to_string()),
+            }))) => {
+                let plain = match field.as_str() {
+                    "category" => t.t("resident.need_category").to_string(),
+                    "unit" => t.t("resident.unknown_place").to_string(),
+                    _ => t.pick(&zh, &en).to_string(),
+                };
+                e.place(&field, plain)
+            }
             Err(ApiError::Store(StoreError::Domain(wangge_core::Error::Conflict {
                 zh,
                 en,
@@ -458,12 +527,7 @@ struct TrackErrors {
 struct TrackPage {
     t: T,
     token: String,
-    c: PublicCase,
-    /// The category in the page's language.
-    category: String,
-    state_text: String,
-    close_text: Option<String>,
-    steps: Vec<(String, String)>,
+    v: TrackView,
     can_rate: bool,
     can_reopen: bool,
     can_withdraw: bool,
@@ -483,13 +547,16 @@ async fn track_view(
 ) -> Response {
     let ctx = crate::public::resident(s, addr);
     let (cfg, tk) = (s.cases.clone(), token.clone());
-    let c = match s
+    let found = s
         .store
         .db
-        .read(move |c| cases::public_view(c, &ctx, &cfg, &tk))
-        .await
-    {
-        Ok(c) => c,
+        .read(move |c| {
+            let view = cases::public_view(c, &ctx, &cfg, &tk)?;
+            Ok((view, cases::public_progress(c, &tk)?))
+        })
+        .await;
+    let (c, p) = match found {
+        Ok(v) => v,
         Err(StoreError::NotFound { .. }) => return super::not_found_page(t),
         Err(e) => return ApiError::from(e).into_response(),
     };
@@ -498,26 +565,10 @@ async fn track_view(
         &TrackPage {
             t,
             token,
-            category: t.pick(&c.category, &c.category_en).to_string(),
-            state_text: t.pick(&c.state_wording.zh, &c.state_wording.en).to_string(),
-            close_text: c
-                .close_wording
-                .as_ref()
-                .map(|w| t.pick(&w.zh, &w.en).to_string()),
-            steps: c
-                .timeline
-                .iter()
-                .map(|st| {
-                    (
-                        super::cases::local_time(st.at),
-                        t.pick(&st.zh, &st.en).to_string(),
-                    )
-                })
-                .collect(),
             can_rate: c.can.contains(&Action::Rate),
             can_reopen: c.can.contains(&Action::Reopen),
             can_withdraw: c.can.contains(&Action::Withdraw),
-            c,
+            v: TrackView::new(t, c, p),
             f,
             e,
             notice,

@@ -575,7 +575,12 @@ fn setting_it_up_through_the_pages_shows_the_recovery_codes_once() {
             !done.text().contains(&secret),
             "the secret is not shown again"
         );
-        assert_eq!(get(&app, "/", &cookie).await.status, StatusCode::OK);
+        let home = get(&app, "/", &cookie).await;
+        assert_eq!(home.status, StatusCode::OK);
+        assert!(
+            !home.text().contains("id=\"public-home-heading\""),
+            "the workbench"
+        );
         let again = get(&app, "/account/totp", &cookie).await.text();
         assert!(again.contains("剩余可用恢复码: 10"), "{again}");
         assert_eq!(again.matches("<li>").count(), 0, "the codes are shown once");

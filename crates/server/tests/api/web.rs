@@ -99,10 +99,21 @@ fn the_login_form_logs_in_and_out() {
         let app = app.anonymous();
         clerk(&app).await;
 
-        // Without a session the workbench sends the visitor to log in, and back.
+        // Without a session `/` is the residents' home, which links to the staff login.
         let res = get(&app, "/", "").await;
+        assert_eq!(res.status, StatusCode::OK);
+        assert!(
+            res.text().contains("id=\"go-staff\" href=\"/login\""),
+            "{}",
+            res.text()
+        );
+        // A staff page still sends the visitor to log in, and back.
+        let res = get(&app, "/account/password", "").await;
         assert_eq!(res.status, StatusCode::SEE_OTHER);
-        assert_eq!(res.headers[header::LOCATION], "/login?next=%2F");
+        assert_eq!(
+            res.headers[header::LOCATION],
+            "/login?next=%2Faccount%2Fpassword"
+        );
 
         let page = get(&app, "/login?next=%2Faccount%2Fpassword", "").await;
         assert_eq!(page.status, StatusCode::OK);
@@ -193,17 +204,21 @@ fn the_login_form_logs_in_and_out() {
         let token = field(&html, "csrf");
         let res = post_form(&app, "/logout", &session, &[("csrf", "wrong")]).await;
         assert_eq!(res.status, StatusCode::FORBIDDEN);
-        assert_eq!(
-            get(&app, "/", &session).await.status,
-            StatusCode::OK,
-            "still logged in"
+        assert!(
+            !get(&app, "/", &session)
+                .await
+                .text()
+                .contains("id=\"public-home-heading\""),
+            "still logged in: the workbench, not the public home"
         );
         let res = post_form(&app, "/logout", &session, &[("csrf", &token)]).await;
         assert_eq!(res.status, StatusCode::SEE_OTHER);
-        assert_eq!(
-            get(&app, "/", &session).await.status,
-            StatusCode::SEE_OTHER,
-            "session ended"
+        assert!(
+            get(&app, "/", &session)
+                .await
+                .text()
+                .contains("id=\"public-home-heading\""),
+            "session ended: the public home again"
         );
     });
 }
@@ -288,10 +303,12 @@ fn password_change_shows_errors_next_to_fields_then_ends_the_session() {
         .await;
         assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(res.text().contains("原密码不正确"));
-        assert_eq!(
-            get(&app, "/", &session).await.status,
-            StatusCode::OK,
-            "nothing changed yet"
+        assert!(
+            !get(&app, "/", &session)
+                .await
+                .text()
+                .contains("id=\"public-home-heading\""),
+            "nothing changed yet: the workbench, not the public home"
         );
 
         let res = post_form(
@@ -307,9 +324,11 @@ fn password_change_shows_errors_next_to_fields_then_ends_the_session() {
         )
         .await;
         assert_eq!(res.status, StatusCode::SEE_OTHER);
-        assert_eq!(
-            get(&app, "/", &session).await.status,
-            StatusCode::SEE_OTHER,
+        assert!(
+            get(&app, "/", &session)
+                .await
+                .text()
+                .contains("id=\"public-home-heading\""),
             "sessions end with the change"
         );
     });

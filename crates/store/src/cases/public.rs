@@ -272,3 +272,96 @@ pub fn public_view_of(c: &mut dyn Conn, ctx: &Ctx, cfg: &Config, id: i64) -> Res
     let actor = actor_for(c, ctx)?;
     public_case(c, ctx, cfg, &raw, Some(&actor), 0)
 }
+
+/// What the track page shows beside the timeline: who is responsible, what
+/// they answered the resident, and by when it is promised.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Progress {
+    /// The lead organisation, else the unit the case sits in.
+    pub responsible: String,
+    /// The resident-facing comment of the latest handling step.
+    pub reply: Option<String>,
+    /// The current stage's deadline; none once closed or paused.
+    pub due_at: Option<OffsetDateTime>,
+}
+
+fn progress(c: &mut dyn Conn, raw: &Raw) -> Result<Progress> {
+    let rows = c.query(
+        "SELECT event FROM case_events
+         WHERE case_id = $1 AND event IS NOT NULL ORDER BY seq",
+        params![raw.id],
+    )?;
+    let mut reply = None;
+    for r in &rows {
+        let e: Event = from_json("event", &r.get::<String>(0)?)?;
+        if e.command.action == Action::Handle {
+            if let Some(cm) = e.command.comment.filter(|s| !s.trim().is_empty()) {
+                reply = Some(cm);
+            }
+        }
+    }
+    let open = raw.closed_at.is_none() && !raw.suspended;
+    Ok(Progress {
+        responsible: raw
+            .lead_org_name
+            .clone()
+            .unwrap_or_else(|| raw.unit_name.clone()),
+        reply,
+        due_at: raw.due_at.filter(|_| open).map(ms_to_time),
+    })
+}
+
+/// The progress of the case a follow token belongs to.
+pub fn public_progress(c: &mut dyn Conn, token: &str) -> Result<Progress> {
+    let raw = load_by_token(c, token)?;
+    progress(c, &raw)
+}
+
+/// Finds a case by its tracking number and the last four digits of the phone
+/// given with the report, for a resident who lost the private link. Any wrong
+/// pair, a case without a phone, or a tip answers the same not found, so the
+/// answer tells nothing about which half was wrong. Read only: the steps a
+/// reporter may take still need the private link.
+pub fn public_lookup(
+    c: &mut dyn Conn,
+    ctx: &Ctx,
+    cfg: &Config,
+    tracking_no: &str,
+    last4: &str,
+) -> Result<(PublicCase, Progress)> {
+    let nf = || Error::not_found("case");
+    let wanted: String = last4.chars().filter(char::is_ascii_digit).collect();
+    if wanted.len() != 4 {
+        return Err(nf());
+    }
+    let r = c
+        .query_opt(
+            &format!("{} WHERE c.tracking_no = $1", super::view::RAW_SELECT),
+            params![tracking_no.trim().to_ascii_uppercase()],
+        )?
+        .ok_or_else(nf)?;
+    let raw = super::view::raw_row(&r)?;
+    // A tip's reporter is protected: its number alone must never open it.
+    if raw.confidential {
+        return Err(nf());
+    }
+    let Some(sealed) = raw.reporter_contact_enc.as_ref() else {
+        return Err(nf());
+    };
+    // The phone is sealed per case, so it is opened and compared here rather
+    // than matched in SQL.
+    let phone: String = ctx
+        .keys()
+        .open(super::view::F_CONTACT, sealed)?
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect();
+    if phone.len() < 4 || !phone.ends_with(&wanted) {
+        return Err(nf());
+    }
+    let mut case = public_case(c, ctx, cfg, &raw, Some(&Actor::CaseToken), 0)?;
+    case.can.clear();
+    case.photos.clear();
+    let p = progress(c, &raw)?;
+    Ok((case, p))
+}
