@@ -23,6 +23,7 @@ mod api {
     mod logs;
     mod open311;
     mod open311_fms;
+    mod openapi_doc;
     mod organisations;
     mod people;
     mod privacy;
