@@ -194,11 +194,71 @@ fn limits_are_in_the_schema() {
             if p["name"] == "limit" {
                 seen += 1;
                 assert_eq!(p["schema"]["minimum"], 1, "{method} {path}");
-                assert_eq!(p["schema"]["maximum"], 500, "{method} {path}");
+                assert_eq!(
+                    p["schema"]["maximum"],
+                    wangge_store::paging::MAX_LIMIT,
+                    "{method} {path}"
+                );
             }
         }
     }
     assert!(seen > 5, "{seen}");
+    // Required text is documented as non-empty, so a client can refuse an empty
+    // name before sending it.
+    let unit = &doc()["components"]["schemas"]["NewUnit"];
+    let named =
+        |name: &str| serde_json::json!({"kind": "street", "name": name, "parent": "371799"});
+    assert!(schema::validate(doc(), unit, &named("")).is_err());
+    schema::validate(doc(), unit, &named("丹阳街道")).expect("a named unit fits");
+    let case = &doc()["components"]["schemas"]["NewCase"]["properties"]["description"];
+    assert_eq!(
+        case["maxLength"],
+        wangge_store::cases::MAX_DESCRIPTION,
+        "{case}"
+    );
+}
+
+/// The validator the answer checks rely on refuses what does not fit.
+#[test]
+fn the_validator_refuses_what_does_not_fit() {
+    let problem = &doc()["components"]["schemas"]["Problem"];
+    let good = serde_json::json!({"type": "urn:x", "title": "t", "status": 404, "detail": "d",
+        "code": "not_found", "message_zh": "无", "message_en": "none", "request_id": "r-1"});
+    schema::validate(doc(), problem, &good).expect("a problem fits");
+    let mut wrong = good.clone();
+    wrong["status"] = serde_json::json!("404");
+    assert!(schema::validate(doc(), problem, &wrong).is_err());
+    let mut short = good.clone();
+    short.as_object_mut().expect("object").remove("code");
+    assert!(schema::validate(doc(), problem, &short).is_err());
+    let stage = serde_json::json!({"$ref": "#/components/schemas/DeadlineStage"});
+    assert!(schema::validate(doc(), &stage, &serde_json::json!("checking")).is_err());
+    schema::validate(doc(), &stage, &serde_json::json!("accept")).expect("a deadline stage");
+}
+
+/// Each `{name}` in a path is a declared path parameter and the other way round.
+#[test]
+fn path_parameters_match_the_paths() {
+    for (path, method, op) in operations(doc()) {
+        let in_template: BTreeSet<String> = path
+            .split('{')
+            .skip(1)
+            .filter_map(|s| s.split('}').next())
+            .map(str::to_string)
+            .collect();
+        let declared: BTreeSet<String> = op["parameters"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|p| p["in"] == "path")
+            .filter_map(|p| p["name"].as_str().map(str::to_string))
+            .collect();
+        assert_eq!(in_template, declared, "{method} {path}");
+        assert!(
+            op["responses"].as_object().is_some_and(|r| !r.is_empty()),
+            "{method} {path}"
+        );
+    }
 }
 
 #[test]

@@ -124,10 +124,11 @@ fn check(doc: &Value, s: &Value, v: &Value, at: &str, depth: u32) -> Result<(), 
             let here = format!("{at}.{k}");
             match props.and_then(|p| p.get(k)) {
                 Some(ps) => check(doc, ps, field, &here, depth + 1)?,
-                None => match m.get("additionalProperties") {
-                    Some(extra) => check(doc, extra, field, &here, depth + 1)?,
-                    None => {}
-                },
+                None => {
+                    if let Some(extra) = m.get("additionalProperties") {
+                        check(doc, extra, field, &here, depth + 1)?;
+                    }
+                }
             }
         }
     }
