@@ -213,6 +213,17 @@ fn errors(path: &str, method: &str, op: &mut Value) {
             has_body || in_query,
             "a field is invalid; `field` names it",
         ),
+        ("413", has_body, "the body is larger than allowed"),
+        (
+            "429",
+            public,
+            "too many requests from this address; retry later",
+        ),
+        (
+            "503",
+            true,
+            "storage is unavailable (disk full, database down); see Retry-After",
+        ),
     ];
     for (status, applies, why) in wanted {
         if applies && !responses.contains_key(status) {

@@ -148,7 +148,7 @@ fn errors_are_problem_json_wherever_they_can_happen() {
         let has_body = op.get("requestBody").is_some();
         let params = op["parameters"].as_array().cloned().unwrap_or_default();
         let in_path = params.iter().any(|p| p["in"] == "path");
-        let mut want = vec![];
+        let mut want = vec!["503"];
         if !public {
             want.extend(["401", "403"]);
         }
@@ -156,7 +156,7 @@ fn errors_are_problem_json_wherever_they_can_happen() {
             want.extend(["400", "404"]);
         }
         if has_body {
-            want.extend(["400", "415", "422"]);
+            want.extend(["400", "413", "415", "422"]);
         }
         for s in want {
             assert!(responses.contains_key(s), "{method} {path} lacks {s}");

@@ -73,6 +73,13 @@ fn real_answers_fit_the_documented_schemas() {
         conforms("post", "/api/v1/people", &person);
         conforms("get", "/api/v1/people", &app.get("/api/v1/people").await);
         let detail = app.get(&format!("/api/v1/households/{}", id(&house))).await;
+        // Each key once: the member count used to be sent beside the member list.
+        assert_eq!(
+            detail.text().matches("\"members\"").count(),
+            1,
+            "{}",
+            detail.text()
+        );
         let detail = conforms("get", "/api/v1/households/{id}", &detail);
         assert!(detail["members"].is_array(), "{detail}");
 
