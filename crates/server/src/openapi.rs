@@ -215,11 +215,6 @@ fn errors(path: &str, method: &str, op: &mut Value) {
         ),
         ("413", has_body, "the body is larger than allowed"),
         (
-            "429",
-            public,
-            "too many requests from this address; retry later",
-        ),
-        (
             "503",
             true,
             "storage is unavailable (disk full, database down); see Retry-After",

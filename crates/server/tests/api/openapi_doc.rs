@@ -181,6 +181,14 @@ fn public_routes_say_they_need_no_login() {
     ] {
         assert_eq!(security(p, m), serde_json::json!([]), "{m} {p}");
     }
+    // Only the throttled public routes say they can answer 429.
+    let statuses = |p: &str, m: &str| doc()["paths"][p][m]["responses"].clone();
+    assert!(statuses("/api/v1/public/cases", "post")
+        .get("429")
+        .is_some());
+    assert!(statuses("/api/v1/public/cases/{token}", "get")
+        .get("429")
+        .is_none());
     // Everything else inherits the document's session-or-token requirement.
     assert_eq!(security("/api/v1/cases", "get"), Value::Null);
     assert!(doc()["security"].as_array().is_some_and(|s| s.len() == 2));
