@@ -56,11 +56,32 @@ pub async fn create(
     Ok((StatusCode::CREATED, axum::Json(h)))
 }
 
+/// A household with its members. Written out rather than flattening
+/// [`Household`], whose `members` is a count: flattening sent the key twice.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct HouseholdDetail {
-    #[serde(flatten)]
-    household: Household,
+    id: i64,
+    /// The household number (户号), if the office keeps one.
+    number: Option<String>,
+    unit: String,
+    unit_name: String,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    created_at: time::OffsetDateTime,
     members: Vec<Person>,
+}
+
+impl HouseholdDetail {
+    fn new(h: Household, members: Vec<Person>) -> HouseholdDetail {
+        HouseholdDetail {
+            id: h.id,
+            number: h.number,
+            unit: h.unit,
+            unit_name: h.unit_name,
+            created_at: h.created_at,
+            members,
+        }
+    }
 }
 
 #[utoipa::path(get, path = "/api/v1/households/{id}", tag = "households",
@@ -78,7 +99,7 @@ pub async fn show(
         .read(move |c| {
             let household = households::get(c, &ctx, hid)?;
             let members = households::members(c, &ctx, hid)?;
-            Ok(HouseholdDetail { household, members })
+            Ok(HouseholdDetail::new(household, members))
         })
         .await?;
     Ok(axum::Json(detail))

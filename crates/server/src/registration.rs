@@ -11,6 +11,7 @@ use wangge_store::people::registration::{self, RegistrationRequest, Requests};
 /// The answer (202) to a create that became a registration request: the same
 /// words whoever holds the person, and nothing about them.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = RegistrationSubmitted)]
 pub struct Submitted {
     /// Always `registration_requested`.
     pub code: &'static str,

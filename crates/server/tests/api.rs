@@ -24,6 +24,7 @@ mod api {
     mod logs;
     mod open311;
     mod open311_fms;
+    mod openapi_doc;
     mod organisations;
     mod people;
     mod portal_browser;

@@ -67,6 +67,7 @@ pub fn default_dir(opts: &StoreOptions) -> PathBuf {
 /// Photos or documents.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = AttachmentKind)]
 pub enum Kind {
     Image,
     Document,

@@ -160,6 +160,7 @@ impl Source {
 /// The part of the lifecycle a deadline is running for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = DeadlineStage)]
 pub enum Stage {
     /// From the report until accepted or rejected (立案时限).
     Accept,

@@ -57,6 +57,7 @@ pub struct Person {
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewPerson {
+    #[schema(min_length = 1, max_length = 50)]
     pub name: String,
     /// 18-character resident ID number (GB 11643).
     pub id_number: String,

@@ -34,6 +34,7 @@ pub struct NewPosition {
     pub person_id: i64,
     pub org_id: i64,
     pub kind: PositionKind,
+    #[schema(min_length = 1, max_length = 50)]
     pub title: String,
     /// YYYY-MM-DD
     pub from: String,

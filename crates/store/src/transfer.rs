@@ -78,6 +78,7 @@ use wangge_core::Error as CoreError;
 /// What a file holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = TransferKind)]
 pub enum Kind {
     /// 人员, with their households (户号, 与户主关系).
     People,

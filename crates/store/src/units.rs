@@ -38,6 +38,7 @@ pub struct Unit {
 #[serde(deny_unknown_fields)]
 pub struct NewUnit {
     pub kind: UnitKind,
+    #[schema(min_length = 1, max_length = 100)]
     pub name: String,
     /// The parent's code; absent only for a zone.
     pub parent: Option<String>,

@@ -45,7 +45,9 @@ pub struct NewCase {
     /// The unit where the problem is (a building, compound, grid, …); the case
     /// lives there.
     pub unit: String,
-    /// At most 2,000 characters.
+    /// 1 to 4,000 characters after trimming.
+    // The attribute takes only a literal: MAX_DESCRIPTION (the openapi_doc test checks).
+    #[schema(min_length = 1, max_length = 4000)]
     pub description: String,
     #[serde(default)]
     pub lat: Option<f64>,

@@ -40,6 +40,7 @@ pub struct Site {
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewSite {
+    #[schema(min_length = 1, max_length = 100)]
     pub name: String,
     pub builder_org_id: i64,
     /// Unit code.

@@ -87,6 +87,7 @@ pub struct TargetFilter {
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewPlan {
+    #[schema(min_length = 1, max_length = 100)]
     pub name: String,
     /// The template's code.
     pub template: String,

@@ -72,6 +72,7 @@ pub struct Record {
 
 /// What submitting answers.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = RecordSubmitted)]
 pub struct Submitted {
     pub record: Record,
     /// This is the record stored by an earlier submission with the same key.

@@ -16,6 +16,7 @@ use wangge_core::cases::CaseState;
 use wangge_core::inspections::Severity;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = InspectionProgress)]
 pub struct Progress {
     pub targets: i64,
     /// Targets with at least one record.

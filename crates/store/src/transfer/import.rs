@@ -43,12 +43,14 @@ pub struct ImportOptions {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = ImportStage)]
 pub enum Stage {
     Checking,
     Writing,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, utoipa::ToSchema)]
+#[schema(as = ImportProgress)]
 pub struct Progress {
     /// The import run (0 for an export).
     pub run_id: i64,
