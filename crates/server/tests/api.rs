@@ -14,6 +14,7 @@ mod api {
     mod browser_inspections;
     mod cases;
     mod equipment;
+    mod errors_plain;
     mod exports;
     mod exports_admin;
     mod exports_lists;
