@@ -24,6 +24,7 @@ mod api {
     mod logs;
     mod open311;
     mod open311_fms;
+    mod open311_updates;
     mod organisations;
     mod people;
     mod privacy;

@@ -98,12 +98,10 @@ fn expected_zh(rest: &str) -> Option<&'static str> {
         w if w.starts_with("struct ") => "对象",
         w if w.starts_with("tuple") => "列表",
         "f32" | "f64" | "a number" => "数字",
-        w if w.starts_with('i') || w.starts_with('u') => {
-            if w[1..].chars().all(|c| c.is_ascii_digit()) || w.ends_with("size") {
-                "整数"
-            } else {
-                return None;
-            }
+        w if (w.starts_with('i') || w.starts_with('u'))
+            && (w[1..].chars().all(|c| c.is_ascii_digit()) || w.ends_with("size")) =>
+        {
+            "整数"
         }
         _ => return None,
     })
