@@ -175,10 +175,12 @@ pub enum Action {
     Supervise,
     /// 提交联席会议 (reason; several departments, or repeated rework)
     ToJointMeeting,
+    /// 补充留言: the reporter adds words to the case (comment); the state stays.
+    Comment,
 }
 
 impl Action {
-    pub const ALL: [Action; 20] = [
+    pub const ALL: [Action; 21] = [
         Action::Report,
         Action::Accept,
         Action::Reject,
@@ -199,6 +201,7 @@ impl Action {
         Action::Resume,
         Action::Supervise,
         Action::ToJointMeeting,
+        Action::Comment,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -223,6 +226,7 @@ impl Action {
             Action::Resume => "resume",
             Action::Supervise => "supervise",
             Action::ToJointMeeting => "to_joint_meeting",
+            Action::Comment => "comment",
         }
     }
 
@@ -248,6 +252,7 @@ impl Action {
             Action::Resume => "恢复",
             Action::Supervise => "督办",
             Action::ToJointMeeting => "提交联席会议",
+            Action::Comment => "补充留言",
         }
     }
 

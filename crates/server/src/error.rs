@@ -8,6 +8,8 @@ use serde::Serialize;
 use wangge_core::Error as CoreError;
 use wangge_store::Error as StoreError;
 
+pub(crate) mod plain;
+
 /// The server's one error type.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -201,7 +203,7 @@ fn parts(e: &ApiError) -> Parts {
             status: StatusCode::BAD_REQUEST,
             code: "malformed_json".into(),
             field: None,
-            zh: format!("请求内容不是有效的JSON:{detail}"),
+            zh: format!("请求内容不是有效的JSON{}", plain::position_zh(detail)),
             en: format!("the request body is not valid JSON: {detail}"),
         },
         ApiError::TooLarge { limit } => Parts {
@@ -221,7 +223,7 @@ fn parts(e: &ApiError) -> Parts {
             status: StatusCode::BAD_REQUEST,
             code: "bad_query".into(),
             field: None,
-            zh: format!("查询参数有误:{detail}"),
+            zh: plain::query_zh(detail),
             en: format!("a query parameter is wrong: {detail}"),
         },
         ApiError::Csrf => p(
@@ -275,7 +277,10 @@ fn parts(e: &ApiError) -> Parts {
     }
 }
 
-fn what_zh(what: &str) -> &'static str {
+/// Every entity the store names in a not-found answer, in Chinese, so the
+/// answer says what was not found. A new entity needs its line here: the
+/// not-found walk in the tests fails on the generic fallback.
+pub(crate) fn what_zh(what: &str) -> &'static str {
     match what {
         "unit" => "单元",
         "person" => "人员",
@@ -284,6 +289,22 @@ fn what_zh(what: &str) -> &'static str {
         "position" => "职务",
         "user" => "用户",
         "token" => "令牌",
+        "case" => "案件",
+        "category" => "问题类别",
+        "route" => "派遣规则",
+        "supervising office" => "监管部门",
+        "attachment" => "附件",
+        "thumbnail" => "缩略图",
+        "construction site" => "建筑工地",
+        "equipment" => "特种设备",
+        "maintenance record" => "维保记录",
+        "import" => "导入批次",
+        "report" => "导入结果报告",
+        "inspection plan" => "排查计划",
+        "inspection record" => "排查记录",
+        "inspection target" => "排查对象",
+        "inspection template" => "检查表",
+        "registration request" => "登记申请",
         _ => "记录",
     }
 }

@@ -58,15 +58,8 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             } else {
                 path
             };
-            let msg = inner.to_string();
-            let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
-            Err(wangge_core::Error::invalid(
-                field,
-                "invalid_value",
-                format!("字段值无效:{msg}"),
-                format!("invalid value: {msg}"),
-            )
-            .into())
+            let plain = crate::error::plain::field_problem(&field, &inner.to_string());
+            Err(wangge_core::Error::invalid(field, "invalid_value", plain.zh, plain.en).into())
         }
     }
 }

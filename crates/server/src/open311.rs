@@ -352,7 +352,7 @@ async fn get_top(
     answer.unwrap_or_else(|e| e.respond(fmt))
 }
 
-/// `POST /open311/v2/requests.{fmt}`.
+/// `POST /open311/v2/requests.{fmt}` and FixMyStreet's `servicerequestupdates.{fmt}`.
 async fn post_top(
     State(s): State<AppState>,
     file: Result<Path<String>, PathRejection>,
@@ -370,7 +370,12 @@ async fn post_top(
         "requests" => requests::post(&s, fmt, q.as_deref().unwrap_or_default(), &addr, req)
             .await
             .unwrap_or_else(|e| e.respond(fmt)),
-        "discovery" | "services" | "servicerequestupdates" => O311Error::new(
+        "servicerequestupdates" => {
+            requests::post_update(&s, fmt, q.as_deref().unwrap_or_default(), &addr, req)
+                .await
+                .unwrap_or_else(|e| e.respond(fmt))
+        }
+        "discovery" | "services" => O311Error::new(
             StatusCode::METHOD_NOT_ALLOWED,
             "该资源只能用 GET 读取",
             "this resource is read with GET",

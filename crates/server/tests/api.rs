@@ -15,6 +15,7 @@ mod api {
     mod browser_nav;
     mod cases;
     mod equipment;
+    mod errors_plain;
     mod exports;
     mod exports_admin;
     mod exports_lists;
@@ -24,6 +25,7 @@ mod api {
     mod logs;
     mod open311;
     mod open311_fms;
+    mod open311_updates;
     mod openapi_doc;
     mod organisations;
     mod people;

@@ -69,6 +69,7 @@ pub fn apply(case: &mut Case, e: &Event) {
         }
         Action::Supervise => case.supervised = true,
         Action::ToJointMeeting => case.at_joint_meeting = true,
+        Action::Comment => {}
     }
 }
 

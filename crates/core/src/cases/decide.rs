@@ -437,6 +437,14 @@ fn fields(case: &Case, cmd: &Command, policy: &Policy) -> Result<(CaseState, Com
             state
         }
         Action::Close => return close(case, cmd),
+        Action::Comment => {
+            let words = text("comment", cmd.comment.as_ref())?;
+            out.comment = Some(
+                words.ok_or_else(|| required("comment", a, "留言内容", "the comment's text"))?,
+            );
+            out.note = text("note", cmd.note.as_ref())?;
+            state
+        }
     };
     Ok((to, out))
 }

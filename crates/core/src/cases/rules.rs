@@ -20,6 +20,7 @@
 //! | resume | dispatched, in_progress (while suspended) | zone_admin, street_staff, lead dept_handler |
 //! | supervise | accepted … verified | zone_admin, street_staff, dept_handler of the supervising office |
 //! | to_joint_meeting | accepted … handled | zone_admin, street_staff |
+//! | comment | any but rejected and withdrawn, also while suspended | the reporter |
 //!
 //! While a case is suspended only `resume`, `supervise` and `to_joint_meeting`
 //! are possible: anything else would move the work on while its clock stands still.
@@ -107,6 +108,15 @@ pub fn rule_for(action: Action) -> Rule {
         Action::ToJointMeeting => Rule {
             from: &[Accepted, Dispatched, InProgress, Handled],
             who: Who::Roles(DISPATCHERS),
+            while_suspended: true,
+        },
+        // Words from the reporter move nothing on, so they are welcome in any
+        // state but the two that end a case for good, the clock's stop included.
+        Action::Comment => Rule {
+            from: &[
+                Reported, Accepted, Dispatched, InProgress, Handled, Verified, Closed, Rated,
+            ],
+            who: Who::TheReporter,
             while_suspended: true,
         },
     }

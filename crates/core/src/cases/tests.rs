@@ -229,7 +229,7 @@ fn a_step_not_open_to_this_role_says_whose_it_is() {
         en.contains("resident may not 'accept'; that is for zone_admin, street_staff"),
         "{en}"
     );
-    assert!(en.ends_with("you can now: withdraw"), "{en}");
+    assert!(en.ends_with("you can now: withdraw, comment"), "{en}");
     assert_eq!(
         run.err(GRID, Command::new(Action::Reject).reason("x"))
             .code(),

@@ -16,7 +16,9 @@ use wangge_store::cases::{self, Idempotency, NewCase, Source};
 use wangge_store::{units, Ctx, Error as StoreError, Scope};
 
 mod read;
+mod update;
 pub use read::{list, one, token, updates};
+pub use update::post_update;
 
 /// The largest form accepted.
 pub const FORM_LIMIT: usize = 64 * 1024;
@@ -102,14 +104,9 @@ async fn default_unit(s: &AppState, caller: &Who) -> O311Result<String> {
     })
 }
 
-/// `POST requests.{fmt}`: form-encoded, as the spec says.
-pub async fn post(
-    s: &AppState,
-    fmt: Format,
-    q: &str,
-    addr: &str,
-    req: Request,
-) -> O311Result<Response> {
+/// A form-encoded body and the request's headers; any other body is refused
+/// unread.
+async fn read_form(req: Request) -> O311Result<(axum::http::HeaderMap, Params)> {
     let headers = req.headers().clone();
     let form_encoded = headers
         .get(header::CONTENT_TYPE)
@@ -143,6 +140,18 @@ pub async fn post(
         )
     })?;
     let form = Params::parse(text)?;
+    Ok((headers, form))
+}
+
+/// `POST requests.{fmt}`: form-encoded, as the spec says.
+pub async fn post(
+    s: &AppState,
+    fmt: Format,
+    q: &str,
+    addr: &str,
+    req: Request,
+) -> O311Result<Response> {
+    let (headers, form) = read_form(req).await?;
     let query = Params::parse(q)?;
     let key = match form.one("api_key")? {
         Some(k) => Some(k),

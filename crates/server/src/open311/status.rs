@@ -173,6 +173,7 @@ pub fn update(
         ),
         Action::Suspend => both("暂停办理,待条件具备后继续", "paused until it can go on"),
         Action::Resume => both("恢复办理", "resumed"),
+        Action::Comment => both("反映人补充了留言", "the reporter added a comment"),
         Action::RequestSuspension
         | Action::DenySuspension
         | Action::Supervise

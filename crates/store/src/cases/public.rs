@@ -166,7 +166,8 @@ fn step_wording(e: &Event, merged_into_no: Option<&str>) -> Option<Wording> {
         Action::RequestSuspension
         | Action::DenySuspension
         | Action::Supervise
-        | Action::ToJointMeeting => return None,
+        | Action::ToJointMeeting
+        | Action::Comment => return None,
     })
 }
 

@@ -534,7 +534,7 @@ fn residents_follow_their_own_cases() {
             .read(move |c, cfg| cases::public_view_of(c, &resident, cfg, id))
             .await
             .unwrap();
-        assert_eq!(public.can, [Action::Withdraw]);
+        assert_eq!(public.can, [Action::Withdraw, Action::Comment]);
         // The account is the reporter: it may withdraw without the token.
         let v = w
             .step(

@@ -103,7 +103,7 @@ fn tracking_no(raw: &str) -> Option<String> {
 }
 
 /// The case with this tracking number, if the caller may see it.
-async fn find_case(
+pub(super) async fn find_case(
     s: &AppState,
     caller: &Who,
     hidden: &[String],
