@@ -115,10 +115,10 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/postgres/0017_ready_probe.sql"),
     },
     Migration {
-        version: 22,
+        version: 18,
         name: "facts",
-        sqlite: include_str!("../migrations/sqlite/0022_facts.sql"),
-        postgres: include_str!("../migrations/postgres/0022_facts.sql"),
+        sqlite: include_str!("../migrations/sqlite/0018_facts.sql"),
+        postgres: include_str!("../migrations/postgres/0018_facts.sql"),
     },
 ];
 
