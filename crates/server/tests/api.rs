@@ -38,10 +38,10 @@ mod api {
     mod sessions;
     mod shutdown;
     mod site_edit;
-    mod staff_nav;
-    mod staff_pages;
     mod small_things;
     mod small_things_browser;
+    mod staff_nav;
+    mod staff_pages;
     mod throttle;
     mod tokens;
     mod totp;

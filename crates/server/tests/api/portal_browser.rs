@@ -11,8 +11,8 @@ use fantoccini::Locator;
 use serde_json::json;
 use std::sync::Arc;
 use wangge_server::{AppState, FixedClock};
-use wangge_testkit::temp_store;
 use wangge_store::Backend;
+use wangge_testkit::temp_store;
 
 #[test]
 fn a_resident_reports_with_a_position_only_and_finds_the_case_again_on_a_phone() {

@@ -8,8 +8,8 @@ use fantoccini::{Client, Locator};
 use serde_json::json;
 use std::sync::Arc;
 use wangge_server::{AppState, FixedClock};
-use wangge_testkit::temp_store;
 use wangge_store::Backend;
+use wangge_testkit::temp_store;
 
 const PASSWORD: &str = "Lantern-river-2026";
 
