@@ -143,6 +143,24 @@ async fn read_form(req: Request) -> O311Result<(axum::http::HeaderMap, Params)> 
     Ok((headers, form))
 }
 
+/// A posted form, its headers, and who sent it: the `api_key` is taken from
+/// the form, else from the query string.
+async fn posted(
+    s: &AppState,
+    q: &str,
+    addr: &str,
+    req: Request,
+) -> O311Result<(axum::http::HeaderMap, Params, Who)> {
+    let (headers, form) = read_form(req).await?;
+    let query = Params::parse(q)?;
+    let key = match form.one("api_key")? {
+        Some(k) => Some(k),
+        None => query.one("api_key")?,
+    };
+    let caller = who(s, key, &headers, addr).await?;
+    Ok((headers, form, caller))
+}
+
 /// `POST requests.{fmt}`: form-encoded, as the spec says.
 pub async fn post(
     s: &AppState,
@@ -151,13 +169,7 @@ pub async fn post(
     addr: &str,
     req: Request,
 ) -> O311Result<Response> {
-    let (headers, form) = read_form(req).await?;
-    let query = Params::parse(q)?;
-    let key = match form.one("api_key")? {
-        Some(k) => Some(k),
-        None => query.one("api_key")?,
-    };
-    let caller = who(s, key, &headers, addr).await?;
+    let (headers, form, caller) = posted(s, q, addr, req).await?;
     if matches!(caller, Who::Public) && !s.open311.anonymous_posts {
         return Err(O311Error::new(
             StatusCode::FORBIDDEN,

@@ -10,11 +10,11 @@
 //! new requests.
 
 use super::read::find_case;
-use super::{full_name, media_note, read_form};
+use super::{full_name, media_note, posted};
 use crate::open311::error::{O311Error, O311Result};
 use crate::open311::format::{obj, respond, Format, Node};
 use crate::open311::services;
-use crate::open311::{who, Params, Who};
+use crate::open311::Who;
 use crate::AppState;
 use axum::extract::Request;
 use axum::http::StatusCode;
@@ -32,13 +32,7 @@ pub async fn post_update(
     addr: &str,
     req: Request,
 ) -> O311Result<Response> {
-    let (headers, form) = read_form(req).await?;
-    let query = Params::parse(q)?;
-    let key = match form.one("api_key")? {
-        Some(k) => Some(k),
-        None => query.one("api_key")?,
-    };
-    let caller = who(s, key, &headers, addr).await?;
+    let (_, form, caller) = posted(s, q, addr, req).await?;
     let Who::Key(ctx) = &caller else {
         return Err(O311Error::new(
             StatusCode::FORBIDDEN,
