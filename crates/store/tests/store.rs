@@ -86,5 +86,7 @@ mod transfer_equipment;
 mod transfer_lists;
 #[path = "store/units.rs"]
 mod units;
+#[path = "store/units_schema.rs"]
+mod units_schema;
 #[path = "store/validated_writes.rs"]
 mod validated_writes;
