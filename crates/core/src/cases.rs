@@ -8,6 +8,7 @@
 //!                                          └────────reassign / close(not_responsible)
 //! handled ─verify→ verified ─close→ closed ─rate→ rated
 //!    └─return→ in_progress (rework)        closed/rated ─reopen→ accepted
+//! reported ─resolve_on_spot→ closed  (staff who reported it dealt with it there)
 //! ```
 //!
 //! Beside the state sit three flags: suspended (挂起, the clock stops), supervised
@@ -177,10 +178,13 @@ pub enum Action {
     ToJointMeeting,
     /// 补充留言: the reporter adds words to the case (comment); the state stays.
     Comment,
+    /// 自行处置: a grid worker or cadre who reported what they found on patrol
+    /// and dealt with it there closes it at once, with a note and photos.
+    ResolveOnSpot,
 }
 
 impl Action {
-    pub const ALL: [Action; 21] = [
+    pub const ALL: [Action; 22] = [
         Action::Report,
         Action::Accept,
         Action::Reject,
@@ -202,6 +206,7 @@ impl Action {
         Action::Supervise,
         Action::ToJointMeeting,
         Action::Comment,
+        Action::ResolveOnSpot,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -227,6 +232,7 @@ impl Action {
             Action::Supervise => "supervise",
             Action::ToJointMeeting => "to_joint_meeting",
             Action::Comment => "comment",
+            Action::ResolveOnSpot => "resolve_on_spot",
         }
     }
 
@@ -253,6 +259,7 @@ impl Action {
             Action::Supervise => "督办",
             Action::ToJointMeeting => "提交联席会议",
             Action::Comment => "补充留言",
+            Action::ResolveOnSpot => "自行处置",
         }
     }
 
@@ -345,7 +352,7 @@ pub struct Command {
     /// Co-handling organisations, 协办 (dispatch, reassign).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub co_handlers: Vec<i64>,
-    /// Attachment ids proving the work (handle).
+    /// Attachment ids proving the work (handle, resolve_on_spot).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub evidence: Vec<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -38,6 +38,11 @@ pub fn apply(case: &mut Case, e: &Event) {
                 case.suspension_request = None;
             }
         },
+        Action::ResolveOnSpot => {
+            case.evidence = c.evidence.clone();
+            case.close_kind = Some(CloseKind::Fixed);
+            case.closed_at = Some(e.at);
+        }
         Action::Rate => {
             case.rating = c.rating.map(|score| Rating {
                 score,

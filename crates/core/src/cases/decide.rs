@@ -223,6 +223,20 @@ fn who(case: &Case, action: Action, who: Who, actor: &Actor) -> Result<()> {
                 ))
             }
         }
+        (Who::ReporterIn(rs), Actor::User { user_id, role, .. }) if rs.contains(&role) => {
+            if case.reporter == Some(Reporter::User { user_id }) {
+                Ok(())
+            } else {
+                Err(Error::conflict(
+                    "not_reporter",
+                    format!("只有上报本案的人员本人可以{}", action.label_zh()),
+                    format!(
+                        "only the staff member who reported the case may '{}'",
+                        action.as_str()
+                    ),
+                ))
+            }
+        }
         (Who::TheReporter, _) => {
             let is_reporter = match (*actor, case.reporter) {
                 (Actor::CaseToken, _) => true,
@@ -407,6 +421,22 @@ fn fields(case: &Case, cmd: &Command, policy: &Policy) -> Result<(CaseState, Com
             // The note stays internal; the comment is the reply the reporter reads.
             out.comment = text("comment", cmd.comment.as_ref())?;
             CaseState::Handled
+        }
+        Action::ResolveOnSpot => {
+            let evidence = ids("evidence", &cmd.evidence, MAX_EVIDENCE)?;
+            if evidence.is_empty() {
+                return Err(required(
+                    "evidence",
+                    a,
+                    "现场处置后的照片",
+                    "photos of the place after the handling",
+                ));
+            }
+            let note = text("note", cmd.note.as_ref())?;
+            out.note =
+                Some(note.ok_or_else(|| required("note", a, "处置说明", "a note on what was done"))?);
+            out.evidence = evidence;
+            CaseState::Closed
         }
         Action::Suspend => {
             let given = text("reason", cmd.reason.as_ref())?;

@@ -80,6 +80,8 @@ fn command(action: Action, mut seed: u32) -> Command {
     c.rating = pick(&[Some(4), Some(1), Some(5), Some(0), None], s);
     c.orgs = pick(&[vec![], vec![10, 11]], s);
     c.comment = pick(&[Some("补充".to_string()), None, Some(" ".into())], s);
+    // Last, so that the fields above are drawn as they were before it.
+    c.note = pick(&[Some("已现场处置".to_string()), None], s);
     c
 }
 

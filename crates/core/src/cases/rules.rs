@@ -21,6 +21,7 @@
 //! | supervise | accepted … verified | zone_admin, street_staff, dept_handler of the supervising office |
 //! | to_joint_meeting | accepted … handled | zone_admin, street_staff |
 //! | comment | any but rejected and withdrawn, also while suspended | the reporter |
+//! | resolve_on_spot | reported | the reporter, signed in as zone_admin, street_staff, community_cadre or grid_worker |
 //!
 //! While a case is suspended only `resume`, `supervise` and `to_joint_meeting`
 //! are possible: anything else would move the work on while its clock stands still.
@@ -47,6 +48,9 @@ pub enum Who {
     TheReporter,
     /// Whoever may report: the holder of a new case's token, or these roles.
     Reporting(&'static [Role]),
+    /// The account that reported the case, acting in one of these roles: a
+    /// token proves who reported, not that they are staff.
+    ReporterIn(&'static [Role]),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -119,6 +123,9 @@ pub fn rule_for(action: Action) -> Rule {
             who: Who::TheReporter,
             while_suspended: true,
         },
+        // Only staff who saw to it themselves close without dispatch; anyone
+        // else's report goes the whole way, so the handling is checked.
+        Action::ResolveOnSpot => rule(&[Reported], Who::ReporterIn(CHECKERS)),
     }
 }
 
@@ -155,6 +162,13 @@ impl Who {
                 )
             }
             Who::TheReporter => ("本案的反映人".into(), "the case's reporter".into()),
+            Who::ReporterIn(rs) => {
+                let (zh, en) = roles(rs);
+                (
+                    format!("上报本案的{zh}本人"),
+                    format!("the {en} who reported the case"),
+                )
+            }
             Who::Reporting(rs) => {
                 let (zh, en) = roles(rs);
                 (

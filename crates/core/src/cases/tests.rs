@@ -4,6 +4,7 @@ use time::macros::datetime;
 use time::Duration;
 
 mod after_dispatch;
+mod on_spot;
 
 pub(super) const REPORTER: Actor = user(1, Role::Resident, None);
 pub(super) const OTHER_RESIDENT: Actor = user(9, Role::Resident, None);

@@ -174,6 +174,10 @@ pub fn update(
         Action::Suspend => both("暂停办理,待条件具备后继续", "paused until it can go on"),
         Action::Resume => both("恢复办理", "resumed"),
         Action::Comment => both("反映人补充了留言", "the reporter added a comment"),
+        Action::ResolveOnSpot => both(
+            "工作人员已现场处置并办结",
+            "staff dealt with it on the spot and closed it",
+        ),
         Action::RequestSuspension
         | Action::DenySuspension
         | Action::Supervise

@@ -163,6 +163,10 @@ fn step_wording(e: &Event, merged_into_no: Option<&str>) -> Option<Wording> {
         ),
         Action::Suspend => w("暂停办理,待条件具备后继续", "Paused until it can go on"),
         Action::Resume => w("恢复办理", "Resumed"),
+        Action::ResolveOnSpot => w(
+            "工作人员已现场处置并办结",
+            "Staff dealt with it on the spot and closed it",
+        ),
         Action::RequestSuspension
         | Action::DenySuspension
         | Action::Supervise
@@ -182,7 +186,10 @@ fn timeline(c: &mut dyn Conn, raw: &Raw) -> Result<(Vec<PublicStep>, Vec<i64>)> 
     let mut shown: Vec<i64> = Vec::new();
     for r in &rows {
         let e: Event = from_json("event", &r.get::<String>(2)?)?;
-        if matches!(e.command.action, Action::Report | Action::Handle) {
+        if matches!(
+            e.command.action,
+            Action::Report | Action::Handle | Action::ResolveOnSpot
+        ) {
             let ids: Vec<i64> = from_json("attachment_ids", &r.get::<String>(3)?)?;
             for id in ids {
                 if !shown.contains(&id) {
