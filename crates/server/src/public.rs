@@ -126,6 +126,7 @@ impl From<PublicReport> for NewCase {
             reporter_name: r.name,
             reporter_contact: r.contact,
             reporter_withheld: r.withhold_name,
+            on_spot: None,
             attachments: r.attachments,
             note: None,
         }

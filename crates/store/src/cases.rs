@@ -59,7 +59,9 @@ pub use categories::{
 };
 pub use counters::{bucket_bounds, bucket_of, rebuild_counters, HIST_BUCKETS};
 pub use deadlines::{sweep, SweepReport};
-pub use intake::{create, expire_keys, request_hash, Created, Idempotency, NewCase, KEY_WINDOW_MS};
+pub use intake::{
+    create, expire_keys, request_hash, Created, Idempotency, NewCase, OnSpot, KEY_WINDOW_MS,
+};
 pub use merge::merge;
 pub use public::{
     close_wording, public_lookup, public_progress, public_view, public_view_of, Progress,

@@ -120,6 +120,13 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0018_facts.sql"),
         postgres: include_str!("../migrations/postgres/0018_facts.sql"),
     },
+    // 19 is taken by work on another branch.
+    Migration {
+        version: 20,
+        name: "on_spot",
+        sqlite: include_str!("../migrations/sqlite/0020_on_spot.sql"),
+        postgres: include_str!("../migrations/postgres/0020_on_spot.sql"),
+    },
 ];
 
 /// The schema version this binary writes.

@@ -41,6 +41,8 @@ mod cases_internal;
 mod cases_merge;
 #[path = "store/cases_numbers.rs"]
 mod cases_numbers;
+#[path = "store/cases_on_spot.rs"]
+mod cases_on_spot;
 #[path = "store/cases_stats.rs"]
 mod cases_stats;
 #[path = "store/cases_tips.rs"]

@@ -263,6 +263,7 @@ pub async fn post(
         reporter_name: full_name(form.one("first_name")?, form.one("last_name")?),
         reporter_contact: form.one("phone")?.map(str::to_string),
         reporter_withheld: false,
+        on_spot: None,
         attachments: Vec::new(),
         note,
     };

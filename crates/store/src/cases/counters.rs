@@ -19,6 +19,7 @@
 //! | close (fixed, cannot_fix) | timed, time_sum_min and a histogram bucket: working minutes from report to close, suspensions left out |
 //! | rate | rating_count, rating_sum |
 //! | reopen | reopened |
+//! | resolve_on_spot (自行处置) | on_spot, closed and closed_on_time as for close: a close like any other in the totals, with its own count; no handling time, since nothing waited for a department |
 //! | supervise (by anyone), the store's own escalate | escalations |
 //! | the store's own overdue | overdue, the first time the case goes overdue |
 //!
@@ -49,7 +50,7 @@ use wangge_core::calendar::SHANGHAI;
 use wangge_core::cases::{CloseKind, Event};
 
 /// The counter columns, in table order.
-pub(crate) const COLS: [&str; 15] = [
+pub(crate) const COLS: [&str; NCOLS] = [
     "received",
     "accepted",
     "rejected",
@@ -65,12 +66,16 @@ pub(crate) const COLS: [&str; 15] = [
     "rating_count",
     "rating_sum",
     "escalations",
+    "on_spot",
 ];
+
+/// How many counter columns there are.
+pub(crate) const NCOLS: usize = 16;
 
 /// What one entry adds, in the order of [`COLS`], plus its histogram bucket.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct Delta {
-    pub values: [i64; 15],
+    pub values: [i64; NCOLS],
     pub bucket: Option<i64>,
 }
 
@@ -111,6 +116,14 @@ pub(crate) fn for_event(
         "return" => d.set("rework", 1),
         "reopen" => d.set("reopened", 1),
         "supervise" | "escalate" => d.set("escalations", 1),
+        "resolve_on_spot" => {
+            d.set("on_spot", 1);
+            d.set("closed", 1);
+            // Only a report entered long after it was made can be late here.
+            if !ever_overdue_before {
+                d.set("closed_on_time", 1);
+            }
+        }
         "overdue" if !ever_overdue_before => d.set("overdue", 1),
         "rate" => {
             d.set("rating_count", 1);
@@ -338,5 +351,16 @@ mod tests {
             None,
         );
         assert_eq!(moved, Delta::default());
+    }
+
+    #[test]
+    fn an_on_spot_close_counts_as_a_close_and_on_its_own() {
+        let d = for_event("resolve_on_spot", None, false, None, None);
+        let at = |col: &str| d.values[COLS.iter().position(|c| *c == col).unwrap_or(0)];
+        assert_eq!(
+            (at("on_spot"), at("closed"), at("closed_on_time"), at("timed")),
+            (1, 1, 1, 0)
+        );
+        assert_eq!(at("received"), 0, "the report counts itself");
     }
 }

@@ -35,6 +35,9 @@ use wangge_core::people::check_text;
 use wangge_core::Error as CoreError;
 
 mod insert;
+mod on_spot;
+
+pub use on_spot::OnSpot;
 
 /// A report.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
@@ -80,6 +83,13 @@ pub struct NewCase {
     /// A note for the first log entry.
     #[serde(default)]
     pub note: Option<String>,
+    /// 自行处置: staff who dealt with the problem there and then close the case
+    /// in the same write (source is usually `grid`). Only the zone's own staff
+    /// in a checking role (grid workers, community cadres, street staff, zone
+    /// administrators) may; the case is then closed as fixed, with the photos
+    /// as its evidence.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_spot: Option<OnSpot>,
 }
 
 /// The Idempotency-Key of a request: the same key from the same principal with
@@ -458,6 +468,11 @@ pub fn create(
 
     let mut snapshot = Case::default();
     apply(&mut snapshot, &event);
+    let on_spot_close = new
+        .on_spot
+        .as_ref()
+        .map(|o| on_spot::decide_close(&snapshot, o, &actor, ctx.now, cfg))
+        .transpose()?;
     let token = crate::accounts::new_token("wgc_")?;
     let keys = ctx.keys();
     let name_enc = name.as_ref().map(|v| keys.seal(F_NAME, v)).transpose()?;
@@ -620,6 +635,10 @@ pub fn create(
             supervising_org_name: None,
         },
     )?;
+    let case = match on_spot_close {
+        Some(close) => on_spot::close(c, ctx, cfg, id, close)?,
+        None => case,
+    };
     if let Some(k) = idem {
         c.execute(
             "UPDATE idempotency_keys SET response = $1, secret_enc = $2 WHERE principal = $3 AND key = $4",

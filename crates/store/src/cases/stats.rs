@@ -11,7 +11,7 @@
 
 mod period;
 
-use super::counters::{bucket_bounds, COLS};
+use super::counters::{bucket_bounds, COLS, NCOLS};
 use super::scope::Q;
 use crate::ctx::{subtree_range, Ctx};
 use crate::db::Conn;
@@ -61,6 +61,9 @@ pub struct CaseStats {
     pub mean_rating: Option<f64>,
     /// Supervisions (督办), by people or by the sweep.
     pub escalations: i64,
+    /// 自行处置: closes by the staff who reported the problem and dealt with
+    /// it there; they are also in `closed`.
+    pub on_spot: i64,
     /// Compounds in the subtree (unit statistics only).
     pub compounds: Option<i64>,
     /// … of which none had an escalation in the period (零上访小区).
@@ -97,7 +100,7 @@ fn ratio(a: i64, b: i64) -> Option<f64> {
     (b > 0).then(|| a as f64 / b as f64)
 }
 
-type Sums = [i64; 15];
+type Sums = [i64; NCOLS];
 
 fn add_into(acc: &mut Sums, r: &crate::db::Row, first: usize) -> Result<()> {
     for (i, slot) in acc.iter_mut().enumerate() {
@@ -131,6 +134,7 @@ fn build(v: &Sums, hist: &BTreeMap<i64, i64>, days: (i64, i64)) -> CaseStats {
         rating_count: at("rating_count"),
         mean_rating: ratio(at("rating_sum"), at("rating_count")),
         escalations: at("escalations"),
+        on_spot: at("on_spot"),
         compounds: None,
         compounds_without_escalation: None,
     }
@@ -282,7 +286,7 @@ pub fn stats(
     let days = period(from_ms, to_ms)?;
     let sp = span(days);
     let unit = unit_for_stats(c, ctx, unit_code)?;
-    let mut sums = [0i64; 15];
+    let mut sums = [0i64; NCOLS];
     for (table, key, lo, hi) in sp.parts("case_counters", "case_counters_month") {
         let r = c.query_one(
             &format!(

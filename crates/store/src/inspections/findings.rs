@@ -202,6 +202,7 @@ fn open_case(x: &Ctxs<'_>, c: &mut dyn Conn, f: &Failure) -> Result<(i64, Vec<u8
         reporter_name: None,
         reporter_contact: None,
         reporter_withheld: false,
+        on_spot: None,
         attachments: Vec::new(),
         note: Some(format!(
             "检查记录{},检查时间{}",

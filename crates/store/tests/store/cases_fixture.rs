@@ -156,6 +156,7 @@ pub fn new_case(category: &str, unit: &str, description: &str) -> NewCase {
         reporter_name: None,
         reporter_contact: None,
         reporter_withheld: false,
+        on_spot: None,
         attachments: Vec::new(),
         note: None,
     }

@@ -1,7 +1,7 @@
 //! Writing counter deltas: the daily rows and their roll-ups, each table in
 //! one multi-row upsert.
 
-use super::{day_of, Delta, COLS};
+use super::{day_of, Delta, COLS, NCOLS};
 use crate::db::{Conn, Value};
 use crate::error::Result;
 use std::collections::BTreeMap;
@@ -96,7 +96,7 @@ impl Batch {
     /// histogram and the escalations.
     pub fn flush(self, c: &mut dyn Conn) -> Result<()> {
         let esc = COLS.iter().position(|k| *k == "escalations").unwrap_or(14);
-        let mut month: BTreeMap<Key, [i64; 15]> = BTreeMap::new();
+        let mut month: BTreeMap<Key, [i64; NCOLS]> = BTreeMap::new();
         let mut esc_day: BTreeMap<(i64, i64), i64> = BTreeMap::new();
         let mut esc_month: BTreeMap<(i64, i64), i64> = BTreeMap::new();
         let mut daily = Vec::with_capacity(self.rows.len());
