@@ -94,9 +94,15 @@ pub fn idempotency(headers: &HeaderMap, principal: String, new: &NewCase) -> Opt
     })
 }
 
+/// Takes a report (上报). Staff report as themselves: their account is the
+/// reporter, and a grid worker on patrol uses source `grid`. With `on_spot`,
+/// staff in a checking role who dealt with the problem there (自行处置) close
+/// the case in the same transaction, as fixed, with the photos as evidence;
+/// a missing note or photo is a 422 and nothing is written.
 #[utoipa::path(post, path = "/api/v1/cases", tag = "cases", request_body = NewCase,
     params(("Idempotency-Key" = Option<String>, Header, description = "a retry with the same key gets the first answer")),
     responses((status = 201, body = Created), (status = 200, body = Created, description = "a retry: the first answer"),
+        (status = 409, body = crate::error::Problem, description = "on_spot by someone who may not close the case"),
         (status = 422, body = crate::error::Problem)))]
 pub async fn create(
     State(s): State<AppState>,
@@ -106,7 +112,8 @@ pub async fn create(
 ) -> ApiResult<(StatusCode, axum::Json<Created>)> {
     let idem = idempotency(&headers, format!("user:{}", ctx.actor), &new);
     let cfg = s.cases.clone();
-    let attachments = !new.attachments.is_empty();
+    // An on-spot close always carries photos to link.
+    let attachments = !new.attachments.is_empty() || new.on_spot.is_some();
     let created = intake_write(&s.store.db, attachments, move |c| {
         create_linked(c, &ctx, &cfg, new, idem.as_ref())
     })
@@ -138,7 +145,8 @@ where
     }
 }
 
-/// Takes a report and gives its uploads to the new case, in one transaction.
+/// Takes a report and gives its uploads (an on-spot close's photos among
+/// them) to the new case, in one transaction.
 pub fn create_linked(
     c: &mut dyn wangge_store::Conn,
     ctx: &wangge_store::Ctx,
@@ -146,7 +154,8 @@ pub fn create_linked(
     new: NewCase,
     idem: Option<&Idempotency>,
 ) -> wangge_store::Result<Created> {
-    let ids = new.attachments.clone();
+    let mut ids = new.attachments.clone();
+    ids.extend(new.on_spot.iter().flat_map(|o| o.evidence.iter().copied()));
     let created = cases::create(c, ctx, cfg, new, idem)?;
     if !ids.is_empty() {
         let owner = wangge_store::attachments::Owner::case(created.case.id);

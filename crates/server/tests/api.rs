@@ -14,6 +14,7 @@ mod api {
     mod browser_inspections;
     mod browser_nav;
     mod cases;
+    mod cases_on_spot;
     mod equipment;
     mod errors_plain;
     mod exports;

@@ -433,8 +433,9 @@ fn fields(case: &Case, cmd: &Command, policy: &Policy) -> Result<(CaseState, Com
                 ));
             }
             let note = text("note", cmd.note.as_ref())?;
-            out.note =
-                Some(note.ok_or_else(|| required("note", a, "处置说明", "a note on what was done"))?);
+            out.note = Some(
+                note.ok_or_else(|| required("note", a, "处置说明", "a note on what was done"))?,
+            );
             out.evidence = evidence;
             CaseState::Closed
         }

@@ -478,7 +478,9 @@ pub fn summary_of(s: &AppState, t: T, v: &CaseView, now: OffsetDateTime) -> Summ
         let name = v.reporter.name.clone().unwrap_or_default();
         let contact = v.reporter.contact.clone().unwrap_or_default();
         let both = format!("{name} {contact}").trim().to_string();
-        if both.is_empty() {
+        if let (true, Some(staff)) = (both.is_empty(), &v.reporter.staff) {
+            format!("{staff} ({})", t.t("case.reporter_staff"))
+        } else if both.is_empty() {
             t.t("case.reporter_anonymous").to_string()
         } else {
             both

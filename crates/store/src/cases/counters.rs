@@ -358,7 +358,12 @@ mod tests {
         let d = for_event("resolve_on_spot", None, false, None, None);
         let at = |col: &str| d.values[COLS.iter().position(|c| *c == col).unwrap_or(0)];
         assert_eq!(
-            (at("on_spot"), at("closed"), at("closed_on_time"), at("timed")),
+            (
+                at("on_spot"),
+                at("closed"),
+                at("closed_on_time"),
+                at("timed")
+            ),
             (1, 1, 1, 0)
         );
         assert_eq!(at("received"), 0, "the report counts itself");

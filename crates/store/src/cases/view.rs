@@ -7,6 +7,7 @@ use super::{from_json, Source, Stage};
 use crate::ctx::{ms_to_time, Ctx};
 use crate::db::{Conn, Row};
 use crate::error::{Error, Result};
+use crate::params;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use wangge_core::auth::Role;
@@ -193,6 +194,11 @@ pub struct ReporterView {
     pub contact: Option<String>,
     /// The reporter asked that the handling department not see their name.
     pub withheld: bool,
+    /// The staff account that reported the case (a grid worker on patrol, a
+    /// cadre), by its display name: staff report as themselves, not as an
+    /// unnamed member of the public. `None` for residents' reports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub staff: Option<String>,
 }
 
 /// A case as an API caller sees it.
@@ -302,6 +308,7 @@ fn reporter_view(c: &mut dyn Conn, ctx: &Ctx, raw: &Raw) -> Result<ReporterView>
             name: None,
             contact: None,
             withheld: raw.reporter_withheld,
+            staff: None,
         });
     }
     let keys = ctx.keys();
@@ -316,6 +323,16 @@ fn reporter_view(c: &mut dyn Conn, ctx: &Ctx, raw: &Raw) -> Result<ReporterView>
         .map(|b| keys.open(F_CONTACT, b))
         .transpose()?;
     let auditor = ctx.role == Some(Role::Auditor);
+    let staff = match raw.reporter_user_id {
+        Some(id) => c
+            .query_opt(
+                "SELECT display_name FROM users WHERE id = $1 AND role <> 'resident'",
+                params![id],
+            )?
+            .map(|r| r.get::<String>(0))
+            .transpose()?,
+        None => None,
+    };
     Ok(ReporterView {
         hidden: false,
         anonymous,
@@ -323,6 +340,7 @@ fn reporter_view(c: &mut dyn Conn, ctx: &Ctx, raw: &Raw) -> Result<ReporterView>
         name: name.map(|n| if auditor { mask_name(&n) } else { n }),
         contact: contact.map(|p| mask::phone(&p)),
         withheld: raw.reporter_withheld,
+        staff,
     })
 }
 

@@ -33,7 +33,10 @@ fn a_grid_workers_on_spot_report_closes_in_the_same_write_and_counts_apart() {
     on_each_backend(|ts| async move {
         let w = world(&ts).await;
         let created = w
-            .report(&w.grid_a, on_spot(&w, Some("已联系物业清运完毕"), &[501, 502]))
+            .report(
+                &w.grid_a,
+                on_spot(&w, Some("已联系物业清运完毕"), &[501, 502]),
+            )
             .await;
         let case = &created.case;
         assert_eq!(case.state, CaseState::Closed);
@@ -42,7 +45,10 @@ fn a_grid_workers_on_spot_report_closes_in_the_same_write_and_counts_apart() {
         assert_eq!(case.source, Source::Grid);
         let grid_id: i64 = ts
             .db
-            .read(|c| c.query_one("SELECT id FROM users WHERE username = 'grid_a'", &[])?.get(0))
+            .read(|c| {
+                c.query_one("SELECT id FROM users WHERE username = 'grid_a'", &[])?
+                    .get(0)
+            })
             .await
             .unwrap();
         assert_eq!(case.reporter.user_id, Some(grid_id));
@@ -94,7 +100,8 @@ fn a_refused_on_spot_report_writes_nothing() {
         assert_eq!(field(&e), "note");
         assert!(messages(&e).contains("处置说明"), "{}", messages(&e));
         let e = refused(
-            w.try_report(&w.grid_a, on_spot(&w, Some("已清运"), &[])).await,
+            w.try_report(&w.grid_a, on_spot(&w, Some("已清运"), &[]))
+                .await,
             "required",
         );
         assert_eq!(field(&e), "evidence");

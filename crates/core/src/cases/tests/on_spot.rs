@@ -15,7 +15,10 @@ fn the_grid_worker_who_reported_closes_it_as_fixed_with_the_evidence() {
     assert!(run.allowed(GRID).contains(&Action::ResolveOnSpot));
     let at = run.now;
     let e = run.ok(GRID, on_spot(Some("  已清理堆放的杂物 "), &[100, 101, 100]));
-    assert_eq!((e.from, e.to), (Some(CaseState::Reported), CaseState::Closed));
+    assert_eq!(
+        (e.from, e.to),
+        (Some(CaseState::Reported), CaseState::Closed)
+    );
     assert_eq!(e.command.note.as_deref(), Some("已清理堆放的杂物"));
     assert_eq!(e.command.evidence, [100, 101]);
     let case = &run.case;
