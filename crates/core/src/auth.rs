@@ -55,6 +55,10 @@ pub enum Permission {
     /// Register equipment and construction sites, change them, and record
     /// maintenance and periodic inspections.
     EquipmentWrite,
+    /// Report as oneself on the staff intake form (上报, source `grid` or
+    /// `staff`), and close on the spot what one dealt with there (自行处置;
+    /// the case rules name the same roles, `cases::rules::CHECKERS`).
+    CasesIntake,
 }
 
 use Permission::*;
@@ -79,6 +83,7 @@ const TABLE: &[(Role, &[Permission])] = &[
             InspectionTemplatesWrite,
             EquipmentRead,
             EquipmentWrite,
+            CasesIntake,
         ],
     ),
     (
@@ -95,6 +100,7 @@ const TABLE: &[(Role, &[Permission])] = &[
             InspectionsManage,
             EquipmentRead,
             EquipmentWrite,
+            CasesIntake,
         ],
     ),
     (
@@ -109,6 +115,7 @@ const TABLE: &[(Role, &[Permission])] = &[
             InspectionsManage,
             EquipmentRead,
             EquipmentWrite,
+            CasesIntake,
         ],
     ),
     (
@@ -120,6 +127,7 @@ const TABLE: &[(Role, &[Permission])] = &[
             InspectionsRead,
             InspectionsRecord,
             EquipmentRead,
+            CasesIntake,
         ],
     ),
     // Third-party experts record for the plans their organisation is engaged

@@ -52,4 +52,5 @@ mod api {
     mod web_admin;
     pub mod web_cases;
     pub mod web_inspections;
+    mod web_intake;
 }

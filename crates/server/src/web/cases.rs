@@ -577,7 +577,12 @@ async fn case_page(
                 orgs,
                 user: session.user,
                 csrf: session.csrf,
-                notice: (draft.done == "1").then(|| t.t("case.saved").to_string()),
+                notice: match draft.done.as_str() {
+                    "1" => Some(t.t("case.saved").to_string()),
+                    "reported" => Some(t.t("intake.reported").to_string()),
+                    "resolved" => Some(t.t("intake.resolved").to_string()),
+                    _ => None,
+                },
             };
             render(StatusCode::OK, &page)
         }

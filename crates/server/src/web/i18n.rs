@@ -65,6 +65,7 @@ const ZH: &[&str] = &[
     include_str!("../../messages/staff.zh.toml"),
     include_str!("../../messages/audit.zh.toml"),
     include_str!("../../messages/resident.zh.toml"),
+    include_str!("../../messages/intake.zh.toml"),
 ];
 const EN: &[&str] = &[
     include_str!("../../messages/en.toml"),
@@ -75,6 +76,7 @@ const EN: &[&str] = &[
     include_str!("../../messages/staff.en.toml"),
     include_str!("../../messages/audit.en.toml"),
     include_str!("../../messages/resident.en.toml"),
+    include_str!("../../messages/intake.en.toml"),
 ];
 
 fn parse(texts: &[&str]) -> Catalog {

@@ -17,6 +17,7 @@ pub mod i18n;
 mod imports;
 mod inspection_pages;
 pub mod inspections;
+mod intake;
 pub(crate) mod nav;
 mod org_choice;
 mod portal;
@@ -63,6 +64,7 @@ pub fn routes() -> Router<AppState> {
         .merge(imports::routes())
         .merge(exports::routes())
         .merge(cases::routes())
+        .merge(intake::routes())
         .merge(dashboard::routes())
         .merge(equipment::routes())
         .merge(inspections::routes())

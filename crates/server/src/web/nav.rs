@@ -23,6 +23,13 @@ pub const NAV: &[NavLink] = &[
         label: "case.nav",
         needs: None,
     },
+    // Staff report as themselves here; departments are sent work instead,
+    // and auditors only read.
+    NavLink {
+        path: "/cases/new",
+        label: "intake.nav",
+        needs: Some(Permission::CasesIntake),
+    },
     // The dashboard counts over the units of the tree, which a department
     // handler (scoped to an organisation, not a unit) cannot read.
     NavLink {

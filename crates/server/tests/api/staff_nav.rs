@@ -71,6 +71,7 @@ fn every_role_sees_the_links_it_may_open_and_no_others() {
         let all = [
             "/",
             "/cases",
+            "/cases/new",
             "/dashboard",
             "/units",
             "/people",

@@ -108,3 +108,15 @@ fn it_needs_a_note_and_photos() {
     let (code, _, _, field) = parts(&run.err(GRID, on_spot(Some("修好了"), &[0])));
     assert_eq!((code, field.as_deref()), ("invalid_id", Some("evidence")));
 }
+
+/// The staff intake form opens for exactly the roles that may close on the spot.
+#[test]
+fn the_intake_permission_goes_to_the_roles_that_may_resolve_on_the_spot() {
+    for r in Role::ALL {
+        assert_eq!(
+            r.can(crate::auth::Permission::CasesIntake),
+            rules::CHECKERS.contains(&r),
+            "{r:?}"
+        );
+    }
+}
