@@ -12,6 +12,7 @@ mod api {
     mod browser;
     mod browser_flow;
     mod browser_inspections;
+    mod browser_intake;
     mod browser_nav;
     mod cases;
     mod cases_on_spot;

@@ -331,6 +331,7 @@ fn a_case_from_a_phone_report_to_its_rating_in_a_browser() {
         let pages_staff = [
             ("home", "/".to_string()),
             ("cases", "/cases".to_string()),
+            ("case-new", "/cases/new".to_string()),
             ("case", case.clone()),
             ("dashboard", "/dashboard".to_string()),
             (
