@@ -124,6 +124,17 @@ fn resolving_on_the_spot_closes_the_case_in_one_step() {
         let shown = page(&app, &to, Some(&grid)).await.text();
         assert!(shown.contains("自行处置"), "in the timeline: {shown}");
         assert!(shown.contains("已督促住户当场清理"), "{shown}");
+        // The dashboard counts it as closed, and on its own as 自行处置.
+        let dash = page(&app, "/dashboard", Some(&grid)).await.text();
+        let kpi = |id: &str| {
+            let at = dash.find(&format!("id=\"{id}\">")).expect(id) + id.len() + 6;
+            dash[at..].split('<').next().unwrap().to_string()
+        };
+        assert_eq!(
+            (kpi("kpi-closed"), kpi("kpi-on-spot")),
+            ("1".into(), "1".into())
+        );
+        assert!(dash.contains("自行处置"), "{dash}");
     });
 }
 
