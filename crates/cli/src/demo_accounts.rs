@@ -61,11 +61,12 @@ const ACCOUNTS: &[DemoAccount] = &[
 pub async fn ensure(store: &Store) -> anyhow::Result<Vec<String>> {
     let ctx = store.ctx("demo", Scope::All, time::OffsetDateTime::now_utc());
     let c2 = ctx.clone();
-    if !store
-        .db
-        .read(move |c| accounts::list_users(c, &c2))
-        .await?
-        .is_empty()
+    // The demo data brings its own grid worker, who reports its patrol; any
+    // other account means the accounts were made already.
+    let existing = store.db.read(move |c| accounts::list_users(c, &c2)).await?;
+    if existing
+        .iter()
+        .any(|u| u.username != wangge_demo::PATROL_USER)
     {
         return Ok(Vec::new());
     }
@@ -113,6 +114,20 @@ pub async fn ensure(store: &Store) -> anyhow::Result<Vec<String>> {
         if created {
             lines.push(format!("  {name:<10} {:<16} {display}", role.as_str()));
         }
+    }
+    if let Some(worker) = existing.into_iter().next() {
+        let (ctx, hash) = (ctx.clone(), hash.clone());
+        let name = worker.username.clone();
+        store
+            .db
+            .write(move |c| accounts::set_password(c, &ctx, &name, &hash))
+            .await?;
+        lines.push(format!(
+            "  {:<10} {:<16} {}",
+            worker.username,
+            worker.role.as_str(),
+            worker.display_name
+        ));
     }
     Ok(lines)
 }

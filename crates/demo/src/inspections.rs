@@ -96,7 +96,7 @@ fn ensure_org(c: &mut dyn Conn, ctx: &Ctx, name: &str, kind: OrgKind, unit: &str
 /// Where the server keeps uploads by default (`attachments::default_dir`):
 /// beside a SQLite file; `None` for PostgreSQL, whose demo then leaves the
 /// findings with the departments (no photo can be put where the server looks).
-fn files_dir(c: &mut dyn Conn) -> Result<Option<PathBuf>> {
+pub(super) fn files_dir(c: &mut dyn Conn) -> Result<Option<PathBuf>> {
     if c.backend() != Backend::Sqlite {
         return Ok(None);
     }
@@ -113,7 +113,7 @@ fn files_dir(c: &mut dyn Conn) -> Result<Option<PathBuf>> {
 }
 
 /// A small photo standing for the department's evidence of rectification.
-fn evidence_png(shade: u8) -> Result<Vec<u8>> {
+pub(super) fn evidence_png(shade: u8) -> Result<Vec<u8>> {
     let img = image::RgbImage::from_fn(96, 64, |x, y| {
         image::Rgb([shade, (x * 2) as u8, (y * 3) as u8])
     });

@@ -23,6 +23,7 @@ mod generator;
 mod inspections;
 mod layout;
 mod names;
+mod patrol;
 mod random;
 mod residents;
 mod routes;
@@ -32,6 +33,7 @@ use appointments::*;
 pub use generator::sample_id_numbers;
 use generator::*;
 use layout::*;
+pub use patrol::PATROL_USER;
 use random::*;
 pub use random::{synthetic_id_number, SplitMix64};
 use residents::*;
@@ -201,6 +203,8 @@ pub async fn seed(store: &Store, cfg: &DemoConfig) -> Result<DemoSummary> {
         .db
         .write(move |c| inspections::seed(c, &ictx, iseed))
         .await?;
+    let pctx = ctx.clone();
+    store.db.write(move |c| patrol::seed(c, &pctx)).await?;
     summarize(store, false, started.elapsed(), residents, created).await
 }
 

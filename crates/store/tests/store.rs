@@ -47,6 +47,8 @@ mod cases_on_spot;
 mod cases_stats;
 #[path = "store/cases_tips.rs"]
 mod cases_tips;
+#[path = "store/demo_patrol.rs"]
+mod demo_patrol;
 #[path = "store/demo_routes.rs"]
 mod demo_routes;
 #[path = "store/equipment.rs"]
