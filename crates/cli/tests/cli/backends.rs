@@ -18,6 +18,8 @@ fn every_subcommand_works_on_both_backends() {
             out.contains("admin"),
             "{l}: the demo accounts are listed: {out}"
         );
+        // The grid worker whose patrol the demo holds can log in too.
+        assert!(out.contains("wanggeyuan"), "{l}: {out}");
         let people = db.count("SELECT COUNT(*) FROM people");
         assert!(people >= 30, "{l}: {people} people");
 
