@@ -290,6 +290,18 @@ mod tests {
         }
         let t = T { lang: Lang::Zh };
         assert_eq!(action_label(t, "case", "dispatch"), "派遣");
+        assert_eq!(action_label(t, "case", "resolve_on_spot"), "自行处置");
+    }
+
+    /// Every case step has words in both languages (timelines, the audit log).
+    #[test]
+    fn every_case_step_has_words() {
+        for lang in [Lang::Zh, Lang::En] {
+            let t = T { lang };
+            for a in wangge_core::cases::Action::ALL {
+                assert_ne!(action_label(t, "case", a.as_str()), a.as_str(), "{a:?}");
+            }
+        }
     }
 
     #[test]
