@@ -28,7 +28,7 @@ pub mod rules;
 mod tests;
 
 pub use apply::{apply, replay};
-pub use decide::{allowed_actions, decide};
+pub use decide::{allowed_actions, decide, may};
 
 use crate::auth::Role;
 use serde::{Deserialize, Serialize};

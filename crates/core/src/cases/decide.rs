@@ -25,6 +25,19 @@ pub fn allowed_actions(
         .collect()
 }
 
+/// Whether `actor` may take `action` on `case` now; the error says why not,
+/// without the list of next steps `decide` adds (for a step checked before
+/// its case exists, such as a close at intake, that list would mislead).
+pub fn may(
+    case: &Case,
+    action: Action,
+    actor: &Actor,
+    now: OffsetDateTime,
+    policy: &Policy,
+) -> Result<()> {
+    gate(case, action, actor, now, policy)
+}
+
 /// Checks `cmd` by `actor` at `now` against `case` and returns the event to
 /// append. An error names what is wrong; when the step itself is not open to
 /// the actor, it also lists the steps that are.

@@ -112,6 +112,8 @@ fn a_refused_on_spot_report_writes_nothing() {
             new.source = Source::Resident;
             let e = refused(w.try_report(who, new).await, "role_not_allowed");
             assert!(messages(&e).contains("自行处置"), "{}", messages(&e));
+            // No "you can now: withdraw" about a case that was never made.
+            assert!(!messages(&e).contains("你现在可以"), "{}", messages(&e));
         }
         // Nor does a department, which is dispatched work instead.
         refused(

@@ -11,7 +11,7 @@ use crate::db::Conn;
 use crate::error::Result;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
-use wangge_core::cases::{decide, Action, Actor, Case, Command, Event};
+use wangge_core::cases::{decide, may, Action, Actor, Case, Command, Event};
 
 /// What was done on the spot. The fields are optional only so that a missing
 /// one is answered with a `required` error naming it.
@@ -37,6 +37,9 @@ pub(super) fn decide_close(
     now: OffsetDateTime,
     cfg: &Config,
 ) -> Result<Event> {
+    // Who may comes first, and alone: the steps open on the reported case
+    // (withdraw, comment) mean nothing to someone still filling in a report.
+    may(reported, Action::ResolveOnSpot, actor, now, &cfg.policy)?;
     let mut cmd = Command::new(Action::ResolveOnSpot).evidence(&on_spot.evidence);
     cmd.note = on_spot.note.clone();
     Ok(decide(reported, &cmd, actor, now, &cfg.policy)?)
