@@ -304,6 +304,16 @@ impl App {
         .await
     }
 
+    pub async fn put_json(&self, path: &str, body: Value) -> Reply {
+        self.send_raw(
+            Method::PUT,
+            path,
+            Some("application/json"),
+            body.to_string(),
+        )
+        .await
+    }
+
     pub async fn patch_json(&self, path: &str, body: Value) -> Reply {
         self.send_raw(
             Method::PATCH,
