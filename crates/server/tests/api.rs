@@ -29,6 +29,7 @@ mod api {
     mod openapi_doc;
     mod organisations;
     mod people;
+    mod places_near;
     mod portal_browser;
     mod portal_resident;
     mod privacy;
@@ -50,5 +51,6 @@ mod api {
     mod web;
     mod web_admin;
     pub mod web_cases;
+    mod web_csrf;
     pub mod web_inspections;
 }

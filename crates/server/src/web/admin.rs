@@ -3,8 +3,9 @@
 use super::exports::{ExportLinks, List};
 use super::i18n::T;
 use super::session::PageSession;
-use super::{not_found_page, render, Form};
+use super::{not_found_page, render};
 use crate::error::ApiError;
+use crate::web::CheckedForm;
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, State};
@@ -12,6 +13,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
+use serde::de::IgnoredAny;
 use serde::Deserialize;
 use wangge_core::auth::{Permission, Role};
 use wangge_store::accounts::{self, NewUser, TokenInfo};
@@ -44,8 +46,6 @@ struct UserRow {
 
 #[derive(Default, Deserialize)]
 struct UserForm {
-    #[serde(default)]
-    csrf: String,
     #[serde(default)]
     username: String,
     #[serde(default)]
@@ -165,11 +165,8 @@ async fn create_user(
     State(s): State<AppState>,
     t: T,
     session: PageSession,
-    Form(mut f): Form<UserForm>,
+    CheckedForm(mut f): CheckedForm<UserForm>,
 ) -> Response {
-    if !crate::auth::same(&session.csrf, &f.csrf) {
-        return ApiError::Csrf.into_response();
-    }
     let mut errors = UserErrors::default();
     let bilingual = |e: &wangge_core::Error| match e {
         wangge_core::Error::Invalid { zh, en, .. }
@@ -279,21 +276,13 @@ async fn create_user(
     .await
 }
 
-#[derive(Deserialize)]
-struct CsrfForm {
-    csrf: String,
-}
-
 async fn set_disabled(
     State(s): State<AppState>,
     t: T,
     session: PageSession,
     Path((name, action)): Path<(String, String)>,
-    Form(f): Form<CsrfForm>,
+    CheckedForm(_): CheckedForm<IgnoredAny>,
 ) -> Response {
-    if !crate::auth::same(&session.csrf, &f.csrf) {
-        return ApiError::Csrf.into_response();
-    }
     let ctx = session.ctx.clone();
     let done = match action.as_str() {
         "disable" | "enable" => {
@@ -404,7 +393,6 @@ async fn tokens_page(State(s): State<AppState>, t: T, session: PageSession) -> R
 
 #[derive(Deserialize)]
 struct TokenForm {
-    csrf: String,
     #[serde(default)]
     name: String,
 }
@@ -413,11 +401,8 @@ async fn create_token(
     State(s): State<AppState>,
     t: T,
     session: PageSession,
-    Form(f): Form<TokenForm>,
+    CheckedForm(f): CheckedForm<TokenForm>,
 ) -> Response {
-    if !crate::auth::same(&session.csrf, &f.csrf) {
-        return ApiError::Csrf.into_response();
-    }
     let ctx = session.ctx.clone();
     let (me, name) = (session.user.username.clone(), f.name.clone());
     let days = s.auth.token_days;
@@ -461,11 +446,8 @@ async fn revoke_token(
     t: T,
     session: PageSession,
     Path(id): Path<String>,
-    Form(f): Form<CsrfForm>,
+    CheckedForm(_): CheckedForm<IgnoredAny>,
 ) -> Response {
-    if !crate::auth::same(&session.csrf, &f.csrf) {
-        return ApiError::Csrf.into_response();
-    }
     let Ok(id) = id.parse::<i64>() else {
         return not_found_page(t);
     };

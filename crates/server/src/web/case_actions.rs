@@ -385,7 +385,7 @@ pub async fn act(
         let q = serde_urlencoded::to_string(&draft).unwrap_or_default();
         return to_login(&format!("/cases/{id}?{q}#act-{}", draft.action));
     };
-    if !crate::auth::same(&session.csrf, &data.get("csrf")) {
+    if !session.csrf_ok(&data.get("csrf")) {
         return ApiError::Csrf.into_response();
     }
     let (view, _, next) = match load(&s, &session.ctx, &id).await {

@@ -10,8 +10,9 @@ mod routes;
 use super::exports::{ExportLinks, List};
 use super::i18n::T;
 use super::session::PageSession;
-use super::{not_found_page, render, Form};
+use super::{not_found_page, render};
 use crate::error::ApiError;
+use crate::web::CheckedForm;
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, State};
@@ -165,11 +166,8 @@ async fn create(
     State(s): State<AppState>,
     t: T,
     session: PageSession,
-    Form(f): Form<CategoryForm>,
+    CheckedForm(f): CheckedForm<CategoryForm>,
 ) -> Response {
-    if !crate::auth::same(&session.csrf, &f.csrf) {
-        return ApiError::Csrf.into_response();
-    }
     if !session.ctx.can(Permission::UsersManage) {
         return not_found_page(t);
     }
@@ -338,11 +336,8 @@ async fn update(
     t: T,
     session: PageSession,
     Path(code): Path<String>,
-    Form(f): Form<CategoryForm>,
+    CheckedForm(f): CheckedForm<CategoryForm>,
 ) -> Response {
-    if !crate::auth::same(&session.csrf, &f.csrf) {
-        return ApiError::Csrf.into_response();
-    }
     if !session.ctx.can(Permission::UsersManage) {
         return not_found_page(t);
     }

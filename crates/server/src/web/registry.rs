@@ -4,8 +4,9 @@
 use super::exports::{self, ExportLinks, List};
 use super::i18n::T;
 use super::session::PageSession;
-use super::{not_found_page, render, Form};
+use super::{not_found_page, render};
 use crate::error::ApiError;
+use crate::web::CheckedForm;
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -386,7 +387,6 @@ impl From<people::Revealed> for RevealedRow {
 
 #[derive(Deserialize)]
 struct RevealForm {
-    csrf: String,
     reason: String,
 }
 
@@ -398,11 +398,8 @@ async fn reveal(
     t: T,
     session: PageSession,
     Path(id): Path<String>,
-    Form(f): Form<RevealForm>,
+    CheckedForm(f): CheckedForm<RevealForm>,
 ) -> Response {
-    if !crate::auth::same(&session.csrf, &f.csrf) {
-        return ApiError::Csrf.into_response();
-    }
     let person = match load_person(&s, &session, &id).await {
         Ok(p) => p,
         Err(e) => return page_error(t, e),
