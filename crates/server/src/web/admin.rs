@@ -5,12 +5,13 @@ use super::i18n::T;
 use super::session::PageSession;
 use super::{not_found_page, render};
 use crate::error::ApiError;
+use crate::web::see_other;
 use crate::web::CheckedForm;
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use serde::de::IgnoredAny;
@@ -25,12 +26,6 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/users/{name}/{action}", post(set_disabled))
         .route("/account/tokens", get(tokens_page).post(create_token))
         .route("/account/tokens/{id}/revoke", post(revoke_token))
-}
-
-fn see_other(to: &str) -> Response {
-    let mut r = Redirect::to(to).into_response();
-    *r.status_mut() = StatusCode::SEE_OTHER;
-    r
 }
 
 struct UserRow {

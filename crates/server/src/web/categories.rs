@@ -12,12 +12,13 @@ use super::i18n::T;
 use super::session::PageSession;
 use super::{not_found_page, render};
 use crate::error::ApiError;
+use crate::web::see_other;
 use crate::web::CheckedForm;
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use form::{CategoryForm, Errors, RouteErrors, RouteForm};
@@ -35,12 +36,6 @@ pub fn routes() -> Router<AppState> {
             "/admin/categories/{code}/routes/{id}/delete",
             post(routes::delete),
         )
-}
-
-pub(super) fn see_other(to: &str) -> Response {
-    let mut r = Redirect::to(to).into_response();
-    *r.status_mut() = StatusCode::SEE_OTHER;
-    r
 }
 
 /// One line of the list.

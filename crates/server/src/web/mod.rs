@@ -175,6 +175,11 @@ fn safe_next(next: &str) -> &str {
     }
 }
 
+/// After a form post: the page to show next, fetched with GET.
+pub(crate) fn see_other(to: &str) -> Response {
+    Redirect::to(to).into_response()
+}
+
 /// Sends a visitor without a session to the login page, to come back afterwards.
 pub fn to_login(next: &str) -> Response {
     let target = format!("/login?next={}", urlencode(next));

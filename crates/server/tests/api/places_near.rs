@@ -205,3 +205,100 @@ fn bad_positions_are_refused_clearly_and_nothing_changes() {
         assert_eq!(places["items"], json!([]));
     });
 }
+
+#[test]
+fn staff_place_a_unit_from_its_page_and_bad_values_change_nothing() {
+    use super::web_admin::{field_error, post_form, world};
+    use super::web_cases::page;
+    on_both_backends(|app| async move {
+        let w = world(&app).await;
+        let at = format!("/units/{}", w.building);
+        let html = page(&app, &at, Some(&w.clerk)).await.text();
+        assert!(html.contains("id=\"unit-position\">未定位"), "{html}");
+        assert!(
+            html.contains("id=\"save-position\""),
+            "street staff may place units"
+        );
+
+        let r = post_form(
+            &app,
+            &format!("{at}/position"),
+            &w.clerk,
+            &[("lat", "35.2431"), ("lon", "115.4802")],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        let html = page(&app, &format!("{at}?placed=1"), Some(&w.clerk))
+            .await
+            .text();
+        assert!(
+            html.contains("id=\"unit-position\">35.2431, 115.4802"),
+            "{html}"
+        );
+        assert!(html.contains("id=\"placed\""), "{html}");
+
+        // Out of range, half given, not a number: the message beside the
+        // fields, what was typed kept, the stored position unchanged.
+        for (lat, lon, says) in [
+            ("95", "115.48", "纬度应在-90到90之间"),
+            ("35.24", "", "经度和纬度须同时填写"),
+            ("北纬35", "115.48", "“北纬35”不是数字"),
+        ] {
+            let r = post_form(
+                &app,
+                &format!("{at}/position"),
+                &w.clerk,
+                &[("lat", lat), ("lon", lon)],
+            )
+            .await;
+            assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{lat},{lon}");
+            let html = r.text();
+            assert!(
+                field_error(&html, "position-error").contains(says),
+                "{html}"
+            );
+            assert!(
+                html.contains(&format!("name=\"lat\" value=\"{lat}\"")),
+                "typed text kept"
+            );
+        }
+        let unit = app
+            .get(&format!("/api/v1/units/{}", w.building))
+            .await
+            .expect(StatusCode::OK);
+        assert_eq!(
+            (unit["lat"].as_f64(), unit["lon"].as_f64()),
+            (Some(35.2431), Some(115.4802))
+        );
+
+        // A community cadre reads the position but is not offered the form,
+        // and a post of theirs is refused.
+        app.password_account(
+            "cadre",
+            "Lantern-river-2026",
+            wangge_core::auth::Role::CommunityCadre,
+            Some(&w.street),
+            None,
+        )
+        .await;
+        let cadre = app.session("cadre", "Lantern-river-2026").await;
+        let html = page(&app, &at, Some(&cadre)).await.text();
+        assert!(
+            html.contains("35.2431, 115.4802") && !html.contains("save-position"),
+            "{html}"
+        );
+        let r = post_form(
+            &app,
+            &format!("{at}/position"),
+            &cadre,
+            &[("lat", "35.0"), ("lon", "115.0")],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        let unit = app
+            .get(&format!("/api/v1/units/{}", w.building))
+            .await
+            .expect(StatusCode::OK);
+        assert_eq!(unit["lat"].as_f64(), Some(35.2431));
+    });
+}

@@ -120,6 +120,10 @@ fn every_staff_form_refuses_a_post_without_its_session_token() {
             ),
             ("/inspections/plans".into(), vec![("name", "新计划")]),
             ("/people/1/reveal".into(), vec![("reason", "核对")]),
+            (
+                format!("/units/{}/position", w.building),
+                vec![("lat", "35.24"), ("lon", "115.48")],
+            ),
             ("/exports/people.xlsx".into(), vec![("reason", "核对")]),
         ];
         let before = (app.snapshot().await, settings_rows(&app).await);
