@@ -7,19 +7,12 @@ use super::open311::{next_ip, post_form, Fmt};
 use super::support::{id, on_both_backends, App, Tree};
 use axum::http::StatusCode;
 use serde_json::json;
-use wangge_store::Scope;
 
 /// Where the tests stand: 康庄小区 is about 330 m north of it.
 const HERE: (f64, f64) = (35.2400, 115.4800);
 
 async fn located(app: &App) -> Tree {
-    let ctx = app.store.ctx("setup", Scope::All, super::support::NOW);
-    app.store
-        .db
-        .write(move |c| wangge_store::cases::seed_categories(c, &ctx))
-        .await
-        .unwrap();
-    let tree = app.tree().await;
+    let tree = app.tree_with_categories().await;
     let set = app
         .put_json(
             &format!("/api/v1/units/{}/position", tree.compound),

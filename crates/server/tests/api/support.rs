@@ -342,6 +342,17 @@ impl App {
         .expect(StatusCode::CREATED)
     }
 
+    /// The standard case categories, then `tree()`.
+    pub async fn tree_with_categories(&self) -> Tree {
+        let ctx = self.store.ctx("setup", Scope::All, NOW);
+        self.store
+            .db
+            .write(move |c| wangge_store::cases::seed_categories(c, &ctx))
+            .await
+            .expect("categories");
+        self.tree().await
+    }
+
     /// Zone 371799 with one street, community, compound and building.
     pub async fn tree(&self) -> Tree {
         let zone = self

@@ -3,9 +3,8 @@
 //! or another session's, each form answers 403 and changes nothing.
 
 use super::support::{on_both_backends, App, Session};
-use super::web_admin::world;
-use axum::body::Body;
-use axum::http::{header, Request, StatusCode};
+use super::web_admin::{post_form_token, world};
+use axum::http::StatusCode;
 
 /// The tables the staff forms write, beyond the shared snapshot's.
 async fn settings_rows(app: &App) -> Vec<String> {
@@ -39,14 +38,7 @@ async fn post(
     csrf: Option<&str>,
     form: &[(&str, &str)],
 ) -> StatusCode {
-    let mut all: Vec<(&str, &str)> = csrf.map(|t| ("csrf", t)).into_iter().collect();
-    all.extend_from_slice(form);
-    let req = Request::post(path)
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .header(header::COOKIE, format!("wangge_session={}", s.cookie))
-        .body(Body::from(serde_urlencoded::to_string(&all).unwrap()))
-        .unwrap();
-    app.send(req).await.status
+    post_form_token(app, path, s, csrf, form).await.status
 }
 
 #[test]
