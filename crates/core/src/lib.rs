@@ -8,6 +8,7 @@ pub mod calendar;
 pub mod cases;
 pub mod equipment;
 pub mod error;
+pub mod geo;
 pub mod ids;
 pub mod inspections;
 pub mod mask;

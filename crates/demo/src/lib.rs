@@ -20,6 +20,7 @@
 mod appointments;
 mod equipment;
 mod generator;
+mod geography;
 mod inspections;
 mod layout;
 mod names;

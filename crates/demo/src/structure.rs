@@ -169,8 +169,10 @@ pub(super) fn build(c: &mut dyn Conn, ctx: &Ctx, layout: &Layout) -> Result<Opti
     let mut street_units = Vec::new();
     // Street of each property company's first compound, for its party organisation.
     let mut company_street: Vec<Option<(Unit, i64)>> = vec![None; names::PROPERTY_COMPANIES.len()];
-    for street in &layout.streets {
+    let mut spread = geography::Spread::new();
+    for (street_index, street) in layout.streets.iter().enumerate() {
         let s = unit(c, ctx, UnitKind::Street, street.name, &zone)?;
+        let street_at = spread.street(street_index);
         let town = street.name.ends_with('镇');
         let committee_name = if town {
             format!("{}党委", street.name)
@@ -213,6 +215,10 @@ pub(super) fn build(c: &mut dyn Conn, ctx: &Ctx, layout: &Layout) -> Result<Opti
         for community in &street.communities {
             let cu = unit(c, ctx, UnitKind::Community, &community.name, &s)?;
             let village = community.compounds.is_empty();
+            // Villages lie further out than the urban communities.
+            let reach = if village { 3500.0 } else { 1500.0 };
+            let community_at = spread.around(street_at, reach);
+            geography::locate(c, ctx, &cu, community_at)?;
             let committee_name = match community.name.strip_suffix('村') {
                 Some(stem) => format!("{stem}村民委员会"),
                 None => format!("{}居民委员会", community.name),
@@ -248,6 +254,8 @@ pub(super) fn build(c: &mut dyn Conn, ctx: &Ctx, layout: &Layout) -> Result<Opti
             }
             for compound in &community.compounds {
                 let k = unit(c, ctx, UnitKind::Compound, &compound.name, &cu)?;
+                let compound_at = spread.around(community_at, 400.0);
+                geography::locate(c, ctx, &k, compound_at)?;
                 let company = names::PROPERTY_COMPANIES[compound.property];
                 let property_name = format!("{company}{}服务中心", compound.name);
                 org(c, ctx, &property_name, PropertyCompany, &k, None, None)?;

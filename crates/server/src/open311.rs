@@ -39,7 +39,10 @@
 //!   act as a signed-in user.
 //! - **Where.** Wangge files every case under a unit. `address_id` is taken as
 //!   a unit code (an extension; the spec leaves its meaning to the server).
-//!   Without it the case goes to the default unit, for staff to move: the top
+//!   Without it, a request with `lat`+`long` goes to the nearest located
+//!   place (community, compound or building with a position) within 2 km, and
+//!   its log says so for staff to check; otherwise to the default unit, for
+//!   staff to move: the top
 //!   of a unit-scoped caller's scope, else `Config::default_unit`
 //!   (`--open311-default-unit`), else the first top-level unit (the zone).
 //!   `address_string` becomes the case's address detail. One of `lat`+`long`,

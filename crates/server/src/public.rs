@@ -15,11 +15,15 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use wangge_core::auth::Role;
 use wangge_core::cases::{Action, Command};
+use wangge_core::geo::{self, Point};
+use wangge_core::units::UnitKind;
 use wangge_store::cases::{self, NewCase, PublicCase, Source};
+use wangge_store::units::{self, Near};
 use wangge_store::{Ctx, Scope};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .route("/public/places", get(places))
         .route("/public/cases", post(report))
         .route("/public/cases/{token}", get(follow))
         .route("/public/cases/{token}/transitions", post(step))
@@ -133,35 +137,124 @@ impl From<PublicReport> for NewCase {
     }
 }
 
+/// How far from a position a place counts as near it: the report form lists
+/// the places within it first, and a report with a position and no place goes
+/// to the nearest one within it.
+pub const NEAR_RADIUS_M: f64 = 2000.0;
+
+/// The places a resident may choose on the report form; the zone and its
+/// streets are too large to be a place.
+const PLACE_KINDS: [UnitKind; 3] = [UnitKind::Community, UnitKind::Compound, UnitKind::Building];
+
 /// The note on a case that came with a position and no place, so that staff
 /// see it waits for them to place it in the right unit.
 pub const POSITION_ONLY_NOTE: &str =
-    "居民只给出了位置,未选地点,已暂放默认单元:请工作人员核实后移到所在单元。 \
-     Position only, no place chosen: held in the default unit for staff to place.";
+    "居民只给出了位置,未选地点,附近两公里内没有已定位的地点,已暂放默认单元:请工作人员核实后移到所在单元。 \
+     Position only, no place chosen and no located place within 2 km: held in the default unit for staff to place.";
 
-/// Where a report with a position and no place goes. Units carry no
-/// coordinates yet, so there is no nearest one to find: it goes to the
-/// configured default unit, else the top of the tree, for staff to place.
-async fn unit_for_position(s: &AppState) -> ApiResult<Option<String>> {
-    if let Some(code) = &s.open311.default_unit {
-        return Ok(Some(code.clone()));
-    }
+/// The note on a case placed by its position alone.
+pub fn placed_by_position_note(near: &Near) -> String {
+    let m = near.distance_m.round();
+    format!(
+        "居民只给出了位置,未选地点,已按位置归入最近的地点“{name}”(约{m}米):请工作人员核实。 \
+         Position only, no place chosen: placed in the nearest located place, {name} (about {m} m); staff to check.",
+        name = near.unit.name
+    )
+}
+
+/// The places (communities, compounds, buildings) within `NEAR_RADIUS_M` of
+/// `at` that `ctx` may see, nearest first.
+pub async fn places_near(s: &AppState, ctx: Ctx, at: Point, limit: usize) -> ApiResult<Vec<Near>> {
+    Ok(s.store
+        .db
+        .read(move |c| {
+            // Read a few more than asked: the zone and streets are left out after.
+            let mut near = units::nearest(c, &ctx, at, NEAR_RADIUS_M, limit * 4 + 8)?;
+            near.retain(|n| PLACE_KINDS.contains(&n.unit.kind));
+            near.truncate(limit);
+            Ok(near)
+        })
+        .await?)
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct PlacesQuery {
+    /// Latitude, WGS-84 degrees.
+    lat: f64,
+    /// Longitude, WGS-84 degrees.
+    lon: f64,
+}
+
+/// A place near a position, for the report form.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct NearPlace {
+    /// The unit code to send as `unit`.
+    pub code: String,
+    pub name: String,
+    pub kind: UnitKind,
+    /// Metres from the position asked about, rounded.
+    pub distance_m: i64,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct NearPlaces {
+    pub items: Vec<NearPlace>,
+}
+
+#[utoipa::path(get, path = "/api/v1/public/places", tag = "public", params(PlacesQuery),
+    responses((status = 200, body = NearPlaces, description = "the located places within 2 km, nearest first (at most 8)"),
+        (status = 400, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+pub async fn places(
+    State(s): State<AppState>,
+    crate::extract::Query(q): crate::extract::Query<PlacesQuery>,
+) -> ApiResult<axum::Json<NearPlaces>> {
+    let at = geo::coordinates(Some(q.lat), Some(q.lon))
+        .map_err(wangge_store::Error::from)?
+        .unwrap_or_default();
+    let ctx = s.store.ctx("public", Scope::All, s.clock.now());
+    let items = places_near(&s, ctx, at, 8)
+        .await?
+        .into_iter()
+        .map(|n| NearPlace {
+            code: n.unit.code,
+            name: n.unit.name,
+            kind: n.unit.kind,
+            distance_m: n.distance_m.round() as i64,
+        })
+        .collect();
+    Ok(axum::Json(NearPlaces { items }))
+}
+
+/// Where a report with a position and no place goes: the nearest located
+/// place within `NEAR_RADIUS_M`, else the configured default unit, else the
+/// top of the tree, for staff to place. Answers the unit code and the note
+/// that tells staff how it was placed.
+pub async fn unit_for_position(s: &AppState, at: Point) -> ApiResult<Option<(String, String)>> {
     let ctx = s
         .store
         .ctx("system", wangge_store::Scope::All, s.clock.now());
+    if let Some(near) = places_near(s, ctx.clone(), at, 1).await?.first() {
+        return Ok(Some((
+            near.unit.code.clone(),
+            placed_by_position_note(near),
+        )));
+    }
+    if let Some(code) = &s.open311.default_unit {
+        return Ok(Some((code.clone(), POSITION_ONLY_NOTE.to_string())));
+    }
     let first = s
         .store
         .db
         .read(move |c| {
-            let f = wangge_store::units::ListFilter::default();
-            Ok(wangge_store::units::list(c, &ctx, &f, None, Some(1))?
+            let f = units::ListFilter::default();
+            Ok(units::list(c, &ctx, &f, None, Some(1))?
                 .items
                 .into_iter()
                 .next()
                 .map(|u| u.code))
         })
         .await?;
-    Ok(first)
+    Ok(first.map(|code| (code, POSITION_ONLY_NOTE.to_string())))
 }
 
 /// Takes a resident's report and answers a receipt; also used by the web portal.
@@ -176,10 +269,13 @@ pub async fn take_report(
     }
     let ctx = resident(s, addr.clone());
     let mut new: NewCase = report.into();
-    if new.unit.trim().is_empty() && new.lat.is_some() && new.lon.is_some() {
-        if let Some(code) = unit_for_position(s).await? {
-            new.unit = code;
-            new.note = Some(POSITION_ONLY_NOTE.to_string());
+    if let (true, Some(lat), Some(lon)) = (new.unit.trim().is_empty(), new.lat, new.lon) {
+        // A position out of range is refused by intake, with the field named.
+        if geo::coordinates(Some(lat), Some(lon)).is_ok() {
+            if let Some((code, note)) = unit_for_position(s, (lat, lon)).await? {
+                new.unit = code;
+                new.note = Some(note);
+            }
         }
     }
     let idem = idem_key.map(|key| wangge_store::cases::Idempotency {

@@ -4,7 +4,7 @@ use crate::extract::{Json, Query};
 use crate::{ApiResult, AppState, Caller};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::Router;
 use serde::Deserialize;
 use wangge_core::units::UnitKind;
@@ -16,6 +16,7 @@ pub fn routes() -> Router<AppState> {
         .route("/units", get(list).post(create))
         .route("/units/{code}", get(show).patch(rename).delete(remove))
         .route("/units/{code}/move", post(move_unit))
+        .route("/units/{code}/position", put(set_position))
         .route("/units/{code}/tree", get(tree))
 }
 
@@ -103,6 +104,35 @@ pub async fn rename(
         s.store
             .db
             .write(move |c| units::rename(c, &ctx, &code, &r.name))
+            .await?,
+    ))
+}
+
+/// Both to set, neither (or both null) to clear.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UnitPosition {
+    /// Latitude, WGS-84 degrees, -90..90.
+    #[serde(default)]
+    lat: Option<f64>,
+    /// Longitude, WGS-84 degrees, -180..180.
+    #[serde(default)]
+    lon: Option<f64>,
+}
+
+#[utoipa::path(put, path = "/api/v1/units/{code}/position", tag = "units", request_body = UnitPosition,
+    params(("code" = String, Path, description = "unit code")),
+    responses((status = 200, body = Unit), (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+pub async fn set_position(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(code): Path<String>,
+    Json(p): Json<UnitPosition>,
+) -> ApiResult<axum::Json<Unit>> {
+    Ok(axum::Json(
+        s.store
+            .db
+            .write(move |c| units::set_position(c, &ctx, &code, p.lat, p.lon))
             .await?,
     ))
 }

@@ -31,6 +31,7 @@ mod api {
     mod openapi_doc;
     mod organisations;
     mod people;
+    mod places_near;
     mod portal_browser;
     mod portal_resident;
     mod privacy;
@@ -52,6 +53,7 @@ mod api {
     mod web;
     mod web_admin;
     pub mod web_cases;
+    mod web_csrf;
     pub mod web_inspections;
     mod web_intake;
 }

@@ -120,7 +120,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0018_facts.sql"),
         postgres: include_str!("../migrations/postgres/0018_facts.sql"),
     },
-    // 19 is taken by work on another branch.
+    Migration {
+        version: 19,
+        name: "unit_positions",
+        sqlite: include_str!("../migrations/sqlite/0019_unit_positions.sql"),
+        postgres: include_str!("../migrations/postgres/0019_unit_positions.sql"),
+    },
     Migration {
         version: 20,
         name: "on_spot",

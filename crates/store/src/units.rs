@@ -13,7 +13,10 @@ use wangge_core::auth::Permission;
 use wangge_core::units::{self as rules, UnitKind};
 use wangge_core::Error as CoreError;
 
+mod position;
 pub mod schema;
+
+pub use position::{nearest, set_position, Near};
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Unit {
@@ -30,6 +33,9 @@ pub struct Unit {
     #[serde(with = "time::serde::rfc3339")]
     #[schema(value_type = String, format = DateTime)]
     pub updated_at: OffsetDateTime,
+    /// Where the unit is (WGS-84 degrees), when staff have set it.
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
     #[serde(skip)]
     pub path: String,
 }
@@ -47,7 +53,8 @@ pub struct NewUnit {
 }
 
 const SELECT: &str =
-    "SELECT u.id, u.code, u.kind, u.name, p.code, u.depth, u.created_at, u.updated_at, u.path
+    "SELECT u.id, u.code, u.kind, u.name, p.code, u.depth, u.created_at, u.updated_at, u.path,
+        u.lat, u.lon
     FROM units u LEFT JOIN units p ON p.id = u.parent_id";
 
 fn from_row(r: &Row) -> Result<Unit> {
@@ -61,6 +68,8 @@ fn from_row(r: &Row) -> Result<Unit> {
         created_at: ms_to_time(r.get(6)?),
         updated_at: ms_to_time(r.get(7)?),
         path: r.get(8)?,
+        lat: r.get(9)?,
+        lon: r.get(10)?,
     })
 }
 

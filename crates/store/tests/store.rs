@@ -88,8 +88,12 @@ mod transfer_cases;
 mod transfer_equipment;
 #[path = "store/transfer_lists.rs"]
 mod transfer_lists;
+#[path = "store/transfer_units.rs"]
+mod transfer_units;
 #[path = "store/units.rs"]
 mod units;
+#[path = "store/units_position.rs"]
+mod units_position;
 #[path = "store/units_schema.rs"]
 mod units_schema;
 #[path = "store/validated_writes.rs"]

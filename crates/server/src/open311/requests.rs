@@ -70,6 +70,27 @@ fn media_note(url: &str) -> O311Result<String> {
     Ok(format!("Open311 media_url: {url}"))
 }
 
+/// The located place nearest a request's position, within 2 km and what the
+/// caller may see (see the module documentation).
+async fn nearest_place(
+    s: &AppState,
+    caller: &Who,
+    lat: Option<f64>,
+    lon: Option<f64>,
+) -> O311Result<Option<wangge_store::units::Near>> {
+    let Ok(Some(at)) = wangge_core::geo::coordinates(lat, lon) else {
+        return Ok(None);
+    };
+    let ctx = match caller {
+        Who::Key(ctx) if ctx.can(Permission::RegistryRead) => ctx.clone(),
+        _ => public_reader(s),
+    };
+    Ok(crate::public::places_near(s, ctx, at, 1)
+        .await?
+        .into_iter()
+        .next())
+}
+
 /// Where a request without `address_id` goes (see the module documentation).
 async fn default_unit(s: &AppState, caller: &Who) -> O311Result<String> {
     let first = |ctx: Ctx| async move {
@@ -235,7 +256,7 @@ pub async fn post(
         .filter(|(k, v)| k == "media_url" && !v.trim().is_empty())
         .map(|(_, v)| media_note(v.trim()))
         .collect::<O311Result<Vec<_>>>()?;
-    let note = (!note.is_empty()).then(|| note.join("\n"));
+    let mut note = note;
     // The spec makes description optional when the service's attributes
     // carry the report; the case then reads them as its text.
     let description = match form.one("description")? {
@@ -248,8 +269,15 @@ pub async fn post(
     };
     let unit = match address_id {
         Some(a) => a.to_string(),
-        None => default_unit(s, &caller).await?,
+        None => match nearest_place(s, &caller, lat, lon).await? {
+            Some(near) => {
+                note.insert(0, crate::public::placed_by_position_note(&near));
+                near.unit.code
+            }
+            None => default_unit(s, &caller).await?,
+        },
     };
+    let note = (!note.is_empty()).then(|| note.join("\n"));
     let new = NewCase {
         category: service.code.clone(),
         unit,

@@ -3,15 +3,18 @@
 use super::exports::{ExportLinks, List};
 use super::i18n::T;
 use super::session::PageSession;
-use super::{not_found_page, render, Form};
+use super::{not_found_page, render};
 use crate::error::ApiError;
+use crate::web::see_other;
+use crate::web::CheckedForm;
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
+use serde::de::IgnoredAny;
 use serde::Deserialize;
 use wangge_core::auth::{Permission, Role};
 use wangge_store::accounts::{self, NewUser, TokenInfo};
@@ -23,12 +26,6 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/users/{name}/{action}", post(set_disabled))
         .route("/account/tokens", get(tokens_page).post(create_token))
         .route("/account/tokens/{id}/revoke", post(revoke_token))
-}
-
-fn see_other(to: &str) -> Response {
-    let mut r = Redirect::to(to).into_response();
-    *r.status_mut() = StatusCode::SEE_OTHER;
-    r
 }
 
 struct UserRow {
@@ -44,8 +41,6 @@ struct UserRow {
 
 #[derive(Default, Deserialize)]
 struct UserForm {
-    #[serde(default)]
-    csrf: String,
     #[serde(default)]
     username: String,
     #[serde(default)]
@@ -165,11 +160,8 @@ async fn create_user(
     State(s): State<AppState>,
     t: T,
     session: PageSession,
-    Form(mut f): Form<UserForm>,
+    CheckedForm(mut f): CheckedForm<UserForm>,
 ) -> Response {
-    if !crate::auth::same(&session.csrf, &f.csrf) {
-        return ApiError::Csrf.into_response();
-    }
     let mut errors = UserErrors::default();
     let bilingual = |e: &wangge_core::Error| match e {
         wangge_core::Error::Invalid { zh, en, .. }
@@ -279,21 +271,13 @@ async fn create_user(
     .await
 }
 
-#[derive(Deserialize)]
-struct CsrfForm {
-    csrf: String,
-}
-
 async fn set_disabled(
     State(s): State<AppState>,
     t: T,
     session: PageSession,
     Path((name, action)): Path<(String, String)>,
-    Form(f): Form<CsrfForm>,
+    CheckedForm(_): CheckedForm<IgnoredAny>,
 ) -> Response {
-    if !crate::auth::same(&session.csrf, &f.csrf) {
-        return ApiError::Csrf.into_response();
-    }
     let ctx = session.ctx.clone();
     let done = match action.as_str() {
         "disable" | "enable" => {
@@ -404,7 +388,6 @@ async fn tokens_page(State(s): State<AppState>, t: T, session: PageSession) -> R
 
 #[derive(Deserialize)]
 struct TokenForm {
-    csrf: String,
     #[serde(default)]
     name: String,
 }
@@ -413,11 +396,8 @@ async fn create_token(
     State(s): State<AppState>,
     t: T,
     session: PageSession,
-    Form(f): Form<TokenForm>,
+    CheckedForm(f): CheckedForm<TokenForm>,
 ) -> Response {
-    if !crate::auth::same(&session.csrf, &f.csrf) {
-        return ApiError::Csrf.into_response();
-    }
     let ctx = session.ctx.clone();
     let (me, name) = (session.user.username.clone(), f.name.clone());
     let days = s.auth.token_days;
@@ -461,11 +441,8 @@ async fn revoke_token(
     t: T,
     session: PageSession,
     Path(id): Path<String>,
-    Form(f): Form<CsrfForm>,
+    CheckedForm(_): CheckedForm<IgnoredAny>,
 ) -> Response {
-    if !crate::auth::same(&session.csrf, &f.csrf) {
-        return ApiError::Csrf.into_response();
-    }
     let Ok(id) = id.parse::<i64>() else {
         return not_found_page(t);
     };

@@ -5,8 +5,9 @@
 
 use super::i18n::T;
 use super::session::PageSession;
-use super::{not_found_page, render, Form};
+use super::{not_found_page, render};
 use crate::error::ApiError;
+use crate::web::CheckedForm;
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Query, State};
@@ -163,8 +164,6 @@ async fn page(
 #[derive(Deserialize)]
 struct AddForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     notice: String,
 }
 
@@ -174,11 +173,8 @@ async fn add(
     State(s): State<AppState>,
     t: T,
     session: PageSession,
-    Form(f): Form<AddForm>,
+    CheckedForm(f): CheckedForm<AddForm>,
 ) -> Response {
-    if !crate::auth::same(&session.csrf, &f.csrf) {
-        return ApiError::Csrf.into_response();
-    }
     if !session.ctx.can(Permission::UsersManage) {
         return not_found_page(t);
     }

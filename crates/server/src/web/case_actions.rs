@@ -10,10 +10,11 @@ use super::i18n::T;
 use super::session::PageSession;
 use super::{not_found_page, render, to_login};
 use crate::error::ApiError;
+use crate::web::see_other;
 use crate::AppState;
 use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use wangge_core::cases::{Action, CloseKind, Command};
 use wangge_store::Error as StoreError;
@@ -262,12 +263,6 @@ pub async fn org_list(
     super::org_choice::handlers(s, super::org_choice::Purpose::Case, &draft.org_q, &first).await
 }
 
-fn see_other(to: &str) -> Response {
-    let mut r = Redirect::to(to).into_response();
-    *r.status_mut() = StatusCode::SEE_OTHER;
-    r
-}
-
 fn bilingual(t: T, e: &wangge_core::Error) -> String {
     match e {
         wangge_core::Error::Invalid { zh, en, .. }
@@ -385,7 +380,7 @@ pub async fn act(
         let q = serde_urlencoded::to_string(&draft).unwrap_or_default();
         return to_login(&format!("/cases/{id}?{q}#act-{}", draft.action));
     };
-    if !crate::auth::same(&session.csrf, &data.get("csrf")) {
+    if !session.csrf_ok(&data.get("csrf")) {
         return ApiError::Csrf.into_response();
     }
     let (view, _, next) = match load(&s, &session.ctx, &id).await {

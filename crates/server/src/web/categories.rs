@@ -10,13 +10,15 @@ mod routes;
 use super::exports::{ExportLinks, List};
 use super::i18n::T;
 use super::session::PageSession;
-use super::{not_found_page, render, Form};
+use super::{not_found_page, render};
 use crate::error::ApiError;
+use crate::web::see_other;
+use crate::web::CheckedForm;
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use form::{CategoryForm, Errors, RouteErrors, RouteForm};
@@ -34,12 +36,6 @@ pub fn routes() -> Router<AppState> {
             "/admin/categories/{code}/routes/{id}/delete",
             post(routes::delete),
         )
-}
-
-pub(super) fn see_other(to: &str) -> Response {
-    let mut r = Redirect::to(to).into_response();
-    *r.status_mut() = StatusCode::SEE_OTHER;
-    r
 }
 
 /// One line of the list.
@@ -165,11 +161,8 @@ async fn create(
     State(s): State<AppState>,
     t: T,
     session: PageSession,
-    Form(f): Form<CategoryForm>,
+    CheckedForm(f): CheckedForm<CategoryForm>,
 ) -> Response {
-    if !crate::auth::same(&session.csrf, &f.csrf) {
-        return ApiError::Csrf.into_response();
-    }
     if !session.ctx.can(Permission::UsersManage) {
         return not_found_page(t);
     }
@@ -338,11 +331,8 @@ async fn update(
     t: T,
     session: PageSession,
     Path(code): Path<String>,
-    Form(f): Form<CategoryForm>,
+    CheckedForm(f): CheckedForm<CategoryForm>,
 ) -> Response {
-    if !crate::auth::same(&session.csrf, &f.csrf) {
-        return ApiError::Csrf.into_response();
-    }
     if !session.ctx.can(Permission::UsersManage) {
         return not_found_page(t);
     }

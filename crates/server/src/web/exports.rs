@@ -17,9 +17,10 @@
 
 use super::i18n::T;
 use super::session::PageSession;
-use super::{not_found_page, render, Form};
+use super::{not_found_page, render};
 use crate::error::ApiError;
 use crate::transfer::exports::download;
+use crate::web::CheckedForm;
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, RawQuery, State};
@@ -221,7 +222,6 @@ async fn get_export(
 
 #[derive(Deserialize)]
 struct FullForm {
-    csrf: String,
     #[serde(default)]
     reason: String,
     #[serde(default)]
@@ -236,11 +236,8 @@ async fn post_full(
     s: PageSession,
     Path(file): Path<String>,
     RawQuery(raw): RawQuery,
-    Form(f): Form<FullForm>,
+    CheckedForm(f): CheckedForm<FullForm>,
 ) -> Response {
-    if !crate::auth::same(&s.csrf, &f.csrf) {
-        return ApiError::Csrf.into_response();
-    }
     let Some((what, _)) = split(&file) else {
         return not_found_page(t);
     };

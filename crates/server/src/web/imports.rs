@@ -99,7 +99,7 @@ async fn submit(State(st): State<AppState>, t: T, s: PageSession, mp: Multipart)
         return not_found_page(t);
     }
     let form = FormData::read(mp, MAX_FILE).await;
-    if !crate::auth::same(&s.csrf, &form.get("csrf")) {
+    if !s.csrf_ok(&form.get("csrf")) {
         return ApiError::Csrf.into_response();
     }
     let kind_text = form.get("kind");

@@ -7,13 +7,13 @@
 use super::formdata::FormData;
 use super::i18n::T;
 use super::session::PageSession;
-use super::{render, to_login};
+use super::{render, see_other, to_login};
 use crate::error::ApiError;
 use crate::AppState;
 use askama::Template;
 use axum::extract::{DefaultBodyLimit, Multipart, Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use serde::Deserialize;
@@ -219,12 +219,6 @@ async fn form_page(
     page(&s, t, session, f, IntakeErrors::default(), StatusCode::OK).await
 }
 
-fn see_other(to: &str) -> Response {
-    let mut r = Redirect::to(to).into_response();
-    *r.status_mut() = StatusCode::SEE_OTHER;
-    r
-}
-
 fn opt(v: &str) -> Option<String> {
     Some(v.trim().to_string()).filter(|v| !v.is_empty())
 }
@@ -279,7 +273,7 @@ async fn submit(
     let Some(session) = session else {
         return to_login("/cases/new");
     };
-    if !crate::auth::same(&session.csrf, &data.get("csrf")) {
+    if !session.csrf_ok(&data.get("csrf")) {
         return ApiError::Csrf.into_response();
     }
     if !session.ctx.can(Permission::CasesIntake) {

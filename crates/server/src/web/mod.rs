@@ -37,12 +37,13 @@ use axum::routing::{get, post};
 use axum::Router;
 use i18n::T;
 use serde::de::DeserializeOwned;
+use serde::de::IgnoredAny;
 use serde::Deserialize;
 use session::PageSession;
 use wangge_store::accounts::{self, User};
 use wangge_store::Error as StoreError;
 
-pub use session::page_session;
+pub use session::{page_session, CheckedForm};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -153,13 +154,18 @@ impl<S: Send + Sync, F: DeserializeOwned> FromRequest<S> for Form<F> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, _: &S) -> Result<Self, ApiError> {
-        let bytes = axum::body::to_bytes(req.into_body(), 64 * 1024)
-            .await
-            .map_err(|_| ApiError::TooLarge { limit: 64 * 1024 })?;
+        let bytes = form_body(req).await?;
         serde_urlencoded::from_bytes(&bytes)
             .map(Form)
             .map_err(|e| ApiError::Malformed(e.to_string()))
     }
+}
+
+/// A form's body: small, since files come as multipart.
+pub(crate) async fn form_body(req: Request) -> Result<axum::body::Bytes, ApiError> {
+    axum::body::to_bytes(req.into_body(), 64 * 1024)
+        .await
+        .map_err(|_| ApiError::TooLarge { limit: 64 * 1024 })
 }
 
 /// Only local paths are followed after login, never another site.
@@ -169,6 +175,11 @@ fn safe_next(next: &str) -> &str {
     } else {
         "/"
     }
+}
+
+/// After a form post: the page to show next, fetched with GET.
+pub(crate) fn see_other(to: &str) -> Response {
+    Redirect::to(to).into_response()
 }
 
 /// Sends a visitor without a session to the login page, to come back afterwards.
@@ -288,20 +299,12 @@ async fn login_submit(
     }
 }
 
-#[derive(Deserialize)]
-struct CsrfForm {
-    csrf: String,
-}
-
 async fn logout(
     State(state): State<AppState>,
     s: Option<PageSession>,
-    Form(f): Form<CsrfForm>,
+    CheckedForm(_): CheckedForm<IgnoredAny>,
 ) -> Response {
     if let Some(s) = s {
-        if !auth::same(&s.csrf, &f.csrf) {
-            return ApiError::Csrf.into_response();
-        }
         let (ctx, token) = (s.ctx, s.token);
         if let Err(e) = state
             .store
@@ -404,7 +407,6 @@ async fn password_page(t: T, s: Option<PageSession>) -> Response {
 
 #[derive(Deserialize)]
 struct PasswordForm {
-    csrf: String,
     old_password: String,
     new_password: String,
     confirm: String,
@@ -414,14 +416,11 @@ async fn password_submit(
     State(state): State<AppState>,
     t: T,
     s: Option<PageSession>,
-    Form(f): Form<PasswordForm>,
+    CheckedForm(f): CheckedForm<PasswordForm>,
 ) -> Response {
     let Some(s) = s else {
         return to_login("/account/password");
     };
-    if !auth::same(&s.csrf, &f.csrf) {
-        return ApiError::Csrf.into_response();
-    }
     let mut errors = PasswordErrors::default();
     if f.new_password != f.confirm {
         errors.new = Some(t.t("password.mismatch").to_string());

@@ -120,9 +120,10 @@ struct ReportPage {
     t: T,
     f: ReportForm,
     e: ReportErrors,
-    /// (group label, [(code, label)])
-    categories: Vec<(String, Vec<(String, String)>)>,
-    units: Vec<(String, String)>,
+    categories: Vec<CategoryGroup>,
+    units: Vec<Choice>,
+    /// The places near the form's position, nearest first, with how far.
+    near: Vec<Choice>,
     max_mb: u64,
     /// On the tip form: each tip category and who reads its tips, in words
     /// made from the reader sets the store enforces.
@@ -171,13 +172,13 @@ fn shown_name(t: T, k: &cases::Category) -> String {
     }
 }
 
+/// (group label, [(code, label)])
+type CategoryGroup = (String, Vec<(String, String)>);
+/// (code, label)
+type Choice = (String, String);
+
 /// The category picker in plain words: minors grouped under their major.
-async fn picker(
-    s: &AppState,
-    t: T,
-    tip: bool,
-    q: &str,
-) -> (Vec<(String, Vec<(String, String)>)>, Vec<(String, String)>) {
+async fn picker(s: &AppState, t: T, tip: bool, q: &str) -> (Vec<CategoryGroup>, Vec<Choice>) {
     let sys = s
         .store
         .ctx("system", wangge_store::Scope::All, s.clock.now());
@@ -200,7 +201,7 @@ async fn picker(
     let Ok((cats, mut units)) = loaded else {
         return (Vec::new(), Vec::new());
     };
-    let mut groups: Vec<(String, Vec<(String, String)>)> = Vec::new();
+    let mut groups: Vec<CategoryGroup> = Vec::new();
     // Internal categories (staff's own tasks) are never offered here.
     for major in cats.iter().filter(|k| k.parent.is_none() && !k.internal) {
         let minors: Vec<(String, String)> = cats
@@ -239,11 +240,17 @@ async fn picker(
 async fn form_page(
     s: &AppState,
     t: T,
-    f: ReportForm,
+    mut f: ReportForm,
     e: ReportErrors,
     status: StatusCode,
 ) -> Response {
     let (categories, units) = picker(s, t, f.tip, &f.q).await;
+    let near = near_choices(s, t, &f).await;
+    // With a position and no place yet, the nearest place is chosen for the
+    // resident, who sees it and may change it.
+    if let (true, Some((code, _))) = (f.unit.trim().is_empty(), near.first()) {
+        f.unit = code.clone();
+    }
     let readers = if f.tip {
         tip_readers(s, t).await
     } else {
@@ -257,6 +264,7 @@ async fn form_page(
             e,
             categories,
             units,
+            near,
             max_mb: s.files.max_bytes / 1024 / 1024,
             readers,
         },
@@ -267,16 +275,51 @@ fn fresh_key() -> String {
     wangge_store::accounts::new_token("").unwrap_or_default()
 }
 
+/// The places near the form's position, labelled with how far they are.
+async fn near_choices(s: &AppState, t: T, f: &ReportForm) -> Vec<Choice> {
+    let (Ok(lat), Ok(lon)) = (f.lat.trim().parse::<f64>(), f.lon.trim().parse::<f64>()) else {
+        return Vec::new();
+    };
+    let Ok(Some(at)) = wangge_core::geo::coordinates(Some(lat), Some(lon)) else {
+        return Vec::new();
+    };
+    let sys = s
+        .store
+        .ctx("system", wangge_store::Scope::All, s.clock.now());
+    crate::public::places_near(s, sys, at, NEAR_SHOWN)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|n| {
+            let away = t
+                .t("resident.away")
+                .replace("{m}", &format!("{:.0}", n.distance_m));
+            (n.unit.code, format!("{}({away})", n.unit.name))
+        })
+        .collect()
+}
+
+/// How many near places the form lists above the others.
+const NEAR_SHOWN: usize = 8;
+
+/// The form's address may carry a search and a position (`lng` as maps
+/// write it, or `lon`): a QR code on a building, or a link from a map.
 #[derive(Deserialize, Default)]
 struct PlaceQuery {
     #[serde(default)]
     q: String,
+    #[serde(default)]
+    lat: String,
+    #[serde(default, alias = "lng")]
+    lon: String,
 }
 
 async fn report_page(State(s): State<AppState>, t: T, Query(pq): Query<PlaceQuery>) -> Response {
     let f = ReportForm {
         idem: fresh_key(),
         q: pq.q,
+        lat: pq.lat,
+        lon: pq.lon,
         ..Default::default()
     };
     form_page(&s, t, f, ReportErrors::default(), StatusCode::OK).await

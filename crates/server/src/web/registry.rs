@@ -4,8 +4,9 @@
 use super::exports::{self, ExportLinks, List};
 use super::i18n::T;
 use super::session::PageSession;
-use super::{not_found_page, render, Form};
+use super::{not_found_page, render};
 use crate::error::ApiError;
+use crate::web::CheckedForm;
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -25,6 +26,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/units", get(units_page))
         .route("/units/{code}", get(unit_page))
+        .route("/units/{code}/position", axum::routing::post(place_unit))
         .route("/people", get(people_page))
         .route("/people/{id}", get(person_page))
         .route("/people/{id}/reveal", axum::routing::post(reveal))
@@ -152,6 +154,13 @@ struct UnitPage {
     user: wangge_store::accounts::User,
     csrf: String,
     unit: UnitRow,
+    /// "35.2431, 115.4802", or empty when the unit has no position.
+    position: String,
+    /// Whether the caller may set the position, and the form's state.
+    can_place: bool,
+    place: PlaceForm,
+    place_error: Option<String>,
+    placed: bool,
     crumbs: Vec<UnitRow>,
     children: Vec<UnitRow>,
     orgs: Vec<OrgRow>,
@@ -173,11 +182,94 @@ impl OrgRow {
     }
 }
 
+#[derive(Deserialize, Default)]
+struct UnitQuery {
+    #[serde(default)]
+    placed: String,
+}
+
 async fn unit_page(
     State(s): State<AppState>,
     t: T,
     session: PageSession,
     Path(code): Path<String>,
+    Query(q): Query<UnitQuery>,
+) -> Response {
+    let view = UnitView {
+        placed: !q.placed.is_empty(),
+        ..UnitView::default()
+    };
+    unit_view(&s, t, session, code, view, StatusCode::OK).await
+}
+
+/// The position form as typed: latitude and longitude, both or neither.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct PlaceForm {
+    lat: String,
+    lon: String,
+}
+
+#[derive(Default)]
+struct UnitView {
+    /// `None`: the form shows the stored position.
+    form: Option<PlaceForm>,
+    error: Option<String>,
+    placed: bool,
+}
+
+/// Sets or clears a unit's position from its page.
+async fn place_unit(
+    State(s): State<AppState>,
+    t: T,
+    session: PageSession,
+    Path(code): Path<String>,
+    CheckedForm(f): CheckedForm<PlaceForm>,
+) -> Response {
+    let number = |v: &str| match v.trim() {
+        "" => Ok(None),
+        v => v.parse::<f64>().map(Some).map_err(|_| v.to_string()),
+    };
+    let (lat, lon) = match (number(&f.lat), number(&f.lon)) {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err(v), _) | (_, Err(v)) => {
+            let error = Some(t.t("units.not_a_number").replace("{v}", &v));
+            let view = UnitView {
+                form: Some(f),
+                error,
+                placed: false,
+            };
+            return unit_view(&s, t, session, code, view, StatusCode::UNPROCESSABLE_ENTITY).await;
+        }
+    };
+    let (ctx, c2) = (session.ctx.clone(), code.clone());
+    match s
+        .store
+        .db
+        .write(move |c| units::set_position(c, &ctx, &c2, lat, lon))
+        .await
+    {
+        Ok(u) => super::see_other(&format!("/units/{}?placed=1", u.code)),
+        Err(StoreError::Domain(wangge_core::Error::Invalid { zh, en, .. })) => {
+            let error = Some(t.pick(&zh, &en).to_string());
+            let view = UnitView {
+                form: Some(f),
+                error,
+                placed: false,
+            };
+            unit_view(&s, t, session, code, view, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(e) => page_error(t, e),
+    }
+}
+
+async fn unit_view(
+    s: &AppState,
+    t: T,
+    session: PageSession,
+    code: String,
+    view: UnitView,
+    status: StatusCode,
 ) -> Response {
     let ctx = session.ctx.clone();
     let loaded = s
@@ -201,32 +293,44 @@ async fn unit_page(
         })
         .await;
     match loaded {
-        Ok((unit, crumbs, children, orgs, people)) => render(
-            StatusCode::OK,
-            &UnitPage {
-                t,
-                exports: [
-                    Kind::People,
-                    Kind::Households,
-                    Kind::Organisations,
-                    Kind::Positions,
-                    Kind::Units,
-                ]
-                .into_iter()
-                .flat_map(|k| {
-                    let q = exports::query(&[("unit", &unit.code)]);
-                    ExportLinks::of(t, &session.ctx, List::Registry(k), q)
-                })
-                .collect(),
-                user: session.user,
-                csrf: session.csrf,
-                unit: UnitRow::from(&unit),
-                crumbs: crumbs.iter().map(UnitRow::from).collect(),
-                children: children.iter().map(UnitRow::from).collect(),
-                orgs: orgs.iter().map(|o| OrgRow::new(o, t)).collect(),
-                people: people.iter().map(PersonRow::from).collect(),
-            },
-        ),
+        Ok((unit, crumbs, children, orgs, people)) => {
+            let stored = unit.lat.zip(unit.lon);
+            let place = view.form.unwrap_or_else(|| PlaceForm {
+                lat: stored.map(|p| p.0.to_string()).unwrap_or_default(),
+                lon: stored.map(|p| p.1.to_string()).unwrap_or_default(),
+            });
+            render(
+                status,
+                &UnitPage {
+                    t,
+                    exports: [
+                        Kind::People,
+                        Kind::Households,
+                        Kind::Organisations,
+                        Kind::Positions,
+                        Kind::Units,
+                    ]
+                    .into_iter()
+                    .flat_map(|k| {
+                        let q = exports::query(&[("unit", &unit.code)]);
+                        ExportLinks::of(t, &session.ctx, List::Registry(k), q)
+                    })
+                    .collect(),
+                    position: stored.map(|(a, b)| format!("{a}, {b}")).unwrap_or_default(),
+                    can_place: session.ctx.can(Permission::TreeWrite),
+                    place,
+                    place_error: view.error,
+                    placed: view.placed,
+                    user: session.user,
+                    csrf: session.csrf,
+                    unit: UnitRow::from(&unit),
+                    crumbs: crumbs.iter().map(UnitRow::from).collect(),
+                    children: children.iter().map(UnitRow::from).collect(),
+                    orgs: orgs.iter().map(|o| OrgRow::new(o, t)).collect(),
+                    people: people.iter().map(PersonRow::from).collect(),
+                },
+            )
+        }
         Err(e) => page_error(t, e),
     }
 }
@@ -386,7 +490,6 @@ impl From<people::Revealed> for RevealedRow {
 
 #[derive(Deserialize)]
 struct RevealForm {
-    csrf: String,
     reason: String,
 }
 
@@ -398,11 +501,8 @@ async fn reveal(
     t: T,
     session: PageSession,
     Path(id): Path<String>,
-    Form(f): Form<RevealForm>,
+    CheckedForm(f): CheckedForm<RevealForm>,
 ) -> Response {
-    if !crate::auth::same(&session.csrf, &f.csrf) {
-        return ApiError::Csrf.into_response();
-    }
     let person = match load_person(&s, &session, &id).await {
         Ok(p) => p,
         Err(e) => return page_error(t, e),

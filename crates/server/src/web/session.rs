@@ -55,7 +55,11 @@ impl OptionalFromRequestParts<AppState> for PageSession {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Option<Self>, Self::Rejection> {
-        Ok(page_session(parts, state).await)
+        let session = page_session(parts, state).await;
+        if let Some(s) = &session {
+            parts.extensions.insert(SessionCsrf(s.csrf.clone()));
+        }
+        Ok(session)
     }
 }
 
@@ -67,8 +71,64 @@ impl FromRequestParts<AppState> for PageSession {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let next = parts.uri.path().to_string();
-        page_session(parts, state)
+        let session = page_session(parts, state)
             .await
-            .ok_or_else(|| super::to_login(&next))
+            .ok_or_else(|| super::to_login(&next))?;
+        parts.extensions.insert(SessionCsrf(session.csrf.clone()));
+        Ok(session)
+    }
+}
+
+/// The session's CSRF token, left in the request by the session extractor so
+/// that a form extractor after it need not look the session up again.
+#[derive(Clone)]
+struct SessionCsrf(String);
+
+/// A staff form post whose `csrf` field matched the session's token: the
+/// check every form handler needs, done before the handler runs. A post
+/// without a session goes to the login page; a wrong or missing token is a
+/// 403 (`ApiError::Csrf`). Multipart forms check with `PageSession::csrf_ok`.
+pub struct CheckedForm<F>(pub F);
+
+impl<F: serde::de::DeserializeOwned> axum::extract::FromRequest<AppState> for CheckedForm<F> {
+    type Rejection = axum::response::Response;
+
+    async fn from_request(
+        req: axum::extract::Request,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        use axum::response::IntoResponse;
+        let (parts, body) = req.into_parts();
+        let expected = match parts.extensions.get::<SessionCsrf>() {
+            Some(SessionCsrf(t)) => t.clone(),
+            None => match page_session(&parts, state).await {
+                Some(s) => s.csrf,
+                None => return Err(super::to_login(parts.uri.path())),
+            },
+        };
+        #[derive(serde::Deserialize)]
+        struct Token {
+            #[serde(default)]
+            csrf: String,
+        }
+        let req = axum::extract::Request::from_parts(parts, body);
+        let bytes = super::form_body(req)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let token = serde_urlencoded::from_bytes::<Token>(&bytes)
+            .map_or_else(|_| String::new(), |t| t.csrf);
+        if !crate::auth::same(&expected, &token) {
+            return Err(crate::error::ApiError::Csrf.into_response());
+        }
+        serde_urlencoded::from_bytes(&bytes)
+            .map(CheckedForm)
+            .map_err(|e| crate::error::ApiError::Malformed(e.to_string()).into_response())
+    }
+}
+
+impl PageSession {
+    /// Whether a form's CSRF field matches this session's token.
+    pub fn csrf_ok(&self, field: &str) -> bool {
+        crate::auth::same(&self.csrf, field)
     }
 }

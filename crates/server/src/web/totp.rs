@@ -3,9 +3,10 @@
 //! it to the set-up page.
 
 use super::i18n::T;
-use super::{render, to_login, Form};
+use super::{render, to_login};
 use crate::auth::{self, SESSION_COOKIE};
 use crate::error::ApiError;
+use crate::web::CheckedForm;
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Request, State};
@@ -130,7 +131,6 @@ async fn page(
 
 #[derive(Deserialize)]
 struct CodeForm {
-    csrf: String,
     #[serde(default)]
     code: String,
 }
@@ -139,12 +139,9 @@ async fn begin(
     State(state): State<AppState>,
     t: T,
     s: Option<super::session::PageSession>,
-    Form(f): Form<CodeForm>,
+    CheckedForm(_f): CheckedForm<CodeForm>,
 ) -> Response {
     let Some(s) = s else { return to_login(PAGE) };
-    if !auth::same(&s.csrf, &f.csrf) {
-        return ApiError::Csrf.into_response();
-    }
     let ctx = s.ctx.clone();
     match state.store.db.write(move |c| totp::begin(c, &ctx)).await {
         Ok(_) => show(&state, t, s, Vec::new(), None, StatusCode::OK).await,
@@ -160,12 +157,9 @@ async fn confirm(
     State(state): State<AppState>,
     t: T,
     s: Option<super::session::PageSession>,
-    Form(f): Form<CodeForm>,
+    CheckedForm(f): CheckedForm<CodeForm>,
 ) -> Response {
     let Some(s) = s else { return to_login(PAGE) };
-    if !auth::same(&s.csrf, &f.csrf) {
-        return ApiError::Csrf.into_response();
-    }
     let ctx = s.ctx.clone();
     let code = f.code;
     match state

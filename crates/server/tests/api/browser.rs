@@ -118,8 +118,16 @@ impl Setup {
     }
 
     pub async fn post(&self, path: &str, body: Value) -> Value {
+        self.send(Method::POST, path, body).await
+    }
+
+    pub async fn put(&self, path: &str, body: Value) -> Value {
+        self.send(Method::PUT, path, body).await
+    }
+
+    async fn send(&self, method: Method, path: &str, body: Value) -> Value {
         let req = Request::builder()
-            .method(Method::POST)
+            .method(method)
             .uri(path)
             .header(header::AUTHORIZATION, format!("Bearer {}", self.token))
             .header(header::CONTENT_TYPE, "application/json")

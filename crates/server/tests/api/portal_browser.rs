@@ -1,5 +1,6 @@
 //! The residents' portal in a real browser at phone width (390 px): the
-//! public home, a report with a position only (no place chosen), the receipt,
+//! public home, a report from the phone's position (the nearest located place
+//! is chosen for the resident), the receipt,
 //! then finding the case again by its number and the phone's last four
 //! digits, with who is responsible and by when.
 
@@ -37,7 +38,19 @@ fn a_resident_reports_with_a_position_only_and_finds_the_case_again_on_a_phone()
             .unwrap()
             .to_string();
         let street = s.unit("street", "丹阳街道", &zone).await;
-        s.unit("community", "长江社区", &street).await;
+        let community = s.unit("community", "长江社区", &street).await;
+        // About 110 m from where the phone says it is; 黄河社区 is 5 km off.
+        s.put(
+            &format!("/api/v1/units/{community}/position"),
+            json!({"lat": 35.2356, "lon": 115.4807}),
+        )
+        .await;
+        let far = s.unit("community", "黄河社区", &street).await;
+        s.put(
+            &format!("/api/v1/units/{far}/position"),
+            json!({"lat": 35.28, "lon": 115.4807}),
+        )
+        .await;
         let dept = s.org("开发区城市管理局", "department", &zone).await;
         let server = serve(state).await;
         let base = server.base.clone();
@@ -77,7 +90,7 @@ fn a_resident_reports_with_a_position_only_and_finds_the_case_again_on_a_phone()
             .unwrap();
         type_in(&phone, "#description", "路口有人私搭彩钢房").await;
         type_in(&phone, "#contact", "13800005678").await;
-        // No place chosen: the position is enough.
+        // No place chosen: the position chooses the nearest located one.
         click(&phone, "#locate").await;
         let mut located = String::new();
         for _ in 0..50 {
@@ -87,7 +100,42 @@ fn a_resident_reports_with_a_position_only_and_finds_the_case_again_on_a_phone()
             }
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
-        assert_eq!(located, "已获取您的位置");
+        // The second message may already have replaced the first.
+        assert!(
+            located == "已获取您的位置" || located.starts_with("已选离您最近的地点"),
+            "{located}"
+        );
+        // The places near the position come first, and the nearest is chosen.
+        let mut chosen = String::new();
+        for _ in 0..50 {
+            chosen = phone
+                .execute("return document.getElementById('unit').value", vec![])
+                .await
+                .unwrap()
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            if !chosen.is_empty() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert_eq!(chosen, community);
+        let near = phone
+            .execute(
+                "return document.getElementById('near-places').textContent",
+                vec![],
+            )
+            .await
+            .unwrap()
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        assert!(near.contains("长江社区(约111米)"), "{near}");
+        assert!(!near.contains("黄河社区"), "{near}");
+        assert!(text(&phone, "#locate-status").await.contains("长江社区"));
+        assert_no_overflow(&phone, "near places").await;
+        shot(&phone, "portal-near-places-phone").await;
         // Enter in a field sends the report (not the place search above it).
         phone
             .find(Locator::Id("contact"))

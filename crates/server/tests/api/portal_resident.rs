@@ -11,18 +11,11 @@ use axum::extract::ConnectInfo;
 use axum::http::{header, Request, StatusCode};
 use serde_json::json;
 use std::net::SocketAddr;
-use wangge_store::Scope;
 
 const PHONE: &str = "13800005678";
 
 async fn seeded(app: &App) -> Tree {
-    let ctx = app.store.ctx("setup", Scope::All, super::support::NOW);
-    app.store
-        .db
-        .write(move |c| wangge_store::cases::seed_categories(c, &ctx))
-        .await
-        .unwrap();
-    app.tree().await
+    app.tree_with_categories().await
 }
 
 async fn lookup(app: &App, ip: &str, number: &str, last4: &str) -> Reply {

@@ -189,6 +189,9 @@ enum Sc {
     Case,
     /// The follow token is the credential: every caller alike.
     Token,
+    /// What the public report form shows anyone (the places near a position):
+    /// every caller alike.
+    Everyone,
     /// Import runs: only one's own (URL side A: the caller's own run, B: another user's).
     Own,
 }
@@ -272,7 +275,7 @@ impl Route {
         match self.scope {
             Sc::Tree => who.sees(s),
             Sc::Case => sees_case(who, s),
-            Sc::Token => true,
+            Sc::Token | Sc::Everyone => true,
             Sc::Own => s == Side::A,
         }
     }
@@ -280,7 +283,7 @@ impl Route {
     /// Where the caller's answers may come from: an answer from elsewhere is a leak.
     fn home(&self, who: &Who) -> Home {
         match (self.scope, who.role) {
-            (Sc::Token, _) => Home::Everywhere,
+            (Sc::Token | Sc::Everyone, _) => Home::Everywhere,
             (Sc::Case, Some(Role::DeptHandler)) => Home::Only(Side::A),
             _ => who.home,
         }

@@ -304,6 +304,16 @@ impl App {
         .await
     }
 
+    pub async fn put_json(&self, path: &str, body: Value) -> Reply {
+        self.send_raw(
+            Method::PUT,
+            path,
+            Some("application/json"),
+            body.to_string(),
+        )
+        .await
+    }
+
     pub async fn patch_json(&self, path: &str, body: Value) -> Reply {
         self.send_raw(
             Method::PATCH,
@@ -330,6 +340,17 @@ impl App {
         )
         .await
         .expect(StatusCode::CREATED)
+    }
+
+    /// The standard case categories, then `tree()`.
+    pub async fn tree_with_categories(&self) -> Tree {
+        let ctx = self.store.ctx("setup", Scope::All, NOW);
+        self.store
+            .db
+            .write(move |c| wangge_store::cases::seed_categories(c, &ctx))
+            .await
+            .expect("categories");
+        self.tree().await
     }
 
     /// Zone 371799 with one street, community, compound and building.

@@ -18,7 +18,18 @@ use wangge_store::Scope;
 const PASSWORD: &str = "Lantern-river-2026";
 
 pub(super) async fn post_form(app: &App, path: &str, s: &Session, form: &[(&str, &str)]) -> Reply {
-    let mut all = vec![("csrf", s.csrf.as_str())];
+    post_form_token(app, path, s, Some(&s.csrf), form).await
+}
+
+/// A form posted with the session's cookie and this CSRF field, if any.
+pub(super) async fn post_form_token(
+    app: &App,
+    path: &str,
+    s: &Session,
+    csrf: Option<&str>,
+    form: &[(&str, &str)],
+) -> Reply {
+    let mut all: Vec<(&str, &str)> = csrf.map(|t| ("csrf", t)).into_iter().collect();
     all.extend_from_slice(form);
     let req = Request::post(path)
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")

@@ -222,6 +222,26 @@ fn departments_and_auditors_have_no_intake_page() {
             assert_eq!(r.status, StatusCode::FORBIDDEN, "{name}");
             app.assert_unchanged(&before).await;
         }
+        // A post without the session's own token is refused before anything.
+        let grid = app.session("grid_zhang", PASSWORD).await;
+        let before = app.snapshot().await;
+        for csrf in ["", "wrong"] {
+            let r = post_multipart(
+                &app,
+                "/cases/new",
+                Some(&grid),
+                &[
+                    ("csrf", csrf),
+                    ("category", "0101"),
+                    ("unit", &tree.building),
+                    ("description", "垃圾"),
+                ],
+                &[],
+            )
+            .await;
+            assert_eq!(r.status, StatusCode::FORBIDDEN, "{csrf:?}");
+        }
+        app.assert_unchanged(&before).await;
         // Without a session the form sends one to log in first.
         let r = page(&app, "/cases/new", None).await;
         assert!(r.status.is_redirection(), "{}", r.status);

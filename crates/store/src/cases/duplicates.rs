@@ -11,16 +11,7 @@ use crate::error::Result;
 use crate::params;
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
-
-/// Great-circle distance in metres.
-pub(crate) fn haversine_m(a: (f64, f64), b: (f64, f64)) -> f64 {
-    const R: f64 = 6_371_008.8;
-    let (la1, lo1) = (a.0.to_radians(), a.1.to_radians());
-    let (la2, lo2) = (b.0.to_radians(), b.1.to_radians());
-    let h = ((la2 - la1) / 2.0).sin().powi(2)
-        + la1.cos() * la2.cos() * ((lo2 - lo1) / 2.0).sin().powi(2);
-    2.0 * R * h.sqrt().asin()
-}
+use wangge_core::geo::{bounds, distance_m};
 
 const OPEN_STATES: &str =
     "('reported', 'accepted', 'dispatched', 'in_progress', 'handled', 'verified')";
@@ -100,13 +91,11 @@ pub(crate) fn flag_duplicates(
         .collect();
     q.push(&parts.join(" UNION ALL "));
     for r in &c.query(&q.sql, &q.args)? {
-        let distance = coords.zip(coords_of(r, 1)?).map(|(a, b)| haversine_m(a, b));
+        let distance = coords.zip(coords_of(r, 1)?).map(|(a, b)| distance_m(a, b));
         found.insert(r.get(0)?, ("same_compound", distance));
     }
     if let Some((la, lo)) = coords {
-        let r = cfg.duplicate_radius_m.max(0.0);
-        let dlat = r / 111_320.0;
-        let dlon = r / (111_320.0 * la.to_radians().cos().abs().max(0.01));
+        let (south, north, west, east) = bounds((la, lo), cfg.duplicate_radius_m);
         let rows = c.query(
             &format!(
                 "SELECT c.id, u.path, c.lat, c.lon FROM cases c JOIN units u ON u.id = c.unit_id
@@ -115,20 +104,12 @@ pub(crate) fn flag_duplicates(
                    AND c.state IN {OPEN_STATES} AND c.merged_into IS NULL
                  ORDER BY c.id DESC LIMIT 100"
             ),
-            params![
-                category_id,
-                la - dlat,
-                la + dlat,
-                lo - dlon,
-                lo + dlon,
-                since,
-                id
-            ],
+            params![category_id, south, north, west, east, since, id],
         )?;
         for row in &rows {
             let other: i64 = row.get(0)?;
             let path: String = row.get(1)?;
-            let distance = coords_of(row, 2)?.map(|b| haversine_m((la, lo), b));
+            let distance = coords_of(row, 2)?.map(|b| distance_m((la, lo), b));
             let in_group = match &compound {
                 Some(p) => path.starts_with(p.as_str()),
                 None => path == unit_path,
@@ -171,15 +152,4 @@ fn flag_insert(n: usize) -> &'static str {
             .collect()
     });
     &all[n.min(MAX_FLAGGED)]
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn haversine_is_about_right() {
-        // One thousandth of a degree of latitude is about 111 m.
-        let d = super::haversine_m((35.25, 115.45), (35.251, 115.45));
-        assert!((d - 111.2).abs() < 0.5, "{d}");
-        assert_eq!(super::haversine_m((35.0, 115.0), (35.0, 115.0)), 0.0);
-    }
 }

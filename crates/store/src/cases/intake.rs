@@ -201,37 +201,6 @@ fn long_text(field: &str, s: &str, max: usize) -> Result<String> {
     Ok(t.to_string())
 }
 
-fn coordinates(lat: Option<f64>, lon: Option<f64>) -> Result<Option<(f64, f64)>> {
-    match (lat, lon) {
-        (None, None) => Ok(None),
-        (Some(_), None) | (None, Some(_)) => Err(invalid(
-            if lat.is_none() { "lat" } else { "lon" },
-            "coordinates_pair",
-            "经度和纬度须同时填写",
-            "give both latitude and longitude, or neither",
-        )),
-        (Some(la), Some(lo)) => {
-            if !(la.is_finite() && (-90.0..=90.0).contains(&la)) {
-                return Err(invalid(
-                    "lat",
-                    "coordinates_range",
-                    format!("纬度应在-90到90之间,收到{la}"),
-                    format!("latitude is between -90 and 90, got {la}"),
-                ));
-            }
-            if !(lo.is_finite() && (-180.0..=180.0).contains(&lo)) {
-                return Err(invalid(
-                    "lon",
-                    "coordinates_range",
-                    format!("经度应在-180到180之间,收到{lo}"),
-                    format!("longitude is between -180 and 180, got {lo}"),
-                ));
-            }
-            Ok(Some((la, lo)))
-        }
-    }
-}
-
 /// The category's extra fields: each required one present and not blank,
 /// nothing the category does not ask for.
 fn extra_fields(
@@ -409,7 +378,7 @@ pub fn create(
     }
     let unit = unit_for_report(c, ctx, &new.unit)?;
     let description = long_text("description", &new.description, MAX_DESCRIPTION)?;
-    let coords = coordinates(new.lat, new.lon)?;
+    let coords = wangge_core::geo::coordinates(new.lat, new.lon)?;
     let address = match new.address_detail.as_deref().map(str::trim) {
         Some(a) if !a.is_empty() => Some(check_text("address_detail", a, 200)?),
         _ => None,

@@ -96,32 +96,6 @@ fn request_hash(new: &NewRecord) -> Result<String> {
         .collect())
 }
 
-fn coordinates(lat: Option<f64>, lon: Option<f64>) -> Result<Option<(f64, f64)>> {
-    match (lat, lon) {
-        (None, None) => Ok(None),
-        (Some(la), Some(lo))
-            if la.is_finite()
-                && lo.is_finite()
-                && (-90.0..=90.0).contains(&la)
-                && (-180.0..=180.0).contains(&lo) =>
-        {
-            Ok(Some((la, lo)))
-        }
-        (Some(_), Some(_)) => Err(invalid(
-            "lat",
-            "coordinates_range",
-            "纬度应在-90到90之间,经度应在-180到180之间",
-            "latitude is between -90 and 90 and longitude between -180 and 180",
-        )),
-        _ => Err(invalid(
-            if lat.is_none() { "lat" } else { "lon" },
-            "coordinates_pair",
-            "经度和纬度须同时填写",
-            "give both latitude and longitude, or neither",
-        )),
-    }
-}
-
 fn target(c: &mut dyn Conn, id: i64) -> Result<Option<(Target, String)>> {
     c.query_opt(&format!("{TARGET_SELECT} WHERE g.id = $1"), params![id])?
         .map(|r| Ok((target_row(&r)?, r.get(12)?)))
@@ -248,7 +222,7 @@ pub fn submit_record(
             "the inspection time cannot be in the future",
         ));
     }
-    let coords = coordinates(new.lat, new.lon)?;
+    let coords = wangge_core::geo::coordinates(new.lat, new.lon)?;
     let note = match new.note.as_deref().map(str::trim) {
         Some(n) if !n.is_empty() => Some(check_text("note", n, 500)?),
         _ => None,

@@ -450,6 +450,26 @@ const UNITS: &[Column] = &[
         "the parent unit's name (unique), which may be a unit created higher up in this sheet",
         "示例社区",
     ),
+    col(
+        "lat",
+        "纬度",
+        "Latitude",
+        &["latitude", "lat"],
+        Optional,
+        "单元所在位置的纬度(WGS-84,如35.2431),与经度同时填写;留空则不改变",
+        "latitude of the unit's position (WGS-84, e.g. 35.2431), with the longitude; blank leaves it as it is",
+        "35.2431",
+    ),
+    col(
+        "lon",
+        "经度",
+        "Longitude",
+        &["longitude", "lon", "lng"],
+        Optional,
+        "单元所在位置的经度(WGS-84,如115.4802),与纬度同时填写;留空则不改变",
+        "longitude of the unit's position (WGS-84, e.g. 115.4802), with the latitude; blank leaves it as it is",
+        "115.4802",
+    ),
 ];
 
 /// The columns of a kind's sheet, in the order templates and exports write them.

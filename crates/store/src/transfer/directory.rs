@@ -19,6 +19,7 @@ pub struct UnitEntry {
     pub name: String,
     pub parent: Option<i64>,
     pub path: String,
+    pub position: Option<(f64, f64)>,
 }
 
 #[derive(Debug, Default)]
@@ -78,13 +79,13 @@ impl Directory {
     pub fn load(c: &mut dyn Conn, ctx: &Ctx) -> Result<Directory> {
         let rows = match &ctx.scope {
             Scope::All => c.query(
-                "SELECT id, code, kind, name, parent_id, path FROM units",
+                "SELECT id, code, kind, name, parent_id, path, lat, lon FROM units",
                 &[],
             )?,
             Scope::Subtree(root) => {
                 let (lo, hi) = subtree_range(root);
                 c.query(
-                    "SELECT id, code, kind, name, parent_id, path FROM units WHERE path >= $1 AND path < $2",
+                    "SELECT id, code, kind, name, parent_id, path, lat, lon FROM units WHERE path >= $1 AND path < $2",
                     params![lo, hi],
                 )?
             }
@@ -98,6 +99,7 @@ impl Directory {
                 name: r.get(3)?,
                 parent: r.get(4)?,
                 path: r.get(5)?,
+                position: r.get::<Option<f64>>(6)?.zip(r.get::<Option<f64>>(7)?),
             });
         }
         for r in c.query("SELECT code, unit_id FROM unit_aliases", &[])? {

@@ -396,7 +396,7 @@ fn page(
         ),
         Kind::Equipment => return Err(not_registry()),
         Kind::Units => (
-            "SELECT u.path, u.id, u.code, u.name, u.kind, q.code, q.name
+            "SELECT u.path, u.id, u.code, u.name, u.kind, q.code, q.name, u.lat, u.lon
              FROM units u LEFT JOIN units q ON q.id = u.parent_id",
             "u.path",
             "u.id",
@@ -541,5 +541,7 @@ fn unit(r: &Row) -> Result<Vec<Out>> {
         Out::text(kind.label_zh()),
         Out::opt(r.get::<Option<String>>(5)?),
         Out::opt(r.get::<Option<String>>(6)?),
+        Out::opt(r.get::<Option<f64>>(7)?.map(|v| v.to_string())),
+        Out::opt(r.get::<Option<f64>>(8)?.map(|v| v.to_string())),
     ])
 }

@@ -123,6 +123,12 @@ impl RowView<'_> {
             .map_err(|e| e.at(key))
     }
 
+    pub fn decimal(&self, key: &'static str) -> Result<Option<f64>, RowIssue> {
+        self.cell(key)
+            .map_or(Ok(None), values::decimal)
+            .map_err(|e| e.at(key))
+    }
+
     pub fn date(&self, key: &'static str) -> Result<Option<time::Date>, RowIssue> {
         self.cell(key)
             .map_or(Ok(None), values::date)

@@ -11,7 +11,9 @@ use crate::db::Conn;
 use crate::error::{Error, Result};
 use crate::units::{self, NewUnit};
 use crate::Scope;
+use wangge_core::geo;
 use wangge_core::units::{self as rules, UnitKind};
+use wangge_core::Error as CoreError;
 
 /// The kind of a unit as offices write it: 区, 街道, 镇, 社区, 村, 小区, 楼栋, 网格,
 /// or the code name.
@@ -44,6 +46,8 @@ pub struct Rec {
     kind: UnitKind,
     parent_code: Option<String>,
     parent_name: Option<String>,
+    /// Blank cells leave a unit's position as it is.
+    position: Option<(f64, f64)>,
 }
 
 #[derive(Default)]
@@ -77,6 +81,22 @@ impl Handler for Units {
             need(&mut bad, "kind", cell).and_then(|k| unit_kind(&k).map_err(|i| bad.push(i)).ok());
         let parent_code = ok(&mut bad, row.ident("parent_code"));
         let parent_name = ok(&mut bad, row.text("parent"));
+        let unreadable = bad.len();
+        let lat = ok(&mut bad, row.decimal("lat"));
+        let lon = ok(&mut bad, row.decimal("lon"));
+        // A cell that is not a number is reported once, not again as half a pair.
+        let position = match geo::coordinates(lat, lon) {
+            _ if bad.len() > unreadable => None,
+            Ok(p) => p,
+            Err(e) => {
+                let at = match &e {
+                    CoreError::Invalid { field, .. } if field == "lat" => "lat",
+                    _ => "lon",
+                };
+                bad.push(RowIssue::from_error(&Error::from(e), Some(at)));
+                None
+            }
+        };
         match (name, kind) {
             (Some(name), Some(kind)) if bad.is_empty() => Ok(Rec {
                 code,
@@ -84,6 +104,7 @@ impl Handler for Units {
                 kind,
                 parent_code,
                 parent_name,
+                position,
             }),
             _ => Err(bad),
         }
@@ -176,12 +197,18 @@ impl Units {
                     )
                     .at("parent_code")));
                 }
-                if u.name == r.name {
+                let moved = r.position.is_some() && r.position != u.position;
+                if u.name == r.name && !moved {
                     t.unchanged += 1;
-                } else {
-                    t.updated += 1;
-                    if write {
+                    return Ok(Ok(()));
+                }
+                t.updated += 1;
+                if write {
+                    if u.name != r.name {
                         units::rename(c, ctx, &u.code, &r.name)?;
+                    }
+                    if let (true, Some((la, lo))) = (moved, r.position) {
+                        units::set_position(c, ctx, &u.code, Some(la), Some(lo))?;
                     }
                 }
                 return Ok(Ok(()));
@@ -228,11 +255,18 @@ impl Units {
         if let Err(e) = rules::check_nesting(r.kind, Some(parent.kind)) {
             return Ok(Err(RowIssue::from_error(&Error::from(e), Some("kind"))));
         }
-        if !self
-            .dir
-            .named(&r.name, Some(r.kind), Some(parent.id))
-            .is_empty()
-        {
+        let same = self.dir.named(&r.name, Some(r.kind), Some(parent.id));
+        if !same.is_empty() {
+            // The same unit again, found by name: only its position may change.
+            if let ([u], Some((la, lo))) = (same.as_slice(), r.position) {
+                if u.position != Some((la, lo)) {
+                    t.updated += 1;
+                    if write {
+                        units::set_position(c, ctx, &u.code, Some(la), Some(lo))?;
+                    }
+                    return Ok(Ok(()));
+                }
+            }
             t.unchanged += 1;
             return Ok(Ok(()));
         }
@@ -262,6 +296,9 @@ impl Units {
                     code,
                 },
             )?;
+            if let Some((la, lo)) = r.position {
+                units::set_position(c, ctx, &u.code, Some(la), Some(lo))?;
+            }
             UnitEntry {
                 id: u.id,
                 code: u.code,
@@ -269,6 +306,7 @@ impl Units {
                 name: u.name,
                 parent: parent.map(|p| p.id),
                 path: u.path,
+                position: r.position,
             }
         } else {
             // While checking, a unit to be created stands in the directory
@@ -282,6 +320,7 @@ impl Units {
                 name: r.name.clone(),
                 parent: parent.as_ref().map(|p| p.id),
                 path: format!("{}{id}/", parent.as_ref().map_or("/", |p| p.path.as_str())),
+                position: r.position,
             }
         };
         self.dir.add(entry);

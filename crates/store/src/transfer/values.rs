@@ -100,6 +100,43 @@ pub fn ident(cell: &Cell) -> Result<Option<String>, RowIssue> {
     }
 }
 
+/// A decimal number: a number cell, or text such as "35.2431" (full-width
+/// digits and a trailing ° as copied from maps are accepted).
+pub fn decimal(cell: &Cell) -> Result<Option<f64>, RowIssue> {
+    check_plain(cell)?;
+    match cell {
+        Cell::Number(f) => Ok(Some(*f)),
+        Cell::Date(_) => Err(RowIssue::new(
+            "not_number",
+            "该单元格是日期格式,这里应填写数字",
+            "the cell is formatted as a date where a number belongs",
+        )),
+        other => {
+            let Some(t) = text(other)? else {
+                return Ok(None);
+            };
+            let plain: String = t
+                .trim()
+                .trim_end_matches('°')
+                .chars()
+                .map(|c| match c {
+                    '０'..='９' => char::from(b'0' + (c as u32 - '０' as u32) as u8),
+                    '．' | '。' => '.',
+                    '－' => '-',
+                    c => c,
+                })
+                .collect();
+            plain.parse::<f64>().map(Some).map_err(|_| {
+                RowIssue::new(
+                    "not_number",
+                    format!("“{t}”不是数字"),
+                    format!("'{t}' is not a number"),
+                )
+            })
+        }
+    }
+}
+
 /// Days from Excel's day 0 (1899-12-30, after its 1900 leap-year bug) to `serial`.
 pub fn from_serial(serial: f64) -> Option<Date> {
     if !(1.0..2_958_466.0).contains(&serial) {

@@ -20,8 +20,6 @@ const READER_ROLES: [Role; 5] = [
 #[derive(Debug, Default, Clone, Deserialize)]
 pub struct CategoryForm {
     #[serde(default)]
-    pub csrf: String,
-    #[serde(default)]
     pub code: String,
     #[serde(default)]
     pub parent: String,
@@ -198,7 +196,6 @@ impl CategoryForm {
                 .map(i64::to_string)
                 .collect::<Vec<_>>()
                 .join(", "),
-            csrf: String::new(),
             code: k.code.clone(),
             parent: k.parent.clone().unwrap_or_default(),
             name_zh: k.name_zh.clone(),
@@ -372,8 +369,6 @@ fn unit_str(u: DeadlineUnit) -> &'static str {
 /// The routing-rule form: a unit's code and an organisation.
 #[derive(Debug, Default, Clone, Deserialize)]
 pub struct RouteForm {
-    #[serde(default)]
-    pub csrf: String,
     #[serde(default)]
     pub unit: String,
     #[serde(default)]

@@ -5,12 +5,14 @@ use super::form::{RouteErrors, RouteForm};
 use super::{edit_view, see_other, EditState};
 use crate::error::ApiError;
 use crate::web::i18n::T;
+use crate::web::not_found_page;
 use crate::web::session::PageSession;
-use crate::web::{not_found_page, Form};
+use crate::web::CheckedForm;
 use crate::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use serde::de::IgnoredAny;
 use wangge_core::auth::Permission;
 use wangge_store::cases;
 use wangge_store::Error as StoreError;
@@ -20,11 +22,8 @@ pub async fn add(
     t: T,
     session: PageSession,
     Path(code): Path<String>,
-    Form(f): Form<RouteForm>,
+    CheckedForm(f): CheckedForm<RouteForm>,
 ) -> Response {
-    if !crate::auth::same(&session.csrf, &f.csrf) {
-        return ApiError::Csrf.into_response();
-    }
     if !session.ctx.can(Permission::UsersManage) {
         return not_found_page(t);
     }
@@ -51,22 +50,13 @@ pub async fn add(
     edit_view(&s, t, session, code, st, StatusCode::UNPROCESSABLE_ENTITY).await
 }
 
-#[derive(serde::Deserialize)]
-pub struct CsrfForm {
-    #[serde(default)]
-    csrf: String,
-}
-
 pub async fn delete(
     State(s): State<AppState>,
     t: T,
     session: PageSession,
     Path((code, id)): Path<(String, String)>,
-    Form(f): Form<CsrfForm>,
+    CheckedForm(_): CheckedForm<IgnoredAny>,
 ) -> Response {
-    if !crate::auth::same(&session.csrf, &f.csrf) {
-        return ApiError::Csrf.into_response();
-    }
     let Ok(id) = id.parse::<i64>() else {
         return not_found_page(t);
     };

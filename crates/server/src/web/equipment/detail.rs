@@ -3,10 +3,10 @@
 //! what was typed kept).
 
 use super::{choices, page_error, status_key, Choice, Row};
-use crate::error::ApiError;
 use crate::web::i18n::T;
 use crate::web::session::PageSession;
-use crate::web::{not_found_page, render, Form};
+use crate::web::CheckedForm;
+use crate::web::{not_found_page, render};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -175,7 +175,6 @@ fn form_error(t: T, e: StoreError) -> Result<String, StoreError> {
 
 #[derive(Deserialize)]
 struct MaintenanceForm {
-    csrf: String,
     #[serde(default)]
     done_on: String,
     #[serde(default)]
@@ -187,14 +186,11 @@ async fn maintenance_submit(
     t: T,
     session: PageSession,
     Path(id): Path<String>,
-    Form(f): Form<MaintenanceForm>,
+    CheckedForm(f): CheckedForm<MaintenanceForm>,
 ) -> Response {
     let Ok(id) = id.parse::<i64>() else {
         return not_found_page(t);
     };
-    if !crate::auth::same(&session.csrf, &f.csrf) {
-        return ApiError::Csrf.into_response();
-    }
     let ctx = session.ctx.clone();
     let new = NewMaintenance {
         done_on: f.done_on.clone(),
@@ -226,7 +222,6 @@ async fn maintenance_submit(
 
 #[derive(Deserialize)]
 struct StatusForm {
-    csrf: String,
     #[serde(default)]
     status: String,
 }
@@ -236,14 +231,11 @@ async fn status_submit(
     t: T,
     session: PageSession,
     Path(id): Path<String>,
-    Form(f): Form<StatusForm>,
+    CheckedForm(f): CheckedForm<StatusForm>,
 ) -> Response {
     let Ok(id) = id.parse::<i64>() else {
         return not_found_page(t);
     };
-    if !crate::auth::same(&session.csrf, &f.csrf) {
-        return ApiError::Csrf.into_response();
-    }
     let ctx = session.ctx.clone();
     let result = match EquipmentStatus::parse(&f.status) {
         Ok(st) => {

@@ -4,8 +4,9 @@
 use super::{list, page_error, ListQuery};
 use crate::error::ApiError;
 use crate::web::i18n::T;
+use crate::web::not_found_page;
 use crate::web::session::PageSession;
-use crate::web::{not_found_page, Form};
+use crate::web::CheckedForm;
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -70,14 +71,6 @@ impl NewForm {
     }
 }
 
-#[derive(Deserialize)]
-pub struct Posted {
-    #[serde(default)]
-    csrf: String,
-    #[serde(flatten)]
-    form: NewForm,
-}
-
 fn optional(s: &str) -> Option<String> {
     Some(s.trim().to_string()).filter(|s| !s.is_empty())
 }
@@ -95,15 +88,11 @@ pub async fn submit(
     State(s): State<AppState>,
     t: T,
     session: PageSession,
-    Form(p): Form<Posted>,
+    CheckedForm(mut form): CheckedForm<NewForm>,
 ) -> Response {
-    if !crate::auth::same(&session.csrf, &p.csrf) {
-        return ApiError::Csrf.into_response();
-    }
     if !session.ctx.can(Permission::EquipmentWrite) {
         return ApiError::from(StoreError::Forbidden).into_response();
     }
-    let mut form = p.form;
     let (ctx, f) = (session.ctx.clone(), form.clone());
     let done = s
         .store

@@ -7,10 +7,10 @@
 
 use super::sites::status_key;
 use super::{page_error, Choice};
-use crate::error::ApiError;
 use crate::web::i18n::T;
 use crate::web::session::PageSession;
-use crate::web::{not_found_page, render, Form};
+use crate::web::CheckedForm;
+use crate::web::{not_found_page, render};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, State};
@@ -143,31 +143,19 @@ pub async fn form(
     }
 }
 
-#[derive(Deserialize)]
-pub struct Posted {
-    #[serde(default)]
-    csrf: String,
-    #[serde(flatten)]
-    form: EditForm,
-}
-
 pub async fn submit(
     State(s): State<AppState>,
     t: T,
     session: PageSession,
     Path(id): Path<String>,
-    Form(p): Form<Posted>,
+    CheckedForm(mut form): CheckedForm<EditForm>,
 ) -> Response {
-    if !crate::auth::same(&session.csrf, &p.csrf) {
-        return ApiError::Csrf.into_response();
-    }
     let Ok(id) = id.parse::<i64>() else {
         return not_found_page(t);
     };
     if !session.ctx.can(Permission::EquipmentWrite) {
         return not_found_page(t);
     }
-    let mut form = p.form;
     let (ctx, f) = (session.ctx.clone(), form.clone());
     let done = s
         .store

@@ -5,9 +5,9 @@
 use super::super::i18n::T;
 use super::super::org_choice::{self, Purpose};
 use super::super::session::PageSession;
-use super::super::Form;
 use super::{home_with, message, see_other};
 use crate::error::ApiError;
+use crate::web::CheckedForm;
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -286,11 +286,8 @@ pub async fn submit(
     State(s): State<AppState>,
     t: T,
     session: PageSession,
-    Form(d): Form<Draft>,
+    CheckedForm(d): CheckedForm<Draft>,
 ) -> Response {
-    if !crate::auth::same(&session.csrf, &d.csrf) {
-        return ApiError::Csrf.into_response();
-    }
     if !session.ctx.can(Permission::InspectionsManage) {
         return super::super::not_found_page(t);
     }

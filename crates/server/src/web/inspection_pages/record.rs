@@ -118,7 +118,7 @@ pub async fn submit(
     mp: Multipart,
 ) -> Response {
     let data = FormData::read(mp, s.files.max_bytes).await;
-    if !crate::auth::same(&session.csrf, &data.get("csrf")) {
+    if !session.csrf_ok(&data.get("csrf")) {
         return ApiError::Csrf.into_response();
     }
     if !session.ctx.can(Permission::InspectionsRecord) {

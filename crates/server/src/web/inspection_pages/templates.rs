@@ -5,9 +5,10 @@
 
 use super::super::i18n::T;
 use super::super::session::PageSession;
-use super::super::{not_found_page, render, Form};
+use super::super::{not_found_page, render};
 use super::{message, page_error, see_other, severity_key};
 use crate::error::ApiError;
+use crate::web::CheckedForm;
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -237,8 +238,6 @@ pub async fn show(
 #[derive(Deserialize)]
 pub struct EditorForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     source: String,
 }
 
@@ -303,11 +302,8 @@ pub async fn create(
     State(s): State<AppState>,
     t: T,
     session: PageSession,
-    Form(f): Form<EditorForm>,
+    CheckedForm(f): CheckedForm<EditorForm>,
 ) -> Response {
-    if !crate::auth::same(&session.csrf, &f.csrf) {
-        return ApiError::Csrf.into_response();
-    }
     if !session.ctx.can(Permission::InspectionTemplatesWrite) {
         return not_found_page(t);
     }
@@ -338,11 +334,8 @@ pub async fn edit(
     t: T,
     session: PageSession,
     Path(code): Path<String>,
-    Form(f): Form<EditorForm>,
+    CheckedForm(f): CheckedForm<EditorForm>,
 ) -> Response {
-    if !crate::auth::same(&session.csrf, &f.csrf) {
-        return ApiError::Csrf.into_response();
-    }
     if !session.ctx.can(Permission::InspectionTemplatesWrite) {
         return not_found_page(t);
     }

@@ -299,6 +299,13 @@ pub(super) fn case_routes() -> Vec<Route> {
             },
         ),
         // --- the resident's side: no account, the token is the credential
+        r(M::GET, "/api/v1/public/places", Public, false, OK, |_| {
+            (
+                "/api/v1/public/places?lat=35.24&lon=115.48".into(),
+                Value::Null,
+            )
+        })
+        .scope(Sc::Everyone),
         r(
             M::POST,
             "/api/v1/public/cases",

@@ -98,6 +98,19 @@ pub(super) fn routes() -> Vec<Route> {
             Fresh::Compound,
         ),
         r(
+            M::PUT,
+            "/api/v1/units/{code}/position",
+            Perm(TreeWrite),
+            true,
+            OK,
+            |i| {
+                (
+                    format!("/api/v1/units/{}/position", i.url.compound),
+                    json!({"lat": 35.2431, "lon": 115.4802}),
+                )
+            },
+        ),
+        r(
             M::GET,
             "/api/v1/units/{code}/tree",
             Perm(RegistryRead),
