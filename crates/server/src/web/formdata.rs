@@ -99,3 +99,28 @@ impl FormData {
 pub fn body_limit(max_file: u64) -> usize {
     usize::try_from(max_file.saturating_mul(4).saturating_add(256 * 1024)).unwrap_or(usize::MAX)
 }
+
+/// What a finished submission answered: enough to answer its repeat the same.
+pub(super) type Slot = std::sync::Arc<tokio::sync::Mutex<Option<(String, String)>>>;
+
+/// Form submissions by idempotency key, so that a double click waits for the
+/// first submission and answers as it did. The store replays a key with the
+/// same body by itself; this covers photos, which a second click would upload
+/// again under new ids (a different body). Per node and in memory only.
+pub(super) fn in_flight(key: &str) -> Slot {
+    static SLOTS: std::sync::OnceLock<std::sync::Mutex<HashMap<String, Slot>>> =
+        std::sync::OnceLock::new();
+    let map = SLOTS.get_or_init(|| std::sync::Mutex::new(HashMap::new()));
+    let Ok(mut map) = map.lock() else {
+        return Slot::default();
+    };
+    if map.len() > 10_000 {
+        map.retain(|_, v| std::sync::Arc::strong_count(v) > 1);
+    }
+    map.entry(key.to_string()).or_default().clone()
+}
+
+/// A new key for a form's hidden `idem` field.
+pub(super) fn fresh_key() -> String {
+    wangge_store::accounts::new_token("").unwrap_or_default()
+}

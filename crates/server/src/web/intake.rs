@@ -5,6 +5,7 @@
 //! Every field's message is shown at once beside its field, as on `/report`.
 
 use super::formdata::FormData;
+use super::formdata::{fresh_key, in_flight};
 use super::i18n::T;
 use super::session::PageSession;
 use super::{render, see_other, to_login};
@@ -47,6 +48,8 @@ pub struct IntakeForm {
     q: String,
     /// Photos stored on an earlier try, so they need not be chosen again.
     kept: Vec<i64>,
+    /// The submission's key: a second tap on 提交 answers as the first did.
+    idem: String,
 }
 
 impl IntakeForm {
@@ -214,6 +217,7 @@ async fn form_page(
     // The menu's table already stops a GET for a role without the permission.
     let f = IntakeForm {
         q: pq.q,
+        idem: fresh_key(),
         ..Default::default()
     };
     page(&s, t, session, f, IntakeErrors::default(), StatusCode::OK).await
@@ -292,11 +296,20 @@ async fn submit(
             .split(',')
             .filter_map(|v| v.trim().parse().ok())
             .collect(),
+        idem: data.get("idem"),
     };
+    if f.idem.len() < 16 {
+        f.idem = fresh_key();
+    }
     let mut e = IntakeErrors::default();
     // The place search button: the same form with the list narrowed, no messages yet.
     if !data.get("search").is_empty() {
         return page(&s, t, session, f, e, StatusCode::OK).await;
+    }
+    let slot = in_flight(&format!("intake:{}", f.idem));
+    let mut done = slot.lock().await;
+    if let Some((to, _)) = done.clone() {
+        return see_other(&to);
     }
     let max_mb = s.files.max_bytes / 1024 / 1024;
     check(t, &f, &data, max_mb, &mut e);
@@ -334,8 +347,10 @@ async fn submit(
     if !e.any() {
         match write(&s, &session, &f).await {
             Ok(id) => {
-                let done = if f.on_spot { "resolved" } else { "reported" };
-                return see_other(&format!("/cases/{id}?done={done}"));
+                let how = if f.on_spot { "resolved" } else { "reported" };
+                let to = format!("/cases/{id}?done={how}");
+                *done = Some((to.clone(), String::new()));
+                return see_other(&to);
             }
             Err(StoreError::Domain(err @ wangge_core::Error::Invalid { .. })) => {
                 let field = match &err {
@@ -382,11 +397,17 @@ async fn write(s: &AppState, session: &PageSession, f: &IntakeForm) -> Result<i6
         attachments,
         note: None,
     };
+    // On another node the store still answers a repeat with the first case.
+    let idem = wangge_store::cases::Idempotency {
+        key: f.idem.clone(),
+        principal: format!("user:{}", session.ctx.actor),
+        request_hash: wangge_store::cases::request_hash(&new),
+    };
     let (ctx, cfg) = (session.ctx.clone(), s.cases.clone());
     let created = s
         .store
         .db
-        .write(move |c| crate::cases::create_linked(c, &ctx, &cfg, new, None))
+        .write(move |c| crate::cases::create_linked(c, &ctx, &cfg, new, Some(&idem)))
         .await?;
     Ok(created.case.id)
 }

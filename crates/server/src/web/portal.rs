@@ -4,6 +4,7 @@
 //! optional "use my position" button.
 
 use super::formdata::FormData;
+use super::formdata::{fresh_key, in_flight};
 use super::i18n::T;
 use super::{render, Form};
 use crate::auth::ClientAddr;
@@ -17,8 +18,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
 use serde::Deserialize;
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
 use wangge_core::cases::{Action, Command};
 use wangge_store::cases;
 use wangge_store::Error as StoreError;
@@ -271,10 +270,6 @@ async fn form_page(
     )
 }
 
-fn fresh_key() -> String {
-    wangge_store::accounts::new_token("").unwrap_or_default()
-}
-
 /// The places near the form's position, labelled with how far they are.
 async fn near_choices(s: &AppState, t: T, f: &ReportForm) -> Vec<Choice> {
     let (Ok(lat), Ok(lon)) = (f.lat.trim().parse::<f64>(), f.lon.trim().parse::<f64>()) else {
@@ -342,24 +337,6 @@ struct ReceiptPage {
     number: String,
     link: String,
     tip: bool,
-}
-
-type Slot = Arc<tokio::sync::Mutex<Option<(String, String)>>>;
-
-/// Form submissions by idempotency key, so that a double click waits for the
-/// first submission and shows its receipt. The store replays a key with the
-/// same body by itself; this covers photos, which a second click would upload
-/// again under new ids (a different body). Per node and in memory only.
-fn in_flight(key: &str) -> Slot {
-    static SLOTS: OnceLock<Mutex<HashMap<String, Slot>>> = OnceLock::new();
-    let map = SLOTS.get_or_init(|| Mutex::new(HashMap::new()));
-    let Ok(mut map) = map.lock() else {
-        return Arc::new(tokio::sync::Mutex::new(None));
-    };
-    if map.len() > 10_000 {
-        map.retain(|_, v| Arc::strong_count(v) > 1);
-    }
-    map.entry(key.to_string()).or_default().clone()
 }
 
 fn opt(v: &str) -> Option<String> {

@@ -247,3 +247,34 @@ fn departments_and_auditors_have_no_intake_page() {
         assert!(r.status.is_redirection(), "{}", r.status);
     });
 }
+
+#[test]
+fn a_second_tap_on_submit_answers_with_the_first_case_and_makes_no_second() {
+    on_both_backends(|app| async move {
+        let (tree, grid) = setup(&app).await;
+        let html = page(&app, "/cases/new", Some(&grid)).await.text();
+        let marker = "name=\"idem\" value=\"";
+        let start = html.find(marker).expect("an idem field") + marker.len();
+        let idem = html[start..].split('"').next().unwrap().to_string();
+        assert!(idem.len() >= 16, "{idem}");
+        let fields = [
+            ("csrf", grid.csrf.as_str()),
+            ("idem", idem.as_str()),
+            ("category", "0101"),
+            ("unit", tree.building.as_str()),
+            ("description", "楼下井盖缺失"),
+        ];
+        // Photos go up again with the second tap, under new ids: still one case.
+        let photo = || vec![("photos", "found.png", "image/png", png())];
+        let first = post_multipart(&app, "/cases/new", Some(&grid), &fields, &photo()).await;
+        let second = post_multipart(&app, "/cases/new", Some(&grid), &fields, &photo()).await;
+        assert_eq!(first.status, StatusCode::SEE_OTHER, "{}", first.text());
+        assert_eq!(second.status, StatusCode::SEE_OTHER, "{}", second.text());
+        assert_eq!(first.header("location"), second.header("location"));
+        let list = app.get("/api/v1/cases").await.expect(StatusCode::OK);
+        assert_eq!(list["items"].as_array().map(Vec::len), Some(1), "{list}");
+        // A new form gets a new key.
+        let again = page(&app, "/cases/new", Some(&grid)).await.text();
+        assert!(!again.contains(&idem));
+    });
+}
