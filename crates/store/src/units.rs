@@ -16,7 +16,7 @@ use wangge_core::Error as CoreError;
 mod position;
 pub mod schema;
 
-pub use position::{nearest, set_position, Near};
+pub use position::{check_in_zone, nearest, set_position, Near, ZONE_MARGIN_M};
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Unit {

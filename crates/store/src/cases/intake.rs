@@ -379,6 +379,9 @@ pub fn create(
     let unit = unit_for_report(c, ctx, &new.unit)?;
     let description = long_text("description", &new.description, MAX_DESCRIPTION)?;
     let coords = wangge_core::geo::coordinates(new.lat, new.lon)?;
+    if let Some(at) = coords {
+        crate::units::check_in_zone(c, at)?;
+    }
     let address = match new.address_detail.as_deref().map(str::trim) {
         Some(a) if !a.is_empty() => Some(check_text("address_detail", a, 200)?),
         _ => None,

@@ -84,3 +84,44 @@ pub fn nearest(
     near.truncate(limit);
     Ok(near)
 }
+
+/// How far beyond the outermost located places a position may lie and still
+/// count as inside the zone.
+pub const ZONE_MARGIN_M: f64 = 5000.0;
+
+/// Refuses a position far outside the zone: a phone's fix from another city,
+/// latitude and longitude swapped. The zone is the box around its located
+/// places and `ZONE_MARGIN_M` beyond; with no located place there is nothing
+/// to compare with, and every position passes.
+pub fn check_in_zone(c: &mut dyn Conn, at: Point) -> Result<()> {
+    let r = c.query_one(
+        "SELECT MIN(lat), MAX(lat), MIN(lon), MAX(lon) FROM units WHERE lat IS NOT NULL",
+        &[],
+    )?;
+    let (Some(s), Some(n), Some(w), Some(e)) = (
+        r.get::<Option<f64>>(0)?,
+        r.get::<Option<f64>>(1)?,
+        r.get::<Option<f64>>(2)?,
+        r.get::<Option<f64>>(3)?,
+    ) else {
+        return Ok(());
+    };
+    let (south, _, west, _) = geo::bounds((s, w), ZONE_MARGIN_M);
+    let (_, north, _, east) = geo::bounds((n, e), ZONE_MARGIN_M);
+    if (south..=north).contains(&at.0) && (west..=east).contains(&at.1) {
+        return Ok(());
+    }
+    Err(wangge_core::Error::invalid(
+        "lat",
+        "outside_zone",
+        format!(
+            "位置(纬度{},经度{})不在本区范围内(离本区已定位的地点超过5公里),请检查定位或不填位置",
+            at.0, at.1
+        ),
+        format!(
+            "the position (latitude {}, longitude {}) is outside the zone (more than 5 km beyond its located places); check it, or leave it out",
+            at.0, at.1
+        ),
+    )
+    .into())
+}

@@ -114,3 +114,58 @@ fn a_bad_position_is_refused_with_the_field_named_and_nothing_changes() {
         assert_eq!(n, 1);
     });
 }
+
+#[test]
+fn a_case_far_outside_the_located_places_is_refused_and_nothing_is_written() {
+    use crate::cases_fixture::{new_case, world};
+    on_each_backend(|ts| async move {
+        let w = world(&ts).await;
+        let t = &w.t;
+        let at = |p: Option<(f64, f64)>| {
+            let mut new = new_case("0101", &t.building_a1.code, "楼下垃圾");
+            (new.lat, new.lon) = (p.map(|p| p.0), p.map(|p| p.1));
+            new
+        };
+        let count = || async {
+            ts.db
+                .read(|c| {
+                    c.query_one("SELECT COUNT(*) FROM cases", &[])?
+                        .get::<i64>(0)
+                })
+                .await
+                .unwrap()
+        };
+        // Nothing located yet: any position passes.
+        w.report(&w.anon, at(Some((31.23, 121.47)))).await;
+        place(&ts, &t.compound_a.code, Some(35.2460), Some(115.4700))
+            .await
+            .unwrap();
+        place(&ts, &t.compound_b.code, Some(35.2450), Some(115.4799))
+            .await
+            .unwrap();
+        let before = count().await;
+        // Shanghai, and Heze with latitude and longitude swapped.
+        for p in [(31.23, 121.47), (115.47, 35.24)] {
+            match w.try_report(&w.anon, at(Some(p))).await {
+                Err(wangge_store::Error::Domain(wangge_core::Error::Invalid {
+                    field,
+                    code,
+                    zh,
+                    ..
+                })) => {
+                    assert_eq!(field, "lat");
+                    if p.0 <= 90.0 {
+                        assert_eq!(code, "outside_zone");
+                        assert!(zh.contains("不在本区范围内"), "{zh}");
+                    }
+                }
+                other => panic!("{p:?}: {other:?}"),
+            }
+        }
+        assert_eq!(count().await, before, "nothing written");
+        // 4 km beyond the outermost place is still the zone; no position always is.
+        w.report(&w.anon, at(Some((35.2820, 115.4700)))).await;
+        w.report(&w.anon, at(None)).await;
+        assert_eq!(count().await, before + 2);
+    });
+}
