@@ -34,6 +34,15 @@ impl FormData {
             .unwrap_or_default()
     }
 
+    /// A comma-separated list of ids (photos kept from an earlier try);
+    /// anything that is not an id is left out.
+    pub fn ids(&self, name: &str) -> Vec<i64> {
+        self.get(name)
+            .split(',')
+            .filter_map(|v| v.trim().parse().ok())
+            .collect()
+    }
+
     pub fn all(&self, name: &str) -> Vec<String> {
         self.fields.get(name).cloned().unwrap_or_default()
     }
@@ -123,4 +132,9 @@ pub(super) fn in_flight(key: &str) -> Slot {
 /// A new key for a form's hidden `idem` field.
 pub(super) fn fresh_key() -> String {
     wangge_store::accounts::new_token("").unwrap_or_default()
+}
+
+/// Ids as a form's hidden field holds them, for `FormData::ids` to read back.
+pub(super) fn id_list(ids: &[i64]) -> String {
+    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
 }

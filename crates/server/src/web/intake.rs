@@ -54,11 +54,7 @@ pub struct IntakeForm {
 
 impl IntakeForm {
     fn kept_list(&self) -> String {
-        self.kept
-            .iter()
-            .map(|i| i.to_string())
-            .collect::<Vec<_>>()
-            .join(",")
+        super::formdata::id_list(&self.kept)
     }
 }
 
@@ -291,11 +287,7 @@ async fn submit(
         on_spot: data.get("on_spot") == "1",
         note: data.get("note"),
         q: data.get("q"),
-        kept: data
-            .get("kept")
-            .split(',')
-            .filter_map(|v| v.trim().parse().ok())
-            .collect(),
+        kept: data.ids("kept"),
         idem: data.get("idem"),
     };
     if f.idem.len() < 16 {

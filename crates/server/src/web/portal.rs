@@ -77,11 +77,7 @@ pub struct ReportForm {
 
 impl ReportForm {
     fn kept_list(&self) -> String {
-        self.kept
-            .iter()
-            .map(|i| i.to_string())
-            .collect::<Vec<_>>()
-            .join(",")
+        super::formdata::id_list(&self.kept)
     }
 }
 
@@ -362,11 +358,7 @@ async fn report_submit(
         contact: data.get("contact"),
         idem: data.get("idem"),
         q: data.get("q"),
-        kept: data
-            .get("kept")
-            .split(',')
-            .filter_map(|v| v.trim().parse().ok())
-            .collect(),
+        kept: data.ids("kept"),
     };
     let mut e = ReportErrors::default();
     if f.idem.len() < 16 {
