@@ -241,7 +241,7 @@ pub(super) fn seed(c: &mut dyn Conn, ctx: &Ctx, seed: u64) -> Result<()> {
             let starts = today - Duration::days(rng.range(60, 400) as i64);
             (starts, starts + Duration::days(rng.range(450, 700) as i64))
         };
-        eq::create_site(
+        wangge_store::registry::create::<eq::Site>(
             c,
             ctx,
             NewSite {

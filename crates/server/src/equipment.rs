@@ -1,5 +1,6 @@
 //! `/api/v1/equipment` (the special-equipment registry, its maintenance and
-//! periodic-inspection records and alerts) and `/api/v1/construction-sites`.
+//! periodic-inspection records and alerts). Construction sites are a declared
+//! registry (`crate::registry`).
 
 use crate::extract::{id, Json, Query};
 use crate::{ApiResult, AppState, Caller};
@@ -8,12 +9,10 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::Router;
 use serde::{Deserialize, Serialize};
-use wangge_core::equipment::{
-    AlertKind, EquipmentKind, EquipmentStatus, SiteStatus, DEFAULT_ALERT_DAYS,
-};
+use wangge_core::equipment::{AlertKind, EquipmentKind, EquipmentStatus, DEFAULT_ALERT_DAYS};
 use wangge_store::equipment::{
     self as eq, AlertList, Equipment, EquipmentPatch, Maintenance, NewEquipment, NewInspection,
-    NewMaintenance, NewSite, PeriodicInspection, Site, SitePatch,
+    NewMaintenance, PeriodicInspection,
 };
 use wangge_store::Page;
 
@@ -24,11 +23,6 @@ pub fn routes() -> Router<AppState> {
         .route("/equipment/{id}", get(show).patch(update))
         .route("/equipment/{id}/maintenance", post(add_maintenance))
         .route("/equipment/{id}/inspections", post(add_inspection))
-        .route("/construction-sites", get(list_sites).post(create_site))
-        .route(
-            "/construction-sites/{id}",
-            get(show_site).patch(update_site),
-        )
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -203,86 +197,4 @@ pub async fn alerts(
         })
         .await?;
     Ok(axum::Json(list))
-}
-
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[serde(deny_unknown_fields)]
-pub struct SiteQuery {
-    /// Unit code: sites anywhere in its subtree.
-    unit: Option<String>,
-    status: Option<SiteStatus>,
-    cursor: Option<String>,
-    limit: Option<i64>,
-}
-
-#[utoipa::path(get, path = "/api/v1/construction-sites", tag = "equipment", params(SiteQuery),
-    responses((status = 200, body = Page<Site>), (status = 404, body = crate::error::Problem)))]
-pub async fn list_sites(
-    State(s): State<AppState>,
-    Caller(ctx): Caller,
-    Query(q): Query<SiteQuery>,
-) -> ApiResult<axum::Json<Page<Site>>> {
-    let page = s
-        .store
-        .db
-        .read(move |c| {
-            let f = eq::SiteFilter {
-                unit: q.unit,
-                status: q.status,
-            };
-            eq::list_sites(c, &ctx, &f, q.cursor.as_deref(), q.limit)
-        })
-        .await?;
-    Ok(axum::Json(page))
-}
-
-#[utoipa::path(post, path = "/api/v1/construction-sites", tag = "equipment", request_body = NewSite,
-    responses((status = 201, body = Site), (status = 422, body = crate::error::Problem)))]
-pub async fn create_site(
-    State(s): State<AppState>,
-    Caller(ctx): Caller,
-    Json(new): Json<NewSite>,
-) -> ApiResult<(StatusCode, axum::Json<Site>)> {
-    let site = s
-        .store
-        .db
-        .write(move |c| eq::create_site(c, &ctx, new))
-        .await?;
-    Ok((StatusCode::CREATED, axum::Json(site)))
-}
-
-#[utoipa::path(get, path = "/api/v1/construction-sites/{id}", tag = "equipment",
-    params(("id" = i64, Path, description = "construction site id")),
-    responses((status = 200, body = Site), (status = 404, body = crate::error::Problem)))]
-pub async fn show_site(
-    State(s): State<AppState>,
-    Caller(ctx): Caller,
-    Path(sid): Path<String>,
-) -> ApiResult<axum::Json<Site>> {
-    let sid = id(&sid)?;
-    Ok(axum::Json(
-        s.store.db.read(move |c| eq::get_site(c, &ctx, sid)).await?,
-    ))
-}
-
-/// Changes the fields given (name, builder, unit, location, period, status);
-/// the others stay. The site and a new unit must both lie in the caller's
-/// scope; the audit entry names the changed fields.
-#[utoipa::path(patch, path = "/api/v1/construction-sites/{id}", tag = "equipment", request_body = SitePatch,
-    params(("id" = i64, Path, description = "construction site id")),
-    responses((status = 200, body = Site), (status = 403, body = crate::error::Problem),
-        (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
-pub async fn update_site(
-    State(s): State<AppState>,
-    Caller(ctx): Caller,
-    Path(sid): Path<String>,
-    Json(patch): Json<SitePatch>,
-) -> ApiResult<axum::Json<Site>> {
-    let sid = id(&sid)?;
-    Ok(axum::Json(
-        s.store
-            .db
-            .write(move |c| eq::update_site(c, &ctx, sid, patch))
-            .await?,
-    ))
 }

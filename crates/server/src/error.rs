@@ -278,8 +278,9 @@ fn parts(e: &ApiError) -> Parts {
 }
 
 /// Every entity the store names in a not-found answer, in Chinese, so the
-/// answer says what was not found. A new entity needs its line here: the
-/// not-found walk in the tests fails on the generic fallback.
+/// answer says what was not found. A declared registry names its own; any
+/// other new entity needs its line here: the not-found walk in the tests
+/// fails on the generic fallback.
 pub(crate) fn what_zh(what: &str) -> &'static str {
     match what {
         "unit" => "单元",
@@ -295,7 +296,6 @@ pub(crate) fn what_zh(what: &str) -> &'static str {
         "supervising office" => "监管部门",
         "attachment" => "附件",
         "thumbnail" => "缩略图",
-        "construction site" => "建筑工地",
         "equipment" => "特种设备",
         "maintenance record" => "维保记录",
         "import" => "导入批次",
@@ -305,7 +305,7 @@ pub(crate) fn what_zh(what: &str) -> &'static str {
         "inspection target" => "排查对象",
         "inspection template" => "检查表",
         "registration request" => "登记申请",
-        _ => "记录",
+        other => wangge_store::registry::noun_zh(other).unwrap_or("记录"),
     }
 }
 

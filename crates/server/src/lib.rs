@@ -20,6 +20,7 @@ pub mod people;
 pub mod positions;
 pub mod public;
 pub mod registration;
+pub mod registry;
 pub mod request_id;
 pub mod totp;
 pub mod transfer;
@@ -164,6 +165,7 @@ pub fn router(state: AppState) -> Router {
         .merge(transfer::routes())
         .merge(inspections::routes())
         .merge(equipment::routes())
+        .merge(registry::routes())
         .route("/openapi.json", get(openapi::document))
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .fallback(|| async { ApiError::NotFound });

@@ -67,7 +67,7 @@ use utoipa::OpenApi;
         crate::transfer::upload, crate::transfer::show_run, crate::transfer::report,
         crate::transfer::exports::export, crate::transfer::exports::export_full,
         crate::transfer::exports::export_cases, crate::transfer::exports::export_cases_full, crate::transfer::exports::export_equipment, crate::transfer::template,
-        crate::transfer::exports::export_sites, crate::transfer::exports::export_plans, crate::transfer::exports::export_audit,
+        crate::transfer::exports::export_plans, crate::transfer::exports::export_audit,
         crate::transfer::exports::admin::export_plan_targets, crate::transfer::exports::admin::export_accounts,
         crate::transfer::exports::admin::export_categories,
         crate::inspections::list_templates, crate::inspections::show_template,
@@ -78,8 +78,7 @@ use utoipa::OpenApi;
         crate::inspections::set_office, crate::inspections::remove_office,
         crate::equipment::list, crate::equipment::create, crate::equipment::show,
         crate::equipment::update, crate::equipment::add_maintenance, crate::equipment::add_inspection,
-        crate::equipment::alerts, crate::equipment::list_sites, crate::equipment::create_site,
-        crate::equipment::show_site, crate::equipment::update_site,
+        crate::equipment::alerts,
     ),
     components(schemas(crate::error::Problem, wangge_store::cases::Order)),
     modifiers(&Security)
@@ -98,6 +97,7 @@ pub fn spec() -> &'static Value {
     static SPEC: OnceLock<Value> = OnceLock::new();
     SPEC.get_or_init(|| {
         let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or(Value::Null);
+        crate::registry::document(&mut doc);
         complete(&mut doc);
         doc
     })

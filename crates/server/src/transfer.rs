@@ -45,7 +45,6 @@ pub fn routes() -> Router<AppState> {
             get(exports::export_cases).post(exports::export_cases_full),
         )
         .route("/exports/equipment", get(exports::export_equipment))
-        .route("/exports/construction-sites", get(exports::export_sites))
         .route("/exports/inspection-plans", get(exports::export_plans))
         .route("/exports/audit", get(exports::export_audit))
         .route(

@@ -17,9 +17,7 @@ pub use records::{
     inspections, maintenance, record_inspection, record_maintenance, Maintenance, NewInspection,
     NewMaintenance, PeriodicInspection,
 };
-pub use sites::{
-    create_site, get_site, list_sites, update_site, NewSite, Site, SiteFilter, SitePatch,
-};
+pub use sites::{site_status_zh, NewSite, Site, SiteFilter, SitePatch};
 
 use crate::ctx::{ms_to_time, Ctx};
 use crate::db::{Conn, Row, Value};

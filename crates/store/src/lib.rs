@@ -26,6 +26,7 @@ pub mod people;
 pub mod periodic;
 pub mod positions;
 pub mod ready;
+pub mod registry;
 pub mod transfer;
 pub mod units;
 

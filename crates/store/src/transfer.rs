@@ -32,7 +32,7 @@ mod export_cases;
 mod export_equipment;
 mod export_list;
 mod export_plans;
-mod export_sites;
+mod export_registry;
 mod export_targets;
 mod import;
 mod import_equipment;
@@ -57,7 +57,7 @@ pub use export_audit::{export_audit, AUDIT_HEADERS, AUDIT_SHEET};
 pub use export_cases::{export_cases, CASE_HEADERS, CASE_SHEET};
 pub use export_equipment::{export_equipment, EQUIPMENT_HEADERS, EQUIPMENT_SHEET};
 pub use export_plans::{export_plans, PLAN_HEADERS, PLAN_SHEET};
-pub use export_sites::{export_sites, site_status_zh, SITE_HEADERS, SITE_SHEET};
+pub use export_registry::export_registry;
 pub use export_targets::{export_plan_targets, TARGET_HEADERS, TARGET_SHEET};
 pub use import::{
     import, report_of, run, spool, ImportOptions, ImportRun, ImportSummary, Imported, OnProgress,
@@ -69,6 +69,7 @@ use wangge_formats::{sheet as read, xlsx};
 /// A temporary file (uploads, exports), removed when dropped.
 pub type TempFile = tempfile::NamedTempFile;
 pub use lists::List;
+pub use sink::Out;
 pub use template::template;
 
 use crate::error::Error;

@@ -4,10 +4,11 @@
 use super::ExportArgs;
 use anyhow::{bail, Context};
 use wangge_core::cases::CaseState;
-use wangge_core::equipment::{AlertKind, EquipmentKind, EquipmentStatus, SiteStatus};
+use wangge_core::equipment::{AlertKind, EquipmentKind, EquipmentStatus};
 use wangge_store::audit::Filter as AuditFilter;
 use wangge_store::cases::{ListFilter, Order, Source};
-use wangge_store::equipment::{ListFilter as EquipmentFilter, SiteFilter};
+use wangge_store::equipment::ListFilter as EquipmentFilter;
+use wangge_store::registry::Registry;
 
 /// The case list's filter from the command line, checked like the API's.
 pub(super) fn case_filter(a: &ExportArgs) -> anyhow::Result<ListFilter> {
@@ -58,14 +59,29 @@ pub(super) fn equipment_filter(a: &ExportArgs) -> anyhow::Result<EquipmentFilter
     })
 }
 
-/// The construction-site list's filter from the command line.
-pub(super) fn site_filter(a: &ExportArgs) -> anyhow::Result<SiteFilter> {
+/// A declared registry's filter from the command line: `--unit` and
+/// `--status`, each only where the registry's filter has it.
+pub(super) fn record_filter<R: Registry>(a: &ExportArgs) -> anyhow::Result<R::Filter> {
     if a.q.is_some() || a.filter_kind.is_some() {
-        bail!("建筑工地导出不支持 --q 和 --filter-kind / construction-site exports take --unit, --status");
+        bail!(
+            "{}导出不支持 --q 和 --filter-kind / {} exports take --unit, --status",
+            R::META.list.0,
+            R::META.list.1
+        );
     }
-    Ok(SiteFilter {
-        unit: a.unit.clone(),
-        status: a.status.as_deref().map(SiteStatus::parse).transpose()?,
+    let mut given = serde_json::Map::new();
+    if let Some(u) = &a.unit {
+        given.insert("unit".into(), u.clone().into());
+    }
+    if let Some(s) = &a.status {
+        given.insert("status".into(), s.trim().into());
+    }
+    serde_json::from_value(given.into()).with_context(|| {
+        format!(
+            "{}导出的筛选条件无效 / not a filter of the {} export",
+            R::META.list.0,
+            R::META.list.1
+        )
     })
 }
 
@@ -94,6 +110,8 @@ pub(super) fn audit_filter(a: &ExportArgs) -> anyhow::Result<AuditFilter> {
 mod tests {
     use super::*;
     use clap::Parser;
+    use wangge_core::equipment::SiteStatus;
+    use wangge_store::equipment::Site;
 
     #[derive(Parser)]
     struct Cli {
@@ -176,7 +194,7 @@ mod tests {
 
     #[test]
     fn site_and_audit_filters_are_read_like_the_lists() {
-        let f = site_filter(&args(&[
+        let f = record_filter::<Site>(&args(&[
             "construction-sites",
             "--out",
             "s.csv",
@@ -190,8 +208,9 @@ mod tests {
             (f.status, f.unit.as_deref()),
             (Some(SiteStatus::Suspended), Some("371799001"))
         );
-        let e = site_filter(&args(&["sites", "--out", "s.csv", "--status", "in_use"])).unwrap_err();
-        assert!(e.to_string().contains("in_use"), "{e}");
+        let e = record_filter::<Site>(&args(&["sites", "--out", "s.csv", "--status", "in_use"]))
+            .unwrap_err();
+        assert!(format!("{e:#}").contains("in_use"), "{e:#}");
         let f = audit_filter(&args(&[
             "audit", "--out", "a.xlsx", "--actor", "admin", "--action", " ",
         ]))

@@ -105,6 +105,45 @@ fn every_subcommand_works_on_both_backends() {
             db.ok(&["export", kind, "--out", out.to_str().unwrap()]);
             assert!(std::fs::metadata(&out).unwrap().len() > 0, "{l}: {kind}");
         }
+        // A declared registry, found by its Chinese name, with its own filter.
+        let sites = db.dir.join("sites.csv");
+        let out = db.ok(&[
+            "export",
+            "建筑工地",
+            "--status",
+            "active",
+            "--out",
+            sites.to_str().unwrap(),
+        ]);
+        let text = std::fs::read_to_string(&sites).unwrap();
+        let rows = db.count("SELECT COUNT(*) FROM construction_sites WHERE status = 'active'");
+        assert!(rows > 0, "{l}: the demo has active sites");
+        assert_eq!(text.lines().count() as i64, rows + 1, "{l}: {text}");
+        assert!(
+            text.lines()
+                .skip(1)
+                .all(|r| r.trim_end().ends_with(",在建")),
+            "{l}: {text}"
+        );
+        assert!(out.contains(&format!("已导出 {rows} 行")), "{l}: {out}");
+        let bad = db.dir.join("bad.csv");
+        let o = db.run(
+            &[
+                "export",
+                "sites",
+                "--status",
+                "in_use",
+                "--out",
+                bad.to_str().unwrap(),
+            ],
+            "",
+        );
+        assert_eq!(o.code, Some(1), "{l}: {o:?}");
+        assert!(
+            o.stderr.contains("in_use") && o.stderr.contains("筛选条件无效"),
+            "{l}: {o:?}"
+        );
+        assert!(!bad.exists(), "{l}: nothing written");
         let template = db.dir.join("t.xlsx");
         let (ok, _, err) = run(&["template", "people", "--out", template.to_str().unwrap()]);
         assert!(ok, "{l}: {err}");

@@ -17,7 +17,7 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use serde::Deserialize;
 use wangge_core::cases::CaseState;
-use wangge_core::equipment::{AlertKind, EquipmentKind, EquipmentStatus, SiteStatus};
+use wangge_core::equipment::{AlertKind, EquipmentKind, EquipmentStatus};
 use wangge_store::cases::{ListFilter, Order, Source};
 use wangge_store::transfer::{self, ExportFilter, ExportFormat, ExportOptions, Kind};
 use wangge_store::{Ctx, Error as StoreError};
@@ -30,7 +30,8 @@ pub(crate) enum Listing {
     Registry(Kind),
     Cases(ListFilter),
     Equipment(wangge_store::equipment::ListFilter),
-    Sites(wangge_store::equipment::SiteFilter),
+    /// A declared registry, with its filter's query pairs (already read once).
+    Record(wangge_store::registry::Meta, Vec<(String, String)>),
     Plans,
     Audit(wangge_store::audit::Filter),
     /// The targets of one inspection plan.
@@ -46,7 +47,7 @@ impl Listing {
             Listing::Registry(k) => List::Registry(*k),
             Listing::Cases(_) => List::Cases,
             Listing::Equipment(_) => List::Equipment,
-            Listing::Sites(_) => List::Sites,
+            Listing::Record(m, _) => List::Record(*m),
             Listing::Plans => List::Plans,
             Listing::Audit(_) => List::Audit,
             Listing::PlanTargets(_) => List::PlanTargets,
@@ -89,8 +90,8 @@ pub(crate) async fn download(
         Listing::Equipment(f) => {
             transfer::export_equipment(&s.store, ctx, f, opts, &path, None).await?;
         }
-        Listing::Sites(f) => {
-            transfer::export_sites(&s.store, ctx, f, opts, &path, None).await?;
+        Listing::Record(m, pairs) => {
+            export_record(s, ctx, m, &pairs, opts, &path).await?;
         }
         Listing::Plans => {
             transfer::export_plans(&s.store, ctx, opts, &path, None).await?;
@@ -129,6 +130,58 @@ pub(crate) async fn download(
         &format!("{zh}-{stamp}.{ext}"),
         bytes,
     ))
+}
+
+type Export = std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), StoreError>> + Send>>;
+
+/// Exports a declared registry: its type is found from its name, and its
+/// filter read from the pairs the request gave.
+async fn export_record(
+    s: &AppState,
+    ctx: &Ctx,
+    m: wangge_store::registry::Meta,
+    pairs: &[(String, String)],
+    opts: ExportOptions,
+    path: &std::path::Path,
+) -> Result<(), StoreError> {
+    struct Job<'a> {
+        s: &'a AppState,
+        ctx: &'a Ctx,
+        pairs: &'a [(String, String)],
+        opts: Option<ExportOptions>,
+        path: &'a std::path::Path,
+        run: Option<Export>,
+    }
+    impl wangge_store::registry::Visit for Job<'_> {
+        fn visit<R: wangge_store::registry::Registry>(&mut self) {
+            let (store, ctx, path) = (
+                self.s.store.clone(),
+                self.ctx.clone(),
+                self.path.to_path_buf(),
+            );
+            let filter = crate::registry::filter::<R::Filter>(self.pairs);
+            let opts = self.opts.take();
+            self.run = Some(Box::pin(async move {
+                let filter = filter.map_err(|e| StoreError::Db(format!("export filter: {e:?}")))?;
+                let opts = opts.ok_or_else(|| StoreError::Db("export options taken".into()))?;
+                transfer::export_registry::<R>(&store, &ctx, filter, opts, &path, None).await?;
+                Ok(())
+            }));
+        }
+    }
+    let mut job = Job {
+        s,
+        ctx,
+        pairs,
+        opts: Some(opts),
+        path,
+        run: None,
+    };
+    wangge_store::registry::with(m.slug, &mut job);
+    match job.run {
+        Some(run) => run.await,
+        None => Err(StoreError::not_found(m.noun.1)),
+    }
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
@@ -358,45 +411,15 @@ pub async fn export_equipment(
 }
 
 /// The file format and CSV encoding every export takes.
-fn file_options(format_: Option<&str>, enc: Option<&str>) -> Result<ExportOptions, ApiError> {
+pub(crate) fn file_options(
+    format_: Option<&str>,
+    enc: Option<&str>,
+) -> Result<ExportOptions, ApiError> {
     let mut opts = ExportOptions::new(format(format_)?);
     if let Some(e) = encoding(enc)? {
         opts.encoding = e;
     }
     Ok(opts)
-}
-
-#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
-#[serde(deny_unknown_fields)]
-pub struct SiteExportQuery {
-    /// Unit code: sites anywhere in its subtree (default: the caller's scope).
-    unit: Option<String>,
-    status: Option<SiteStatus>,
-    /// xlsx (default) or csv.
-    format: Option<String>,
-    /// CSV encoding: utf-8 (with BOM, default) or gbk.
-    encoding: Option<String>,
-}
-
-/// The construction-site list exported with the same filters as
-/// `GET /api/v1/construction-sites`, in the same order and scope: 项目名称,
-/// 施工单位, 所在单元, 单元代码, 具体位置, 开工日期, 计划完工日期, 状态, with the
-/// filter and time of export on a second sheet; audited.
-#[utoipa::path(get, path = "/api/v1/exports/construction-sites", tag = "transfer", params(SiteExportQuery),
-    responses((status = 200, description = "the file", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-        (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem),
-        (status = 422, body = crate::error::Problem)))]
-pub async fn export_sites(
-    State(s): State<AppState>,
-    Caller(ctx): Caller,
-    Query(q): Query<SiteExportQuery>,
-) -> ApiResult<Response> {
-    let filter = wangge_store::equipment::SiteFilter {
-        unit: q.unit.filter(|u| !u.trim().is_empty()),
-        status: q.status,
-    };
-    let opts = file_options(q.format.as_deref(), q.encoding.as_deref())?;
-    Ok(download(&s, &ctx, Listing::Sites(filter), opts).await?)
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]

@@ -91,7 +91,7 @@ impl Back for List {
         match (self, unit) {
             (List::Cases, _) => format!("/cases?{query}"),
             (List::Equipment, _) => format!("/equipment?{query}"),
-            (List::Sites, _) => format!("/construction-sites?{query}"),
+            (List::Record(m), _) => format!("/{}?{query}", m.slug),
             (List::Plans, _) => "/inspections".to_string(),
             (List::Audit, _) => format!("/audit?{query}"),
             // The canonical query of a plan's targets is `plan=<id>`.
@@ -128,7 +128,7 @@ struct ExportPage {
     kind: &'static str,
     label: &'static str,
     query: String,
-    filters: Vec<(&'static str, String)>,
+    filters: Vec<(String, String)>,
     can_full: bool,
     reason: String,
     reason_error: Option<String>,

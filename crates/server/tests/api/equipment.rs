@@ -423,7 +423,7 @@ pub async fn seed_for_walk(app: &App, w: &mut super::roles::World) {
                         last_maintained_on: Some("2026-10-01".into()),
                     },
                 )?;
-                let site = eq::create_site(
+                let site = wangge_store::registry::create::<eq::Site>(
                     c,
                     &ctx,
                     NewSite {
@@ -463,6 +463,28 @@ fn the_openapi_document_describes_the_routes() {
             "/api/v1/construction-sites/{id}",
         ] {
             assert!(doc["paths"].get(p).is_some(), "{p} missing");
+        }
+        // Every declared registry's routes, with schemas that resolve.
+        for m in wangge_store::registry::metas() {
+            for p in [
+                format!("/api/v1/{}", m.slug),
+                format!("/api/v1/{}/{{id}}", m.slug),
+                format!("/api/v1/exports/{}", m.slug),
+            ] {
+                let item = &doc["paths"][&p];
+                assert!(item.is_object(), "{p} missing");
+                for op in item.as_object().into_iter().flat_map(|o| o.values()) {
+                    assert!(op["responses"]["401"].is_object(), "{p}: {op}");
+                    let text = op.to_string();
+                    for r in text.split("#/components/schemas/").skip(1) {
+                        let name: String = r.chars().take_while(|c| *c != '"').collect();
+                        assert!(
+                            doc["components"]["schemas"][&name].is_object(),
+                            "{p}: schema {name} missing"
+                        );
+                    }
+                }
+            }
         }
     });
 }

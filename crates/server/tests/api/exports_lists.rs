@@ -11,7 +11,8 @@ use axum::http::{Method, StatusCode};
 use calamine::Reader;
 use serde_json::{json, Value};
 use wangge_core::auth::Role;
-use wangge_store::transfer::{AUDIT_HEADERS, PLAN_HEADERS, SITE_HEADERS};
+use wangge_store::registry::Registry;
+use wangge_store::transfer::{AUDIT_HEADERS, PLAN_HEADERS};
 use wangge_store::Scope;
 
 const PASSWORD: &str = "Export-lists-2026";
@@ -305,7 +306,7 @@ fn construction_site_exports_follow_the_site_list() {
                 .await,
         );
         assert_eq!(b.sheets, ["建筑工地", "导出信息"]);
-        assert_eq!(b.rows[0], SITE_HEADERS);
+        assert_eq!(b.rows[0], wangge_store::equipment::Site::HEADERS);
         assert_eq!(
             b.rows[1],
             [

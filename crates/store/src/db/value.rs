@@ -72,6 +72,16 @@ impl Row {
     }
 }
 
+impl Row {
+    /// The raw value at `i`, to compare with one about to be written.
+    pub fn value(&self, i: usize) -> Result<Value> {
+        self.0
+            .get(i)
+            .cloned()
+            .ok_or_else(|| Error::Db(format!("column {i} out of range")))
+    }
+}
+
 pub trait FromValue: Sized {
     fn from_value(v: &Value) -> Option<Self>;
 }

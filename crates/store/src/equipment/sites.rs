@@ -1,14 +1,14 @@
 //! Construction sites (施工工地): the registry that dust-control inspections
-//! (the 七个百分百 checklist) target.
+//! (the 七个百分百 checklist) target, declared on the registry engine.
 
 use super::{fmt_date, opt_date, org_ref, stored_date};
-use crate::ctx::{ms_to_time, Ctx};
-use crate::db::{Conn, Row, Value};
-use crate::error::{Error, Result};
-use crate::paging::{self, Page};
-use crate::{audit, params, units};
+use crate::ctx::Ctx;
+use crate::db::Conn;
+use crate::error::Result;
+use crate::registry::{Fields, Filter, Line, Meta, Named, Registry, Where};
+use crate::transfer::Out;
+use crate::units;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use time::OffsetDateTime;
 use wangge_core::auth::Permission;
 use wangge_core::equipment::{self as rules, SiteStatus};
@@ -70,220 +70,186 @@ pub struct SitePatch {
     pub status: Option<SiteStatus>,
 }
 
-const SELECT: &str = "SELECT s.id, s.name, s.builder_org_id, o.name, u.code, u.name, s.location,
-    s.starts_on, s.ends_on, s.status, s.created_at, s.updated_at, s.unit_path
-    FROM construction_sites s JOIN units u ON u.id = s.unit_id
-    JOIN organisations o ON o.id = s.builder_org_id";
-
-fn from_row(r: &Row) -> Result<(Site, String)> {
-    Ok((
-        Site {
-            id: r.get(0)?,
-            name: r.get(1)?,
-            builder_org_id: r.get(2)?,
-            builder_name: r.get(3)?,
-            unit: r.get(4)?,
-            unit_name: r.get(5)?,
-            location: r.get(6)?,
-            starts_on: r.get(7)?,
-            ends_on: r.get(8)?,
-            status: SiteStatus::parse(&r.get::<String>(9)?)?,
-            created_at: ms_to_time(r.get(10)?),
-            updated_at: ms_to_time(r.get(11)?),
-        },
-        r.get(12)?,
-    ))
-}
-
-pub fn create_site(c: &mut dyn Conn, ctx: &Ctx, new: NewSite) -> Result<Site> {
-    ctx.require(Permission::EquipmentWrite)?;
-    let name = check_text("name", &new.name, 100)?;
-    let unit = units::resolve(c, ctx, "unit", &new.unit)?;
-    org_ref(c, ctx, "builder_org_id", new.builder_org_id)?;
-    let location = match optional(new.location.as_deref()) {
-        Some(l) => check_text("location", l, 100)?,
-        None => String::new(),
-    };
-    let starts = rules::parse_date("starts_on", &new.starts_on)?;
-    let ends = opt_date("ends_on", new.ends_on.as_deref())?;
-    rules::check_site_period(starts, ends)?;
-    let status = new.status.unwrap_or(SiteStatus::Active);
-    let now = ctx.now_ms();
-    let id: i64 = c
-        .query_one(
-            "INSERT INTO construction_sites (name, builder_org_id, unit_id, unit_path, location,
-                starts_on, ends_on, status, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING id",
-            params![
-                name,
-                new.builder_org_id,
-                unit.id,
-                unit.path,
-                location,
-                fmt_date(starts),
-                ends.map(fmt_date),
-                status.as_str(),
-                now
-            ],
-        )?
-        .get(0)?;
-    audit::record(
-        c,
-        ctx,
-        "construction_site",
-        id,
-        "create",
-        json!({"unit": unit.code, "builder_org_id": new.builder_org_id}),
-    )?;
-    get_site(c, ctx, id)
-}
-
-pub fn get_site(c: &mut dyn Conn, ctx: &Ctx, id: i64) -> Result<Site> {
-    ctx.require(Permission::EquipmentRead)?;
-    let r = c
-        .query_opt(&format!("{SELECT} WHERE s.id = $1"), params![id])?
-        .ok_or_else(|| Error::not_found("construction site"))?;
-    let (s, path) = from_row(&r)?;
-    if ctx.scope.contains(&path) {
-        Ok(s)
-    } else {
-        Err(Error::not_found("construction site"))
-    }
-}
-
-/// Changes the fields `patch` gives. The site must be in the caller's scope
-/// (else it is not found) and so must a new unit (else the unit is unknown);
-/// the period is checked as a whole, the old end against a new start. The
-/// audit entry names the changed fields (and the unit and status moves),
-/// never their values otherwise; a patch that changes nothing writes nothing.
-pub fn update_site(c: &mut dyn Conn, ctx: &Ctx, id: i64, patch: SitePatch) -> Result<Site> {
-    ctx.require(Permission::EquipmentWrite)?;
-    let current = get_site(c, ctx, id)?;
-    let mut sets: Vec<(&'static str, Value)> = Vec::new();
-    if let Some(n) = &patch.name {
-        let n = check_text("name", n, 100)?;
-        if n != current.name {
-            sets.push(("name", n.into()));
-        }
-    }
-    if let Some(o) = patch.builder_org_id {
-        org_ref(c, ctx, "builder_org_id", o)?;
-        if o != current.builder_org_id {
-            sets.push(("builder_org_id", o.into()));
-        }
-    }
-    let mut moved = None;
-    if let Some(code) = &patch.unit {
-        let unit = units::resolve(c, ctx, "unit", code.trim())?;
-        if unit.code != current.unit {
-            sets.push(("unit_id", unit.id.into()));
-            sets.push(("unit_path", unit.path.clone().into()));
-            moved = Some(unit.code);
-        }
-    }
-    if let Some(l) = &patch.location {
-        let l = match optional(Some(l)) {
-            Some(l) => check_text("location", l, 100)?,
-            None => String::new(),
-        };
-        if l != current.location {
-            sets.push(("location", l.into()));
-        }
-    }
-    let starts = match &patch.starts_on {
-        Some(s) => rules::parse_date("starts_on", s)?,
-        None => stored_date(&current.starts_on)?,
-    };
-    let ends = match &patch.ends_on {
-        Some(e) => opt_date("ends_on", Some(e))?,
-        None => current.ends_on.as_deref().map(stored_date).transpose()?,
-    };
-    rules::check_site_period(starts, ends)?;
-    let (starts, ends) = (fmt_date(starts), ends.map(fmt_date));
-    if patch.starts_on.is_some() && starts != current.starts_on {
-        sets.push(("starts_on", starts.into()));
-    }
-    if patch.ends_on.is_some() && ends != current.ends_on {
-        sets.push(("ends_on", ends.into()));
-    }
-    if let Some(st) = patch.status.filter(|s| *s != current.status) {
-        sets.push(("status", st.as_str().into()));
-    }
-    if sets.is_empty() {
-        return Ok(current);
-    }
-    let assign: Vec<String> = sets
-        .iter()
-        .enumerate()
-        .map(|(i, (f, _))| format!("{f} = ${}", i + 1))
-        .collect();
-    let mut args: Vec<Value> = sets.iter().map(|(_, v)| v.clone()).collect();
-    args.push(ctx.now_ms().into());
-    args.push(id.into());
-    c.execute(
-        &format!(
-            "UPDATE construction_sites SET {}, updated_at = ${} WHERE id = ${}",
-            assign.join(", "),
-            args.len() - 1,
-            args.len()
-        ),
-        &args,
-    )?;
-    // unit_id and unit_path are one change: the API's "unit".
-    let mut fields: Vec<&str> = Vec::new();
-    for (f, _) in &sets {
-        let f = if *f == "unit_path" || *f == "unit_id" {
-            "unit"
-        } else {
-            *f
-        };
-        if !fields.contains(&f) {
-            fields.push(f);
-        }
-    }
-    let mut detail = json!({ "fields": fields });
-    if let Some(to) = moved {
-        detail["unit"] = json!({"from": current.unit, "to": to});
-    }
-    if let Some(st) = patch.status.filter(|s| *s != current.status) {
-        detail["status"] = json!({"from": current.status, "to": st});
-    }
-    audit::record(c, ctx, "construction_site", id, "update", detail)?;
-    get_site(c, ctx, id)
-}
-
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
 pub struct SiteFilter {
+    /// Unit code: sites anywhere in its subtree.
     pub unit: Option<String>,
     pub status: Option<SiteStatus>,
 }
 
-pub fn list_sites(
-    c: &mut dyn Conn,
-    ctx: &Ctx,
-    f: &SiteFilter,
-    cursor: Option<&str>,
-    limit: Option<i64>,
-) -> Result<Page<Site>> {
-    ctx.require(Permission::EquipmentRead)?;
-    let limit = paging::limit(limit)?;
-    let root = units::list_root(c, ctx, f.unit.as_deref())?;
-    paging::subtree_page(
-        c,
-        SELECT,
-        "construction_sites",
-        "s",
-        &root,
-        |first| match f.status {
-            Some(st) => (
-                format!(" AND s.status = ${first}"),
-                vec![Value::from(st.as_str())],
-            ),
-            None => (String::new(), Vec::new()),
-        },
-        cursor,
-        limit,
-        from_row,
-        |s| s.id,
-    )
+/// The status as the site pages name it.
+pub fn site_status_zh(s: SiteStatus) -> &'static str {
+    match s {
+        SiteStatus::Planned => "未开工",
+        SiteStatus::Active => "在建",
+        SiteStatus::Suspended => "停工",
+        SiteStatus::Finished => "完工",
+    }
+}
+
+impl Filter for SiteFilter {
+    fn unit(&self) -> Option<&str> {
+        self.unit.as_deref()
+    }
+
+    fn conditions(&self, w: &mut Where) {
+        if let Some(st) = self.status {
+            w.eq("status", st.as_str());
+        }
+    }
+
+    fn lines(&self) -> Vec<Line> {
+        vec![Line {
+            key: "status",
+            label: ("状态", "Status"),
+            value: self
+                .status
+                .map(|s| (site_status_zh(s).to_string(), s.as_str().to_string())),
+        }]
+    }
+}
+
+fn location(l: &str) -> Result<String> {
+    Ok(match optional(Some(l)) {
+        Some(l) => check_text("location", l, 100)?,
+        None => String::new(),
+    })
+}
+
+impl Registry for Site {
+    const META: Meta = Meta {
+        slug: "construction-sites",
+        entity: "construction_site",
+        table: "construction_sites",
+        noun: ("建筑工地", "construction site"),
+        list: ("建筑工地", "construction sites"),
+        aliases: &["sites", "工地"],
+        tag: "equipment",
+        read: Permission::EquipmentRead,
+        write: Permission::EquipmentWrite,
+    };
+    const COLUMNS: &'static [(&'static str, &'static str)] = &[
+        ("name", "e.name"),
+        ("builder_org_id", "e.builder_org_id"),
+        ("builder_name", "o.name"),
+        ("unit", "u.code"),
+        ("unit_name", "u.name"),
+        ("location", "e.location"),
+        ("starts_on", "e.starts_on"),
+        ("ends_on", "e.ends_on"),
+        ("status", "e.status"),
+        ("created_at", "e.created_at"),
+        ("updated_at", "e.updated_at"),
+    ];
+    const JOINS: &'static str = "JOIN units u ON u.id = e.unit_id
+        JOIN organisations o ON o.id = e.builder_org_id";
+    const TRACKED: &'static [&'static str] = &["status"];
+    const SHEET: &'static str = "建筑工地";
+    const HEADERS: &'static [&'static str] = &[
+        "项目名称",
+        "施工单位",
+        "所在单元",
+        "单元代码",
+        "具体位置",
+        "开工日期",
+        "计划完工日期",
+        "状态",
+    ];
+    type New = NewSite;
+    type Patch = SitePatch;
+    type Filter = SiteFilter;
+
+    fn from_row(r: &Named<'_>) -> Result<Site> {
+        Ok(Site {
+            id: r.id()?,
+            name: r.get("name")?,
+            builder_org_id: r.get("builder_org_id")?,
+            builder_name: r.get("builder_name")?,
+            unit: r.get("unit")?,
+            unit_name: r.get("unit_name")?,
+            location: r.get("location")?,
+            starts_on: r.get("starts_on")?,
+            ends_on: r.get("ends_on")?,
+            status: SiteStatus::parse(&r.get::<String>("status")?)?,
+            created_at: r.time("created_at")?,
+            updated_at: r.time("updated_at")?,
+        })
+    }
+
+    fn id(&self) -> i64 {
+        self.id
+    }
+
+    fn unit(&self) -> &str {
+        &self.unit
+    }
+
+    fn check_new(c: &mut dyn Conn, ctx: &Ctx, new: NewSite) -> Result<Fields> {
+        let mut f = Fields::default();
+        f.set("name", check_text("name", &new.name, 100)?);
+        f.unit(units::resolve(c, ctx, "unit", &new.unit)?);
+        org_ref(c, ctx, "builder_org_id", new.builder_org_id)?;
+        f.set("builder_org_id", new.builder_org_id);
+        f.note("builder_org_id", new.builder_org_id);
+        f.set("location", location(new.location.as_deref().unwrap_or(""))?);
+        let starts = rules::parse_date("starts_on", &new.starts_on)?;
+        let ends = opt_date("ends_on", new.ends_on.as_deref())?;
+        rules::check_site_period(starts, ends)?;
+        f.set("starts_on", fmt_date(starts));
+        f.set("ends_on", ends.map(fmt_date));
+        f.set("status", new.status.unwrap_or(SiteStatus::Active).as_str());
+        Ok(f)
+    }
+
+    /// A new unit must lie in the caller's scope (else it is unknown); the
+    /// period is checked as a whole, the old end against a new start.
+    fn check_patch(c: &mut dyn Conn, ctx: &Ctx, current: &Site, p: SitePatch) -> Result<Fields> {
+        let mut f = Fields::default();
+        if let Some(n) = &p.name {
+            f.set("name", check_text("name", n, 100)?);
+        }
+        if let Some(o) = p.builder_org_id {
+            org_ref(c, ctx, "builder_org_id", o)?;
+            f.set("builder_org_id", o);
+        }
+        if let Some(code) = &p.unit {
+            f.unit(units::resolve(c, ctx, "unit", code.trim())?);
+        }
+        if let Some(l) = &p.location {
+            f.set("location", location(l)?);
+        }
+        let starts = match &p.starts_on {
+            Some(s) => rules::parse_date("starts_on", s)?,
+            None => stored_date(&current.starts_on)?,
+        };
+        let ends = match &p.ends_on {
+            Some(e) => opt_date("ends_on", Some(e))?,
+            None => current.ends_on.as_deref().map(stored_date).transpose()?,
+        };
+        rules::check_site_period(starts, ends)?;
+        if p.starts_on.is_some() {
+            f.set("starts_on", fmt_date(starts));
+        }
+        if p.ends_on.is_some() {
+            f.set("ends_on", ends.map(fmt_date));
+        }
+        if let Some(st) = p.status {
+            f.set("status", st.as_str());
+        }
+        Ok(f)
+    }
+
+    fn export_row(&self) -> Vec<Out> {
+        vec![
+            Out::text(&self.name),
+            Out::text(&self.builder_name),
+            Out::text(&self.unit_name),
+            Out::text(&self.unit),
+            Out::text(&self.location),
+            Out::text(&self.starts_on),
+            Out::opt(self.ends_on.clone()),
+            Out::text(site_status_zh(self.status)),
+        ]
+    }
 }

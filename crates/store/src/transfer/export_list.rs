@@ -35,7 +35,7 @@ pub(super) fn allowed(
 pub(super) struct ListFile<'a> {
     pub sheet: &'static str,
     pub headers: &'static [&'static str],
-    pub title: &'static str,
+    pub title: &'a str,
     pub out: &'a Path,
 }
 

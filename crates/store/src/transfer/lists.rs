@@ -4,14 +4,16 @@
 
 use super::Kind;
 use crate::ctx::Ctx;
+use crate::registry::{self, Meta};
 use wangge_core::auth::Permission;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum List {
     Registry(Kind),
+    /// A registry declared on the registry engine.
+    Record(Meta),
     Cases,
     Equipment,
-    Sites,
     Plans,
     Audit,
     /// The targets of one inspection plan.
@@ -29,7 +31,7 @@ impl List {
         &'static str,
         &'static str,
         &'static [&'static str],
-    ); 8] = [
+    ); 7] = [
         (List::Cases, "cases", "事件", "cases", &["case", "案件"]),
         (
             List::Equipment,
@@ -37,13 +39,6 @@ impl List {
             "特种设备",
             "equipment",
             &["设备"],
-        ),
-        (
-            List::Sites,
-            "construction-sites",
-            "建筑工地",
-            "construction sites",
-            &["sites", "工地"],
         ),
         (
             List::Plans,
@@ -86,6 +81,7 @@ impl List {
     pub fn slug(self) -> &'static str {
         match (self, self.other()) {
             (List::Registry(k), _) => k.as_str(),
+            (List::Record(m), _) => m.slug,
             (_, Some(o)) => o.1,
             (_, None) => "",
         }
@@ -94,6 +90,7 @@ impl List {
     pub fn label_zh(self) -> &'static str {
         match (self, self.other()) {
             (List::Registry(k), _) => k.label_zh(),
+            (List::Record(m), _) => m.list.0,
             (_, Some(o)) => o.2,
             (_, None) => "",
         }
@@ -102,6 +99,7 @@ impl List {
     pub fn label_en(self) -> &'static str {
         match (self, self.other()) {
             (List::Registry(k), _) => k.as_str(),
+            (List::Record(m), _) => m.list.1,
             (_, Some(o)) => o.3,
             (_, None) => "",
         }
@@ -121,6 +119,12 @@ impl List {
         {
             return Some(o.0);
         }
+        if let Some(m) = registry::metas()
+            .into_iter()
+            .find(|m| m.slug == s || m.list.0 == s || m.aliases.contains(&s))
+        {
+            return Some(List::Record(m));
+        }
         Kind::parse(s).ok().map(List::Registry)
     }
 
@@ -132,6 +136,7 @@ impl List {
             .filter(|k| *k != Kind::Equipment)
             .map(List::Registry)
             .chain(List::OTHERS.iter().map(|o| o.0))
+            .chain(registry::metas().into_iter().map(List::Record))
     }
 
     /// Whether `ctx` may export this list: `Export` and the right to read it.
@@ -140,7 +145,8 @@ impl List {
     pub fn allowed(self, ctx: &Ctx) -> bool {
         let read = match self {
             List::Registry(_) | List::Cases => None,
-            List::Equipment | List::Sites => Some(Permission::EquipmentRead),
+            List::Record(m) => Some(m.read),
+            List::Equipment => Some(Permission::EquipmentRead),
             List::Plans | List::PlanTargets => Some(Permission::InspectionsRead),
             List::Accounts | List::Categories => Some(Permission::UsersManage),
             List::Audit => return ctx.can(Permission::AuditRead),

@@ -11,16 +11,17 @@ use rust_xlsxwriter::Workbook;
 use std::io::Write;
 use std::path::Path;
 
-pub(super) enum Out {
+/// One cell of an export row.
+pub enum Out {
     Text(String),
     Number(f64),
 }
 
 impl Out {
-    pub(super) fn text(s: impl Into<String>) -> Out {
+    pub fn text(s: impl Into<String>) -> Out {
         Out::Text(s.into())
     }
-    pub(super) fn opt(s: Option<impl Into<String>>) -> Out {
+    pub fn opt(s: Option<impl Into<String>>) -> Out {
         Out::Text(s.map(Into::into).unwrap_or_default())
     }
     fn as_text(&self) -> String {

@@ -68,7 +68,7 @@ fn equipment_and_construction_sites_are_targets_whose_owners_rectify() {
                         },
                     )?
                     .id;
-                    let site = eq::create_site(
+                    let site = wangge_store::registry::create::<eq::Site>(
                         c,
                         &ctx,
                         NewSite {

@@ -8,9 +8,10 @@ use crate::inspections::{record, setup, submit, target};
 use std::path::{Path, PathBuf};
 use wangge_core::equipment::SiteStatus;
 use wangge_store::audit::{self, Filter};
-use wangge_store::equipment::{self as eq, NewSite, SiteFilter};
+use wangge_store::equipment::{self as eq, NewSite, Site, SiteFilter};
+use wangge_store::registry::Registry;
 use wangge_store::transfer::{
-    self, ExportFilter, ExportFormat, ExportOptions, AUDIT_HEADERS, PLAN_HEADERS, SITE_HEADERS,
+    self, ExportFilter, ExportFormat, ExportOptions, AUDIT_HEADERS, PLAN_HEADERS,
 };
 use wangge_store::{Ctx, Error, Result};
 
@@ -93,7 +94,7 @@ fn site_plan_and_audit_exports_hold_their_lists_rows_in_scope() {
         ts.db
             .write(move |c| {
                 for (name, unit, status) in sites {
-                    eq::create_site(
+                    wangge_store::registry::create::<eq::Site>(
                         c,
                         &sys,
                         NewSite {
@@ -121,18 +122,18 @@ fn site_plan_and_audit_exports_hold_their_lists_rows_in_scope() {
         // Sites: the cadre's community only, in the list's order.
         let sites_of = |ctx: Ctx, f: SiteFilter, opts: ExportOptions| {
             let (store, out) = (ts.store.clone(), out.clone());
-            async move { transfer::export_sites(&store, &ctx, f, opts, &out, None).await }
+            async move { transfer::export_registry::<Site>(&store, &ctx, f, opts, &out, None).await }
         };
         let e = sites_of(w.cadre_a.clone(), SiteFilter::default(), xlsx())
             .await
             .unwrap();
         assert_eq!(e.rows, 2);
         let (rows, inf) = read(&out, "建筑工地");
-        assert_eq!(rows[0], SITE_HEADERS);
+        assert_eq!(rows[0], Site::HEADERS);
         let (ctx, f) = (w.cadre_a.clone(), SiteFilter::default());
         let listed: Vec<String> = ts
             .db
-            .read(move |c| eq::list_sites(c, &ctx, &f, None, None))
+            .read(move |c| wangge_store::registry::list::<eq::Site>(c, &ctx, &f, None, None))
             .await
             .unwrap()
             .items

@@ -21,6 +21,7 @@ use wangge_core::auth::Permission;
 use wangge_core::equipment::SiteStatus;
 use wangge_store::accounts::User;
 use wangge_store::equipment::{self as eq, Site, SitePatch};
+use wangge_store::registry;
 use wangge_store::Error as StoreError;
 
 const FIELDS: &[&str] = &[
@@ -134,7 +135,12 @@ pub async fn form(
         return not_found_page(t);
     }
     let ctx = session.ctx.clone();
-    match s.store.db.read(move |c| eq::get_site(c, &ctx, id)).await {
+    match s
+        .store
+        .db
+        .read(move |c| registry::get::<Site>(c, &ctx, id))
+        .await
+    {
         Ok(site) => {
             let name = site.name.clone();
             show(t, session, id, name, EditForm::of(&site))
@@ -163,7 +169,7 @@ pub async fn submit(
         .write(move |c| {
             // The site first: one outside the scope is not found, whatever
             // else the form says.
-            let current = eq::get_site(c, &ctx, id)?;
+            let current = registry::get::<Site>(c, &ctx, id)?;
             // The builder's present name stands for the present builder, so
             // an unchanged field never trips over two companies of one name.
             let builder = match f.builder.trim() {
@@ -180,7 +186,7 @@ pub async fn submit(
                 ends_on: Some(f.ends_on.trim().to_string()),
                 status: Some(status),
             };
-            eq::update_site(c, &ctx, id, patch)
+            registry::update::<Site>(c, &ctx, id, patch)
         })
         .await;
     let error = match done {
@@ -206,7 +212,12 @@ pub async fn submit(
     form.error = Some(error);
     // The heading keeps the name the site has, not the one refused.
     let ctx = session.ctx.clone();
-    match s.store.db.read(move |c| eq::get_site(c, &ctx, id)).await {
+    match s
+        .store
+        .db
+        .read(move |c| registry::get::<Site>(c, &ctx, id))
+        .await
+    {
         Ok(site) => show(t, session, id, site.name, form),
         Err(e) => page_error(t, e),
     }

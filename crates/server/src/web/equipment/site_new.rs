@@ -14,7 +14,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use wangge_core::auth::Permission;
-use wangge_store::equipment::{self as eq, NewSite};
+use wangge_store::equipment::{self as eq, NewSite, Site};
+use wangge_store::registry;
 use wangge_store::Error as StoreError;
 
 const FIELDS: &[&str] = &[
@@ -77,7 +78,7 @@ pub async fn submit(
         .db
         .write(move |c| {
             let builder = eq::find_org(c, &ctx, "builder", &f.builder)?;
-            eq::create_site(
+            registry::create::<Site>(
                 c,
                 &ctx,
                 NewSite {

@@ -18,6 +18,7 @@ use wangge_core::auth::Permission;
 use wangge_core::equipment::SiteStatus;
 use wangge_store::accounts::User;
 use wangge_store::equipment::{self as eq, Site};
+use wangge_store::registry;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -110,7 +111,7 @@ pub(super) async fn list(
     let page = match s
         .store
         .db
-        .read(move |c| eq::list_sites(c, &ctx, &f, cursor.as_deref(), Some(100)))
+        .read(move |c| registry::list::<Site>(c, &ctx, &f, cursor.as_deref(), Some(100)))
         .await
     {
         Ok(p) => p,
@@ -122,7 +123,12 @@ pub(super) async fn list(
         code,
         &ListPage {
             t,
-            exports: ExportLinks::of(t, &session.ctx, List::Sites, query),
+            exports: ExportLinks::of(
+                t,
+                &session.ctx,
+                List::Record(<Site as registry::Registry>::META),
+                query,
+            ),
             form,
             statuses: SiteStatus::ALL
                 .iter()
@@ -163,7 +169,12 @@ async fn site_page(
         return not_found_page(t);
     };
     let ctx = session.ctx.clone();
-    match s.store.db.read(move |c| eq::get_site(c, &ctx, id)).await {
+    match s
+        .store
+        .db
+        .read(move |c| registry::get::<Site>(c, &ctx, id))
+        .await
+    {
         Ok(site) => render(
             StatusCode::OK,
             &SitePage {

@@ -11,7 +11,8 @@ use crate::transfer::exports::Listing;
 use crate::web::i18n::T;
 use serde::Deserialize;
 use wangge_core::auth::Permission;
-use wangge_core::equipment::{AlertKind, EquipmentKind, EquipmentStatus, SiteStatus};
+use wangge_core::equipment::{AlertKind, EquipmentKind, EquipmentStatus};
+use wangge_store::registry;
 use wangge_store::transfer::{ExportFilter, ExportFormat, ExportOptions};
 use wangge_store::Ctx;
 
@@ -22,12 +23,6 @@ struct EquipmentQuery {
     kind: Option<String>,
     status: Option<String>,
     alert: Option<String>,
-}
-
-/// The construction-site list's filter, as its page names it.
-#[derive(Deserialize, Default)]
-struct SiteQuery {
-    status: Option<String>,
 }
 
 /// The plan page's one parameter: which plan.
@@ -77,7 +72,7 @@ pub(super) struct Request {
     /// The registry filter (empty for cases, whose filter is in `listing`).
     pub(super) filter: ExportFilter,
     pub(super) query: String,
-    pub(super) lines: Vec<(&'static str, String)>,
+    pub(super) lines: Vec<(String, String)>,
 }
 
 /// Malformed parameters are refused as the list page refuses them, rather
@@ -106,7 +101,7 @@ pub(super) fn request(t: T, ctx: &Ctx, what: List, raw: &str) -> Result<Request,
             .unwrap_or_default();
             let lines = pairs
                 .iter()
-                .filter_map(|(_, label, v)| v.as_ref().map(|v| (*label, v.clone())))
+                .filter_map(|(_, label, v)| v.as_ref().map(|v| (t.t(label).to_string(), v.clone())))
                 .collect();
             Request {
                 what,
@@ -120,29 +115,32 @@ pub(super) fn request(t: T, ctx: &Ctx, what: List, raw: &str) -> Result<Request,
             let q: crate::web::cases::ListQuery =
                 serde_urlencoded::from_str(raw).map_err(malformed)?;
             let f = q.filter(ctx.can(Permission::TipsRead));
-            let mut lines: Vec<(&'static str, String)> = Vec::new();
+            let mut lines: Vec<(String, String)> = Vec::new();
             for s in &f.states {
                 let key = format!("state.{}", s.as_str());
-                lines.push(("exports.f_state", t.t(&key).to_string()));
+                lines.push((t.t("exports.f_state").to_string(), t.t(&key).to_string()));
             }
             if let Some(c) = &f.category {
-                lines.push(("exports.f_category", c.clone()));
+                lines.push((t.t("exports.f_category").to_string(), c.clone()));
             }
             if let Some(u) = &f.unit {
-                lines.push(("exports.f_unit", u.clone()));
+                lines.push((t.t("exports.f_unit").to_string(), u.clone()));
             }
             if f.overdue == Some(true) {
-                lines.push(("exports.f_overdue", "✓".into()));
+                lines.push((t.t("exports.f_overdue").to_string(), "✓".into()));
             }
             if let Some(s) = f.source {
                 let key = format!("source.{}", s.as_str());
-                lines.push(("exports.f_source", t.t(&key).to_string()));
+                lines.push((t.t("exports.f_source").to_string(), t.t(&key).to_string()));
             }
             if let Some(c) = f.confidential {
-                lines.push(("exports.f_confidential", if c { "✓" } else { "✗" }.into()));
+                lines.push((
+                    t.t("exports.f_confidential").to_string(),
+                    if c { "✓" } else { "✗" }.into(),
+                ));
             }
-            if let Some(t) = &f.text {
-                lines.push(("exports.f_text", t.clone()));
+            if let Some(text) = &f.text {
+                lines.push((t.t("exports.f_text").to_string(), text.clone()));
             }
             Request {
                 what,
@@ -182,17 +180,17 @@ pub(super) fn request(t: T, ctx: &Ctx, what: List, raw: &str) -> Result<Request,
             .unwrap_or_default();
             let mut lines = Vec::new();
             if let Some(u) = &f.unit {
-                lines.push(("exports.f_unit", u.clone()));
+                lines.push((t.t("exports.f_unit").to_string(), u.clone()));
             }
             if let Some(k) = f.kind {
                 lines.push((
-                    "exports.f_kind",
+                    t.t("exports.f_kind").to_string(),
                     t.pick(k.label_zh(), k.as_str()).to_string(),
                 ));
             }
             if let Some(st) = f.status {
                 lines.push((
-                    "exports.f_status",
+                    t.t("exports.f_status").to_string(),
                     t.pick(st.label_zh(), st.as_str()).to_string(),
                 ));
             }
@@ -202,7 +200,10 @@ pub(super) fn request(t: T, ctx: &Ctx, what: List, raw: &str) -> Result<Request,
                     AlertKind::InspectionDue => "检验即将到期",
                     AlertKind::MaintenanceOverdue => "维保超期",
                 };
-                lines.push(("exports.f_alert", t.pick(zh, a.as_str()).to_string()));
+                lines.push((
+                    t.t("exports.f_alert").to_string(),
+                    t.pick(zh, a.as_str()).to_string(),
+                ));
             }
             Request {
                 what,
@@ -212,26 +213,7 @@ pub(super) fn request(t: T, ctx: &Ctx, what: List, raw: &str) -> Result<Request,
                 lines,
             }
         }
-        List::Sites => {
-            let q: SiteQuery = serde_urlencoded::from_str(raw).map_err(malformed)?;
-            let status = given(&q.status);
-            let f = wangge_store::equipment::SiteFilter {
-                unit: None,
-                status: status.as_deref().map(SiteStatus::parse).transpose()?,
-            };
-            let mut lines = Vec::new();
-            if let Some(st) = f.status {
-                let label = wangge_store::transfer::site_status_zh(st);
-                lines.push(("exports.f_status", t.pick(label, st.as_str()).to_string()));
-            }
-            Request {
-                what,
-                listing: Listing::Sites(f),
-                filter: ExportFilter::default(),
-                query: query_of(&[("status", &status)]),
-                lines,
-            }
-        }
+        List::Record(m) => record(t, m, raw)?,
         // The plan list has no filters: whatever the query holds is ignored,
         // as the page ignores it.
         List::Plans => Request {
@@ -253,7 +235,7 @@ pub(super) fn request(t: T, ctx: &Ctx, what: List, raw: &str) -> Result<Request,
                 listing: Listing::PlanTargets(plan),
                 filter: ExportFilter::default(),
                 query: format!("plan={plan}"),
-                lines: vec![("exports.f_plan", plan.to_string())],
+                lines: vec![(t.t("exports.f_plan").to_string(), plan.to_string())],
             }
         }
         // The administrator's lists have no filters.
@@ -278,7 +260,7 @@ pub(super) fn request(t: T, ctx: &Ctx, what: List, raw: &str) -> Result<Request,
             ];
             let lines = pairs
                 .iter()
-                .filter_map(|(_, label, v)| v.as_ref().map(|v| (*label, v.clone())))
+                .filter_map(|(_, label, v)| v.as_ref().map(|v| (t.t(label).to_string(), v.clone())))
                 .collect();
             let query = query_of(&pairs.map(|(k, _, v)| (k, v)));
             Request {
@@ -304,4 +286,59 @@ impl Request {
         opts.filter = self.filter.clone();
         opts
     }
+}
+
+/// A declared registry's filter, read from those of the page's parameters
+/// that the filter names. A value it cannot read is said on the export page.
+fn record(t: T, m: registry::Meta, raw: &str) -> Result<Request, ApiError> {
+    struct Read<'a> {
+        t: T,
+        raw: &'a str,
+        out: Option<Result<Request, ApiError>>,
+    }
+    impl registry::Visit for Read<'_> {
+        fn visit<R: registry::Registry>(&mut self) {
+            self.out = Some(read::<R>(self.t, self.raw));
+        }
+    }
+    let mut r = Read { t, raw, out: None };
+    registry::with(m.slug, &mut r);
+    r.out.unwrap_or(Err(ApiError::NotFound))
+}
+
+fn read<R: registry::Registry>(t: T, raw: &str) -> Result<Request, ApiError> {
+    let names = crate::registry::params_of::<R::Filter>();
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str::<Vec<(String, String)>>(raw)
+        .map_err(|e| ApiError::Query(e.to_string()))?
+        .into_iter()
+        .filter(|(k, v)| names.contains(k) && !v.trim().is_empty())
+        .collect();
+    let f: R::Filter = crate::registry::filter(&pairs).map_err(|_| {
+        ApiError::Store(
+            wangge_core::Error::invalid(
+                "filter",
+                "bad_filter",
+                "筛选条件的值无效,未导出任何内容",
+                "a filter's value is not valid; nothing was exported",
+            )
+            .into(),
+        )
+    })?;
+    let lines = registry::Filter::lines(&f)
+        .into_iter()
+        .filter_map(|l| {
+            let (zh, en) = l.value?;
+            Some((
+                t.pick(l.label.0, l.label.1).to_string(),
+                t.pick(&zh, &en).to_string(),
+            ))
+        })
+        .collect();
+    Ok(Request {
+        what: List::Record(R::META),
+        query: serde_urlencoded::to_string(&pairs).unwrap_or_default(),
+        listing: Listing::Record(R::META, pairs),
+        filter: ExportFilter::default(),
+        lines,
+    })
 }

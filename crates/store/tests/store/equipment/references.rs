@@ -42,7 +42,7 @@ fn organisations_outside_the_scope_are_unknown_to_writes() {
         let ns = new_site.clone();
         let site = ts
             .db
-            .write(move |c| eq::create_site(c, &sys, ns))
+            .write(move |c| wangge_store::registry::create::<eq::Site>(c, &sys, ns))
             .await
             .unwrap();
 
@@ -120,7 +120,7 @@ fn organisations_outside_the_scope_are_unknown_to_writes() {
         new_site.builder_org_id = other;
         unknown(
             write(Box::new(move |c, ctx| {
-                eq::create_site(c, ctx, new_site).map(|s| s.builder_name)
+                wangge_store::registry::create::<eq::Site>(c, ctx, new_site).map(|s| s.builder_name)
             }))
             .await,
             "builder_org_id",
@@ -132,7 +132,8 @@ fn organisations_outside_the_scope_are_unknown_to_writes() {
                     builder_org_id: Some(other),
                     ..Default::default()
                 };
-                eq::update_site(c, ctx, site_id, p).map(|s| s.builder_name)
+                wangge_store::registry::update::<eq::Site>(c, ctx, site_id, p)
+                    .map(|s| s.builder_name)
             }))
             .await,
             "builder_org_id",

@@ -19,7 +19,7 @@ async fn site(ts: &Env, f: &Fixture, name: &str, unit: &str) -> i64 {
         },
     );
     ts.db
-        .write(move |c| eq::create_site(c, &ctx, new))
+        .write(move |c| wangge_store::registry::create::<eq::Site>(c, &ctx, new))
         .await
         .unwrap()
         .id
@@ -28,7 +28,7 @@ async fn site(ts: &Env, f: &Fixture, name: &str, unit: &str) -> i64 {
 async fn update(ts: &Env, ctx: &Ctx, id: i64, patch: SitePatch) -> Result<eq::Site> {
     let ctx = ctx.clone();
     ts.db
-        .write(move |c| eq::update_site(c, &ctx, id, patch))
+        .write(move |c| wangge_store::registry::update::<eq::Site>(c, &ctx, id, patch))
         .await
 }
 
@@ -211,7 +211,15 @@ fn wrong_values_and_scope_are_refused_and_change_nothing() {
         let ctx = cadre_b.clone();
         let page = ts
             .db
-            .read(move |c| eq::list_sites(c, &ctx, &SiteFilter::default(), None, None))
+            .read(move |c| {
+                wangge_store::registry::list::<eq::Site>(
+                    c,
+                    &ctx,
+                    &SiteFilter::default(),
+                    None,
+                    None,
+                )
+            })
             .await
             .unwrap();
         assert_eq!(page.items.len(), 2);

@@ -22,7 +22,12 @@ fn construction_sites_register_list_and_refuse_bad_input() {
         );
         let (a, _) = ts
             .db
-            .write(move |c| Ok((eq::create_site(c, &ctx, s1)?, eq::create_site(c, &ctx, s2)?)))
+            .write(move |c| {
+                Ok((
+                    wangge_store::registry::create::<eq::Site>(c, &ctx, s1)?,
+                    wangge_store::registry::create::<eq::Site>(c, &ctx, s2)?,
+                ))
+            })
             .await
             .unwrap();
         assert_eq!(a.status, SiteStatus::Active);
@@ -31,7 +36,15 @@ fn construction_sites_register_list_and_refuse_bad_input() {
         let ctx = staff_a.clone();
         let page = ts
             .db
-            .read(move |c| eq::list_sites(c, &ctx, &SiteFilter::default(), None, None))
+            .read(move |c| {
+                wangge_store::registry::list::<eq::Site>(
+                    c,
+                    &ctx,
+                    &SiteFilter::default(),
+                    None,
+                    None,
+                )
+            })
             .await
             .unwrap();
         assert_eq!(
@@ -44,7 +57,7 @@ fn construction_sites_register_list_and_refuse_bad_input() {
         let ctx = staff_a.clone();
         let got = ts
             .db
-            .read(move |c| eq::get_site(c, &ctx, a.id))
+            .read(move |c| wangge_store::registry::get::<eq::Site>(c, &ctx, a.id))
             .await
             .unwrap();
         assert_eq!(got.ends_on.as_deref(), Some("2027-10-31"));
@@ -70,7 +83,9 @@ fn construction_sites_register_list_and_refuse_bad_input() {
             edit(&mut s);
             let ctx = ts.ctx();
             let e = refused(
-                ts.db.write(move |c| eq::create_site(c, &ctx, s)).await,
+                ts.db
+                    .write(move |c| wangge_store::registry::create::<eq::Site>(c, &ctx, s))
+                    .await,
                 code,
             );
             assert_eq!(field(&e), want);
@@ -78,7 +93,9 @@ fn construction_sites_register_list_and_refuse_bad_input() {
         // Out of scope: the unit is unknown to a street office elsewhere.
         let s = site("x", &f.tree.comm_b.code);
         let e = refused(
-            ts.db.write(move |c| eq::create_site(c, &staff_a, s)).await,
+            ts.db
+                .write(move |c| wangge_store::registry::create::<eq::Site>(c, &staff_a, s))
+                .await,
             "unknown_unit",
         );
         assert_eq!(field(&e), "unit");
