@@ -3,23 +3,25 @@
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// 管委会: the whole zone.
-    ZoneAdmin,
-    /// 街道办/镇 staff.
-    StreetStaff,
-    /// 社区干部.
-    CommunityCadre,
-    /// 网格员.
-    GridWorker,
-    /// 职能部门 handler: works on what is dispatched to their organisation.
-    DeptHandler,
-    /// Reads the audit log; sees the registry masked.
-    Auditor,
-    /// 群众 with an account.
-    Resident,
+crate::wire_enum! {
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    pub enum Role {
+        /// 管委会: the whole zone.
+        ZoneAdmin => "zone_admin",
+        /// 街道办/镇 staff.
+        StreetStaff => "street_staff",
+        /// 社区干部.
+        CommunityCadre => "community_cadre",
+        /// 网格员.
+        GridWorker => "grid_worker",
+        /// 职能部门 handler: works on what is dispatched to their organisation.
+        DeptHandler => "dept_handler",
+        /// Reads the audit log; sees the registry masked.
+        Auditor => "auditor",
+        /// 群众 with an account.
+        Resident => "resident",
+    }
+    parse: Noun::new("role", "role", "角色", "role").listed();
 }
 
 /// Something a role may be allowed to do.
@@ -141,28 +143,6 @@ const TABLE: &[(Role, &[Permission])] = &[
 ];
 
 impl Role {
-    pub const ALL: [Role; 7] = [
-        Role::ZoneAdmin,
-        Role::StreetStaff,
-        Role::CommunityCadre,
-        Role::GridWorker,
-        Role::DeptHandler,
-        Role::Auditor,
-        Role::Resident,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::ZoneAdmin => "zone_admin",
-            Role::StreetStaff => "street_staff",
-            Role::CommunityCadre => "community_cadre",
-            Role::GridWorker => "grid_worker",
-            Role::DeptHandler => "dept_handler",
-            Role::Auditor => "auditor",
-            Role::Resident => "resident",
-        }
-    }
-
     pub fn label_zh(self) -> &'static str {
         match self {
             Role::ZoneAdmin => "区管理员",
@@ -173,21 +153,6 @@ impl Role {
             Role::Auditor => "审计员",
             Role::Resident => "居民",
         }
-    }
-
-    pub fn parse(s: &str) -> Result<Role> {
-        Role::ALL
-            .into_iter()
-            .find(|r| r.as_str() == s)
-            .ok_or_else(|| {
-                let all: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
-                Error::invalid(
-                    "role",
-                    "role",
-                    format!("未知的角色“{s}”,可选:{}", all.join("、")),
-                    format!("unknown role '{s}'; one of {}", all.join(", ")),
-                )
-            })
     }
 
     pub fn permissions(self) -> &'static [Permission] {

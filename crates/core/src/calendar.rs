@@ -40,57 +40,32 @@ pub fn from_local(at: PrimitiveDateTime) -> OffsetDateTime {
     at.assume_offset(SHANGHAI)
 }
 
-/// The festival a notice item belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Festival {
-    /// 元旦
-    NewYear,
-    /// 春节
-    SpringFestival,
-    /// 清明节
-    Qingming,
-    /// 劳动节
-    LabourDay,
-    /// 端午节
-    DragonBoat,
-    /// 中秋节
-    MidAutumn,
-    /// 国庆节
-    NationalDay,
-    /// 国庆节、中秋节: one item in the notices of years when the two run together.
-    NationalDayMidAutumn,
-    /// Anything else a later notice may add.
-    Other,
+crate::wire_enum! {
+    /// The festival a notice item belongs to.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    pub enum Festival {
+        /// 元旦
+        NewYear => "new_year",
+        /// 春节
+        SpringFestival => "spring_festival",
+        /// 清明节
+        Qingming => "qingming",
+        /// 劳动节
+        LabourDay => "labour_day",
+        /// 端午节
+        DragonBoat => "dragon_boat",
+        /// 中秋节
+        MidAutumn => "mid_autumn",
+        /// 国庆节
+        NationalDay => "national_day",
+        /// 国庆节、中秋节: one item in the notices of years when the two run together.
+        NationalDayMidAutumn => "national_day_mid_autumn",
+        /// Anything else a later notice may add.
+        Other => "other",
+    }
 }
 
 impl Festival {
-    pub const ALL: [Festival; 9] = [
-        Festival::NewYear,
-        Festival::SpringFestival,
-        Festival::Qingming,
-        Festival::LabourDay,
-        Festival::DragonBoat,
-        Festival::MidAutumn,
-        Festival::NationalDay,
-        Festival::NationalDayMidAutumn,
-        Festival::Other,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Festival::NewYear => "new_year",
-            Festival::SpringFestival => "spring_festival",
-            Festival::Qingming => "qingming",
-            Festival::LabourDay => "labour_day",
-            Festival::DragonBoat => "dragon_boat",
-            Festival::MidAutumn => "mid_autumn",
-            Festival::NationalDay => "national_day",
-            Festival::NationalDayMidAutumn => "national_day_mid_autumn",
-            Festival::Other => "other",
-        }
-    }
-
     pub fn label_zh(self) -> &'static str {
         match self {
             Festival::NewYear => "元旦",
@@ -113,24 +88,18 @@ impl Festival {
     }
 }
 
-/// What a notice makes of a day.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum DayKind {
-    /// 放假: a day off, whatever day of the week it is.
-    Holiday,
-    /// 调休上班: a Saturday or Sunday that is worked.
-    Workday,
+crate::wire_enum! {
+    /// What a notice makes of a day.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    pub enum DayKind {
+        /// 放假: a day off, whatever day of the week it is.
+        Holiday => "holiday",
+        /// 调休上班: a Saturday or Sunday that is worked.
+        Workday => "workday",
+    }
 }
 
 impl DayKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DayKind::Holiday => "holiday",
-            DayKind::Workday => "workday",
-        }
-    }
-
     pub fn label_zh(self) -> &'static str {
         match self {
             DayKind::Holiday => "放假",

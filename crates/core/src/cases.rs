@@ -34,64 +34,36 @@ use crate::auth::Role;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-/// Where a case is in its lifecycle.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, utoipa::ToSchema,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum CaseState {
-    /// 已上报: waiting to be accepted.
-    #[default]
-    Reported,
-    /// 不予立案: refused, with a reason. Final.
-    Rejected,
-    /// 已撤回: withdrawn by the reporter before acceptance. Final.
-    Withdrawn,
-    /// 已立案: accepted, waiting to be dispatched (again, after a send-back or reopening).
-    Accepted,
-    /// 已派遣: sent to a lead organisation, not yet started.
-    Dispatched,
-    /// 处置中: being worked on, first time or as rework.
-    InProgress,
-    /// 已处置: the lead organisation reported back with evidence; waiting for checking.
-    Handled,
-    /// 已核查: the result was checked on site and found done.
-    Verified,
-    /// 已结案: closed, with how it closed; the reporter may rate or reopen it.
-    Closed,
-    /// 已评价: rated by the reporter; may still be reopened inside the window.
-    Rated,
+crate::wire_enum! {
+    /// Where a case is in its lifecycle.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+    pub enum CaseState {
+        /// 已上报: waiting to be accepted.
+        #[default]
+        Reported => "reported",
+        /// 不予立案: refused, with a reason. Final.
+        Rejected => "rejected",
+        /// 已撤回: withdrawn by the reporter before acceptance. Final.
+        Withdrawn => "withdrawn",
+        /// 已立案: accepted, waiting to be dispatched (again, after a send-back or reopening).
+        Accepted => "accepted",
+        /// 已派遣: sent to a lead organisation, not yet started.
+        Dispatched => "dispatched",
+        /// 处置中: being worked on, first time or as rework.
+        InProgress => "in_progress",
+        /// 已处置: the lead organisation reported back with evidence; waiting for checking.
+        Handled => "handled",
+        /// 已核查: the result was checked on site and found done.
+        Verified => "verified",
+        /// 已结案: closed, with how it closed; the reporter may rate or reopen it.
+        Closed => "closed",
+        /// 已评价: rated by the reporter; may still be reopened inside the window.
+        Rated => "rated",
+    }
+    parse: Noun::new("state", "case_state", "案件状态", "case state");
 }
 
 impl CaseState {
-    pub const ALL: [CaseState; 10] = [
-        CaseState::Reported,
-        CaseState::Rejected,
-        CaseState::Withdrawn,
-        CaseState::Accepted,
-        CaseState::Dispatched,
-        CaseState::InProgress,
-        CaseState::Handled,
-        CaseState::Verified,
-        CaseState::Closed,
-        CaseState::Rated,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CaseState::Reported => "reported",
-            CaseState::Rejected => "rejected",
-            CaseState::Withdrawn => "withdrawn",
-            CaseState::Accepted => "accepted",
-            CaseState::Dispatched => "dispatched",
-            CaseState::InProgress => "in_progress",
-            CaseState::Handled => "handled",
-            CaseState::Verified => "verified",
-            CaseState::Closed => "closed",
-            CaseState::Rated => "rated",
-        }
-    }
-
     pub fn label_zh(self) -> &'static str {
         match self {
             CaseState::Reported => "已上报",
@@ -132,110 +104,60 @@ impl CaseState {
     }
 }
 
-/// A step in the lifecycle; the table in [`rules`] says who may take it and when.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Action {
-    /// 上报: creates the case.
-    Report,
-    /// 立案
-    Accept,
-    /// 不予立案 (reason)
-    Reject,
-    /// 撤回: the reporter, before acceptance.
-    Withdraw,
-    /// 派遣 (lead organisation, optional co-handlers 协办)
-    Dispatch,
-    /// 开始处置
-    Start,
-    /// 处置反馈 (evidence)
-    Handle,
-    /// 核查通过
-    Verify,
-    /// 核查不通过,返工 (reason)
-    Return,
-    /// 结案 (how it closed)
-    Close,
-    /// 评价 (1–5)
-    Rate,
-    /// 重新打开: the reporter says it is not fixed (reason), within the window.
-    Reopen,
-    /// 退回: the lead organisation says the case is not theirs (reason).
-    SendBack,
-    /// 改派: the dispatcher moves the case to another lead organisation (reason).
-    Reassign,
-    /// 申请挂起: the lead organisation asks to stop the clock (reason).
-    RequestSuspension,
-    /// 挂起: stops the clock; by the dispatcher, approving a request or on its own (reason).
-    Suspend,
-    /// 驳回挂起申请 (reason)
-    DenySuspension,
-    /// 恢复: restarts the clock.
-    Resume,
-    /// 督办 (reason)
-    Supervise,
-    /// 提交联席会议 (reason; several departments, or repeated rework)
-    ToJointMeeting,
-    /// 补充留言: the reporter adds words to the case (comment); the state stays.
-    Comment,
-    /// 自行处置: a grid worker or cadre who reported what they found on patrol
-    /// and dealt with it there closes it at once, with a note and photos.
-    ResolveOnSpot,
+crate::wire_enum! {
+    /// A step in the lifecycle; the table in [`rules`] says who may take it and when.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    pub enum Action {
+        /// 上报: creates the case.
+        Report => "report",
+        /// 立案
+        Accept => "accept",
+        /// 不予立案 (reason)
+        Reject => "reject",
+        /// 撤回: the reporter, before acceptance.
+        Withdraw => "withdraw",
+        /// 派遣 (lead organisation, optional co-handlers 协办)
+        Dispatch => "dispatch",
+        /// 开始处置
+        Start => "start",
+        /// 处置反馈 (evidence)
+        Handle => "handle",
+        /// 核查通过
+        Verify => "verify",
+        /// 核查不通过,返工 (reason)
+        Return => "return",
+        /// 结案 (how it closed)
+        Close => "close",
+        /// 评价 (1–5)
+        Rate => "rate",
+        /// 重新打开: the reporter says it is not fixed (reason), within the window.
+        Reopen => "reopen",
+        /// 退回: the lead organisation says the case is not theirs (reason).
+        SendBack => "send_back",
+        /// 改派: the dispatcher moves the case to another lead organisation (reason).
+        Reassign => "reassign",
+        /// 申请挂起: the lead organisation asks to stop the clock (reason).
+        RequestSuspension => "request_suspension",
+        /// 挂起: stops the clock; by the dispatcher, approving a request or on its own (reason).
+        Suspend => "suspend",
+        /// 驳回挂起申请 (reason)
+        DenySuspension => "deny_suspension",
+        /// 恢复: restarts the clock.
+        Resume => "resume",
+        /// 督办 (reason)
+        Supervise => "supervise",
+        /// 提交联席会议 (reason; several departments, or repeated rework)
+        ToJointMeeting => "to_joint_meeting",
+        /// 补充留言: the reporter adds words to the case (comment); the state stays.
+        Comment => "comment",
+        /// 自行处置: a grid worker or cadre who reported what they found on patrol
+        /// and dealt with it there closes it at once, with a note and photos.
+        ResolveOnSpot => "resolve_on_spot",
+    }
+    parse: exact;
 }
 
 impl Action {
-    pub const ALL: [Action; 22] = [
-        Action::Report,
-        Action::Accept,
-        Action::Reject,
-        Action::Withdraw,
-        Action::Dispatch,
-        Action::Start,
-        Action::Handle,
-        Action::Verify,
-        Action::Return,
-        Action::Close,
-        Action::Rate,
-        Action::Reopen,
-        Action::SendBack,
-        Action::Reassign,
-        Action::RequestSuspension,
-        Action::Suspend,
-        Action::DenySuspension,
-        Action::Resume,
-        Action::Supervise,
-        Action::ToJointMeeting,
-        Action::Comment,
-        Action::ResolveOnSpot,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Action::Report => "report",
-            Action::Accept => "accept",
-            Action::Reject => "reject",
-            Action::Withdraw => "withdraw",
-            Action::Dispatch => "dispatch",
-            Action::Start => "start",
-            Action::Handle => "handle",
-            Action::Verify => "verify",
-            Action::Return => "return",
-            Action::Close => "close",
-            Action::Rate => "rate",
-            Action::Reopen => "reopen",
-            Action::SendBack => "send_back",
-            Action::Reassign => "reassign",
-            Action::RequestSuspension => "request_suspension",
-            Action::Suspend => "suspend",
-            Action::DenySuspension => "deny_suspension",
-            Action::Resume => "resume",
-            Action::Supervise => "supervise",
-            Action::ToJointMeeting => "to_joint_meeting",
-            Action::Comment => "comment",
-            Action::ResolveOnSpot => "resolve_on_spot",
-        }
-    }
-
     pub fn label_zh(self) -> &'static str {
         match self {
             Action::Report => "上报",
@@ -261,10 +183,6 @@ impl Action {
             Action::Comment => "补充留言",
             Action::ResolveOnSpot => "自行处置",
         }
-    }
-
-    pub fn parse(s: &str) -> Option<Action> {
-        Action::ALL.into_iter().find(|a| a.as_str() == s)
     }
 }
 

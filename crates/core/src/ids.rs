@@ -2,31 +2,16 @@
 //! credit code (GB 32100-2015) and telephone numbers.
 
 use crate::error::{Error, Result};
-use serde::{Deserialize, Serialize};
 use time::{Date, Month};
 
-/// Sex as encoded in the ID number's sequence digit (odd = male).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Sex {
-    Male,
-    Female,
-}
-
-impl Sex {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Sex::Male => "male",
-            Sex::Female => "female",
-        }
+crate::wire_enum! {
+    /// Sex as encoded in the ID number's sequence digit (odd = male).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum Sex {
+        Male => "male",
+        Female => "female",
     }
-    pub fn parse(s: &str) -> Option<Sex> {
-        match s {
-            "male" => Some(Sex::Male),
-            "female" => Some(Sex::Female),
-            _ => None,
-        }
-    }
+    parse: exact;
 }
 
 /// A validated 18-character resident ID number and what it encodes.

@@ -17,37 +17,27 @@ pub use answers::{check_answers, failures, is_failure, Answer, AnswerValue, Fail
 pub use check::check_template;
 pub use seeds::{seed_templates, DUST_CONTROL, ELEVATOR_USE_UNIT};
 
-use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 
-/// How an item is answered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ItemKind {
-    /// 是/否; `pass_when` says which answer is in order.
-    YesNo,
-    /// One of `choices`; those in `fail_choices` are findings.
-    Choice,
-    /// A number inside `min`..=`max` (else the answer is refused); outside
-    /// `pass_min`..=`pass_max` it is a finding.
-    Number,
-    /// Free text; never a finding by itself.
-    Text,
-    /// Attachment ids of photos; never a finding by itself.
-    Photo,
+crate::wire_enum! {
+    /// How an item is answered.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    pub enum ItemKind {
+        /// 是/否; `pass_when` says which answer is in order.
+        YesNo => "yes_no",
+        /// One of `choices`; those in `fail_choices` are findings.
+        Choice => "choice",
+        /// A number inside `min`..=`max` (else the answer is refused); outside
+        /// `pass_min`..=`pass_max` it is a finding.
+        Number => "number",
+        /// Free text; never a finding by itself.
+        Text => "text",
+        /// Attachment ids of photos; never a finding by itself.
+        Photo => "photo",
+    }
 }
 
 impl ItemKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ItemKind::YesNo => "yes_no",
-            ItemKind::Choice => "choice",
-            ItemKind::Number => "number",
-            ItemKind::Text => "text",
-            ItemKind::Photo => "photo",
-        }
-    }
-
     pub fn label_zh(self) -> &'static str {
         match self {
             ItemKind::YesNo => "是/否",
@@ -59,63 +49,28 @@ impl ItemKind {
     }
 }
 
-/// How serious a finding on an item is.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Default,
-    Serialize,
-    Deserialize,
-    utoipa::ToSchema,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum Severity {
-    /// 一般隐患
-    #[default]
-    General,
-    /// 较大隐患
-    Serious,
-    /// 重大隐患
-    Major,
+crate::wire_enum! {
+    /// How serious a finding on an item is.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+    pub enum Severity {
+        /// 一般隐患
+        #[default]
+        General => "general",
+        /// 较大隐患
+        Serious => "serious",
+        /// 重大隐患
+        Major => "major",
+    }
+    parse: Noun::new("severity", "unknown_severity", "隐患等级", "severity");
 }
 
 impl Severity {
-    pub const ALL: [Severity; 3] = [Severity::General, Severity::Serious, Severity::Major];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::General => "general",
-            Severity::Serious => "serious",
-            Severity::Major => "major",
-        }
-    }
-
     pub fn label_zh(self) -> &'static str {
         match self {
             Severity::General => "一般隐患",
             Severity::Serious => "较大隐患",
             Severity::Major => "重大隐患",
         }
-    }
-
-    pub fn parse(s: &str) -> Result<Severity> {
-        Severity::ALL
-            .into_iter()
-            .find(|x| x.as_str() == s)
-            .ok_or_else(|| {
-                Error::invalid(
-                    "severity",
-                    "unknown_severity",
-                    format!("未知的隐患等级“{s}”"),
-                    format!("unknown severity '{s}'"),
-                )
-            })
     }
 }
 

@@ -17,5 +17,6 @@ pub mod passwords;
 pub mod people;
 pub mod positions;
 pub mod units;
+pub mod wire;
 
 pub use error::{Error, Result};

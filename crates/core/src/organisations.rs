@@ -1,53 +1,24 @@
 //! Organisations attached to units: departments, party bodies, the 三横 bodies of a
 //! compound, enterprises and alliances.
 
-use crate::error::{Error, Result};
-use serde::{Deserialize, Serialize};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum OrgKind {
-    Department,
-    PartyCommittee,
-    PartyBranch,
-    PartyGroup,
-    NeighbourhoodCommittee,
-    PropertyCompany,
-    OwnersCommittee,
-    Enterprise,
-    SocialOrganisation,
-    Alliance,
+crate::wire_enum! {
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    pub enum OrgKind {
+        Department => "department",
+        PartyCommittee => "party_committee",
+        PartyBranch => "party_branch",
+        PartyGroup => "party_group",
+        NeighbourhoodCommittee => "neighbourhood_committee",
+        PropertyCompany => "property_company",
+        OwnersCommittee => "owners_committee",
+        Enterprise => "enterprise",
+        SocialOrganisation => "social_organisation",
+        Alliance => "alliance",
+    }
+    parse: Noun::new("kind", "org_kind", "组织类型", "organisation kind").or_label(OrgKind::label_zh);
 }
 
 impl OrgKind {
-    pub const ALL: [OrgKind; 10] = [
-        OrgKind::Department,
-        OrgKind::PartyCommittee,
-        OrgKind::PartyBranch,
-        OrgKind::PartyGroup,
-        OrgKind::NeighbourhoodCommittee,
-        OrgKind::PropertyCompany,
-        OrgKind::OwnersCommittee,
-        OrgKind::Enterprise,
-        OrgKind::SocialOrganisation,
-        OrgKind::Alliance,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OrgKind::Department => "department",
-            OrgKind::PartyCommittee => "party_committee",
-            OrgKind::PartyBranch => "party_branch",
-            OrgKind::PartyGroup => "party_group",
-            OrgKind::NeighbourhoodCommittee => "neighbourhood_committee",
-            OrgKind::PropertyCompany => "property_company",
-            OrgKind::OwnersCommittee => "owners_committee",
-            OrgKind::Enterprise => "enterprise",
-            OrgKind::SocialOrganisation => "social_organisation",
-            OrgKind::Alliance => "alliance",
-        }
-    }
-
     pub fn label_zh(self) -> &'static str {
         match self {
             OrgKind::Department => "职能部门",
@@ -61,20 +32,6 @@ impl OrgKind {
             OrgKind::SocialOrganisation => "社会组织",
             OrgKind::Alliance => "联盟",
         }
-    }
-
-    pub fn parse(s: &str) -> Result<OrgKind> {
-        OrgKind::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s || k.label_zh() == s)
-            .ok_or_else(|| {
-                Error::invalid(
-                    "kind",
-                    "org_kind",
-                    format!("未知的组织类型“{s}”"),
-                    format!("unknown organisation kind '{s}'"),
-                )
-            })
     }
 
     /// Whether a case may be given to organisations of this kind to handle:

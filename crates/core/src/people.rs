@@ -2,7 +2,6 @@
 
 use crate::error::{Error, Result};
 use crate::ids::{parse_phone, parse_resident_id, Phone, ResidentId};
-use serde::{Deserialize, Serialize};
 use time::Date;
 
 /// Trims `s` and checks it is 1..=`max` characters with no control characters.
@@ -70,48 +69,24 @@ pub fn optional(s: Option<&str>) -> Option<&str> {
     s.filter(|v| !v.trim().is_empty())
 }
 
-/// A household member's relation to the head (与户主关系).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Relation {
-    Head,
-    Spouse,
-    Child,
-    ChildInLaw,
-    Parent,
-    Grandchild,
-    Grandparent,
-    Sibling,
-    Other,
+crate::wire_enum! {
+    /// A household member's relation to the head (与户主关系).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum Relation {
+        Head => "head",
+        Spouse => "spouse",
+        Child => "child",
+        ChildInLaw => "child_in_law",
+        Parent => "parent",
+        Grandchild => "grandchild",
+        Grandparent => "grandparent",
+        Sibling => "sibling",
+        Other => "other",
+    }
+    parse: Noun::new("relation", "relation", "与户主关系", "relation to the head").or_label(Relation::label_zh).trimmed();
 }
 
 impl Relation {
-    pub const ALL: [Relation; 9] = [
-        Relation::Head,
-        Relation::Spouse,
-        Relation::Child,
-        Relation::ChildInLaw,
-        Relation::Parent,
-        Relation::Grandchild,
-        Relation::Grandparent,
-        Relation::Sibling,
-        Relation::Other,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Relation::Head => "head",
-            Relation::Spouse => "spouse",
-            Relation::Child => "child",
-            Relation::ChildInLaw => "child_in_law",
-            Relation::Parent => "parent",
-            Relation::Grandchild => "grandchild",
-            Relation::Grandparent => "grandparent",
-            Relation::Sibling => "sibling",
-            Relation::Other => "other",
-        }
-    }
-
     pub fn label_zh(self) -> &'static str {
         match self {
             Relation::Head => "户主",
@@ -124,22 +99,6 @@ impl Relation {
             Relation::Sibling => "兄弟姐妹",
             Relation::Other => "其他",
         }
-    }
-
-    /// Accepts the code name or the Chinese label, as spreadsheets use either.
-    pub fn parse(s: &str) -> Result<Relation> {
-        let s = s.trim();
-        Relation::ALL
-            .into_iter()
-            .find(|r| r.as_str() == s || r.label_zh() == s)
-            .ok_or_else(|| {
-                Error::invalid(
-                    "relation",
-                    "relation",
-                    format!("未知的与户主关系“{s}”"),
-                    format!("unknown relation to the head '{s}'"),
-                )
-            })
     }
 }
 

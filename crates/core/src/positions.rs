@@ -3,46 +3,27 @@
 //! (交叉任职) are all positions.
 
 use crate::error::{Error, Result};
-use serde::{Deserialize, Serialize};
 use time::Date;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum PositionKind {
-    /// A party member registered with an organisation (党员, 双报到).
-    PartyMember,
-    /// Duty as a grid worker (网格员) in the organisation that runs the grid.
-    GridWorker,
-    /// A seat on a committee: secretary, director, member (书记、主任、委员).
-    CommitteeSeat,
-    /// Staff of a department or company.
-    Staff,
-    /// A party-building instructor sent to a compound or alliance (党建指导员).
-    Instructor,
-    Volunteer,
+crate::wire_enum! {
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    pub enum PositionKind {
+        /// A party member registered with an organisation (党员, 双报到).
+        PartyMember => "party_member",
+        /// Duty as a grid worker (网格员) in the organisation that runs the grid.
+        GridWorker => "grid_worker",
+        /// A seat on a committee: secretary, director, member (书记、主任、委员).
+        CommitteeSeat => "committee_seat",
+        /// Staff of a department or company.
+        Staff => "staff",
+        /// A party-building instructor sent to a compound or alliance (党建指导员).
+        Instructor => "instructor",
+        Volunteer => "volunteer",
+    }
+    parse: Noun::new("kind", "position_kind", "职务类型", "position kind").or_label(PositionKind::label_zh);
 }
 
 impl PositionKind {
-    pub const ALL: [PositionKind; 6] = [
-        PositionKind::PartyMember,
-        PositionKind::GridWorker,
-        PositionKind::CommitteeSeat,
-        PositionKind::Staff,
-        PositionKind::Instructor,
-        PositionKind::Volunteer,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PositionKind::PartyMember => "party_member",
-            PositionKind::GridWorker => "grid_worker",
-            PositionKind::CommitteeSeat => "committee_seat",
-            PositionKind::Staff => "staff",
-            PositionKind::Instructor => "instructor",
-            PositionKind::Volunteer => "volunteer",
-        }
-    }
-
     pub fn label_zh(self) -> &'static str {
         match self {
             PositionKind::PartyMember => "党员",
@@ -52,20 +33,6 @@ impl PositionKind {
             PositionKind::Instructor => "党建指导员",
             PositionKind::Volunteer => "志愿者",
         }
-    }
-
-    pub fn parse(s: &str) -> Result<PositionKind> {
-        PositionKind::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s || k.label_zh() == s)
-            .ok_or_else(|| {
-                Error::invalid(
-                    "kind",
-                    "position_kind",
-                    format!("未知的职务类型“{s}”"),
-                    format!("unknown position kind '{s}'"),
-                )
-            })
     }
 }
 

@@ -2,54 +2,21 @@
 //! leaves under a community, and the national grid-coding rule for unit codes.
 
 use crate::error::{Error, Result};
-use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum UnitKind {
-    Zone,
-    Street,
-    Community,
-    Compound,
-    Building,
-    Grid,
+crate::wire_enum! {
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    pub enum UnitKind {
+        Zone => "zone",
+        Street => "street",
+        Community => "community",
+        Compound => "compound",
+        Building => "building",
+        Grid => "grid",
+    }
+    parse: Noun::new("kind", "unit_kind", "单元类型", "unit kind").listed();
 }
 
 impl UnitKind {
-    pub const ALL: [UnitKind; 6] = [
-        UnitKind::Zone,
-        UnitKind::Street,
-        UnitKind::Community,
-        UnitKind::Compound,
-        UnitKind::Building,
-        UnitKind::Grid,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            UnitKind::Zone => "zone",
-            UnitKind::Street => "street",
-            UnitKind::Community => "community",
-            UnitKind::Compound => "compound",
-            UnitKind::Building => "building",
-            UnitKind::Grid => "grid",
-        }
-    }
-
-    pub fn parse(s: &str) -> Result<UnitKind> {
-        UnitKind::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| {
-                Error::invalid(
-                    "kind",
-                    "unit_kind",
-                    format!("未知的单元类型“{s}”,可选:zone、street、community、compound、building、grid"),
-                    format!("unknown unit kind '{s}'; one of zone, street, community, compound, building, grid"),
-                )
-            })
-    }
-
     pub fn label_zh(self) -> &'static str {
         match self {
             UnitKind::Zone => "区",

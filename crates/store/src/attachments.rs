@@ -40,6 +40,7 @@ use std::sync::Arc;
 use time::OffsetDateTime;
 use wangge_core::auth::Permission;
 use wangge_core::people::check_text;
+use wangge_core::wire::Wire;
 use wangge_core::Error as CoreError;
 
 /// The default size limit of one upload: 10 MiB, more than a phone photo.
@@ -64,29 +65,20 @@ pub fn default_dir(opts: &StoreOptions) -> PathBuf {
     }
 }
 
-/// Photos or documents.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-#[schema(as = AttachmentKind)]
-pub enum Kind {
-    Image,
-    Document,
+wangge_core::wire_enum! {
+    /// Photos or documents.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    #[schema(as = AttachmentKind)]
+    pub enum Kind {
+        Image => "image",
+        Document => "document",
+    }
 }
 
 impl Kind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Image => "image",
-            Kind::Document => "document",
-        }
-    }
-
     fn parse(s: &str) -> Result<Kind> {
-        match s {
-            "image" => Ok(Kind::Image),
-            "document" => Ok(Kind::Document),
-            other => Err(Error::Db(format!("unknown attachment kind {other:?}"))),
-        }
+        <Kind as Wire>::from_wire(s)
+            .ok_or_else(|| Error::Db(format!("unknown attachment kind {s:?}")))
     }
 }
 

@@ -83,54 +83,34 @@ pub(crate) use tip_readers::{tips_for, Tips};
 pub use transitions::{transition, transition_by_token};
 pub use view::{CaseView, ReporterView};
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use wangge_core::calendar::{Calendar, OfficeHours};
 use wangge_core::cases::{CaseState, Policy};
 use wangge_core::Error as CoreError;
 
-/// How a case came in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Source {
-    /// Street or zone staff at their desk.
-    Staff,
-    /// A grid worker or community cadre on patrol.
-    Grid,
-    /// A resident, through the web or the app.
-    Resident,
-    /// A resident through an Open311 client.
-    Open311,
-    /// The 12345 hotline.
-    Hotline,
-    /// A decision of a meeting (党政联席会 key tasks).
-    Meeting,
-    /// A finding of an inspection (排查).
-    Inspection,
+wangge_core::wire_enum! {
+    /// How a case came in.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    pub enum Source {
+        /// Street or zone staff at their desk.
+        Staff => "staff",
+        /// A grid worker or community cadre on patrol.
+        Grid => "grid",
+        /// A resident, through the web or the app.
+        Resident => "resident",
+        /// A resident through an Open311 client.
+        Open311 => "open311",
+        /// The 12345 hotline.
+        Hotline => "hotline",
+        /// A decision of a meeting (党政联席会 key tasks).
+        Meeting => "meeting",
+        /// A finding of an inspection (排查).
+        Inspection => "inspection",
+    }
+    parse: Noun::new("source", "unknown_source", "来源", "source").listed();
 }
 
 impl Source {
-    pub const ALL: [Source; 7] = [
-        Source::Staff,
-        Source::Grid,
-        Source::Resident,
-        Source::Open311,
-        Source::Hotline,
-        Source::Meeting,
-        Source::Inspection,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Source::Staff => "staff",
-            Source::Grid => "grid",
-            Source::Resident => "resident",
-            Source::Open311 => "open311",
-            Source::Hotline => "hotline",
-            Source::Meeting => "meeting",
-            Source::Inspection => "inspection",
-        }
-    }
-
     pub fn label_zh(self) -> &'static str {
         match self {
             Source::Staff => "工作人员录入",
@@ -142,57 +122,30 @@ impl Source {
             Source::Inspection => "排查发现",
         }
     }
-
-    pub fn parse(s: &str) -> Result<Source, CoreError> {
-        Source::ALL
-            .into_iter()
-            .find(|x| x.as_str() == s)
-            .ok_or_else(|| {
-                let all: Vec<&str> = Source::ALL.iter().map(|x| x.as_str()).collect();
-                CoreError::invalid(
-                    "source",
-                    "unknown_source",
-                    format!("未知的来源“{s}”,可选:{}", all.join("、")),
-                    format!("unknown source '{s}'; one of {}", all.join(", ")),
-                )
-            })
-    }
 }
 
-/// The part of the lifecycle a deadline is running for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-#[schema(as = DeadlineStage)]
-pub enum Stage {
-    /// From the report until accepted or rejected (立案时限).
-    Accept,
-    /// From acceptance until dispatched (派遣时限).
-    Dispatch,
-    /// From dispatch until handled (处置时限); a rework or reassignment starts it again.
-    Handle,
+wangge_core::wire_enum! {
+    /// The part of the lifecycle a deadline is running for.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[schema(as = DeadlineStage)]
+    pub enum Stage {
+        /// From the report until accepted or rejected (立案时限).
+        Accept => "accept",
+        /// From acceptance until dispatched (派遣时限).
+        Dispatch => "dispatch",
+        /// From dispatch until handled (处置时限); a rework or reassignment starts it again.
+        Handle => "handle",
+    }
+    parse: exact;
 }
 
 impl Stage {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Stage::Accept => "accept",
-            Stage::Dispatch => "dispatch",
-            Stage::Handle => "handle",
-        }
-    }
-
     pub fn label_zh(self) -> &'static str {
         match self {
             Stage::Accept => "立案",
             Stage::Dispatch => "派遣",
             Stage::Handle => "处置",
         }
-    }
-
-    pub fn parse(s: &str) -> Option<Stage> {
-        [Stage::Accept, Stage::Dispatch, Stage::Handle]
-            .into_iter()
-            .find(|x| x.as_str() == s)
     }
 
     /// The stage whose clock runs in a state; none once handled (checking and

@@ -73,45 +73,26 @@ pub use sink::Out;
 pub use template::template;
 
 use crate::error::Error;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use wangge_core::Error as CoreError;
 
-/// What a file holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-#[schema(as = TransferKind)]
-pub enum Kind {
-    /// 人员, with their households (户号, 与户主关系).
-    People,
-    Households,
-    Organisations,
-    Positions,
-    Units,
-    /// 特种设备 (elevators, escalators), keyed by registration code.
-    Equipment,
+wangge_core::wire_enum! {
+    /// What a file holds.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[schema(as = TransferKind)]
+    pub enum Kind {
+        /// 人员, with their households (户号, 与户主关系).
+        People => "people",
+        Households => "households",
+        Organisations => "organisations",
+        Positions => "positions",
+        Units => "units",
+        /// 特种设备 (elevators, escalators), keyed by registration code.
+        Equipment => "equipment",
+    }
 }
 
 impl Kind {
-    pub const ALL: [Kind; 6] = [
-        Kind::People,
-        Kind::Households,
-        Kind::Organisations,
-        Kind::Positions,
-        Kind::Units,
-        Kind::Equipment,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::People => "people",
-            Kind::Households => "households",
-            Kind::Organisations => "organisations",
-            Kind::Positions => "positions",
-            Kind::Units => "units",
-            Kind::Equipment => "equipment",
-        }
-    }
-
     pub fn label_zh(self) -> &'static str {
         match self {
             Kind::People => "人员",

@@ -98,3 +98,5 @@ mod units_position;
 mod units_schema;
 #[path = "store/validated_writes.rs"]
 mod validated_writes;
+#[path = "store/wire_names.rs"]
+mod wire_names;

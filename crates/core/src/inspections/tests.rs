@@ -1,4 +1,5 @@
 use super::*;
+use crate::Error;
 use std::collections::BTreeMap;
 
 fn answer(v: AnswerValue) -> Answer {

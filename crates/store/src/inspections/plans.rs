@@ -20,40 +20,28 @@ use wangge_core::auth::{Permission, Role};
 use wangge_core::organisations::OrgKind;
 use wangge_core::people::check_text;
 use wangge_core::units::UnitKind;
+use wangge_core::wire::Wire;
 
-/// What a target is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum TargetKind {
-    /// A unit of the tree: a compound (小区), a building, a grid …
-    Unit,
-    /// An organisation: a shopping centre, a hospital, a school, a company …
-    Organisation,
-    /// A piece of special equipment (an elevator, an escalator); its use unit
-    /// rectifies.
-    Equipment,
-    /// A construction site (施工工地); its builder rectifies.
-    ConstructionSite,
+wangge_core::wire_enum! {
+    /// What a target is.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    pub enum TargetKind {
+        /// A unit of the tree: a compound (小区), a building, a grid …
+        Unit => "unit",
+        /// An organisation: a shopping centre, a hospital, a school, a company …
+        Organisation => "organisation",
+        /// A piece of special equipment (an elevator, an escalator); its use unit
+        /// rectifies.
+        Equipment => "equipment",
+        /// A construction site (施工工地); its builder rectifies.
+        ConstructionSite => "construction_site",
+    }
 }
 
 impl TargetKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TargetKind::Unit => "unit",
-            TargetKind::Organisation => "organisation",
-            TargetKind::Equipment => "equipment",
-            TargetKind::ConstructionSite => "construction_site",
-        }
-    }
-
     pub fn parse(s: &str) -> Result<TargetKind> {
-        match s {
-            "unit" => Ok(TargetKind::Unit),
-            "organisation" => Ok(TargetKind::Organisation),
-            "equipment" => Ok(TargetKind::Equipment),
-            "construction_site" => Ok(TargetKind::ConstructionSite),
-            other => Err(Error::Db(format!("unknown target kind {other:?}"))),
-        }
+        <TargetKind as Wire>::from_wire(s)
+            .ok_or_else(|| Error::Db(format!("unknown target kind {s:?}")))
     }
 }
 
@@ -160,30 +148,22 @@ pub struct Target {
     pub open_findings: i64,
 }
 
-/// Where a target stands, derived from its records and its findings' cases.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum TargetStatus {
-    /// 未检查
-    Todo,
-    /// 已检查: inspected, nothing found.
-    Inspected,
-    /// 发现问题: a finding is still being rectified.
-    Found,
-    /// 已销号: every finding's case was verified or closed.
-    Cleared,
+wangge_core::wire_enum! {
+    /// Where a target stands, derived from its records and its findings' cases.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum TargetStatus {
+        /// 未检查
+        Todo => "todo",
+        /// 已检查: inspected, nothing found.
+        Inspected => "inspected",
+        /// 发现问题: a finding is still being rectified.
+        Found => "found",
+        /// 已销号: every finding's case was verified or closed.
+        Cleared => "cleared",
+    }
 }
 
 impl TargetStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TargetStatus::Todo => "todo",
-            TargetStatus::Inspected => "inspected",
-            TargetStatus::Found => "found",
-            TargetStatus::Cleared => "cleared",
-        }
-    }
-
     pub fn label_zh(self) -> &'static str {
         match self {
             TargetStatus::Todo => "未检查",
