@@ -2,6 +2,10 @@
 //! themselves, only which fields changed. Each entry is chained to the previous
 //! one by a SHA-256 hash, so a changed, deleted or reordered entry is detected by
 //! [`verify`].
+//!
+//! In a writer's transaction, entries wait in its audit hook (`deferred`, see
+//! [`crate::db::Hooks`]) and are chained and inserted together just before the
+//! commit, after every other hook's flush.
 
 use crate::ctx::{ms_to_time, Ctx};
 use crate::db::{Conn, Row, Value};
@@ -54,7 +58,7 @@ struct Pending {
 }
 
 /// Appends an entry in the caller's transaction: in a writer's transaction
-/// it waits for the commit, to be chained with the others ([`deferred`]);
+/// it waits for the commit, to be chained with the others (`deferred`);
 /// on a bare connection (migrations, the command line, tests) it is written
 /// at once.
 pub fn record(
@@ -152,14 +156,14 @@ fn append(c: &mut dyn Conn, entries: Vec<Pending>) -> Result<()> {
 }
 
 /// The chain's lock, as a PostgreSQL writer takes it with its `BEGIN`.
-pub const LOCK_CHAIN: &str = "UPDATE audit_head SET seq = seq WHERE id = 1";
+pub(crate) const LOCK_CHAIN: &str = "UPDATE audit_head SET seq = seq WHERE id = 1";
 
 pub(crate) use deferred::{chain_locked_by_begin, lock_chain};
 
 /// Entries of a writer's transaction, waiting for its commit: one chain
 /// update per transaction instead of three statements per entry, and the
 /// head row locked only from just before the commit.
-pub(crate) mod deferred {
+mod deferred {
     use super::{append, Pending, LOCK_CHAIN};
     use crate::db::{Backend, Conn, Hook, Hooks, Order};
     use crate::error::Result;

@@ -116,9 +116,8 @@ impl Writer {
         for (i, conn) in conns.into_iter().enumerate() {
             let rx = rx.clone();
             let reopen = reopen.clone();
-            let begin = begin.clone();
             let start = Start {
-                begin,
+                begin: begin.clone(),
                 prepare,
                 max: max_batch.max(1),
             };
