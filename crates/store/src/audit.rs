@@ -2,6 +2,10 @@
 //! themselves, only which fields changed. Each entry is chained to the previous
 //! one by a SHA-256 hash, so a changed, deleted or reordered entry is detected by
 //! [`verify`].
+//!
+//! In a writer's transaction, entries wait in its audit hook (`deferred`, see
+//! [`crate::db::Hooks`]) and are chained and inserted together just before the
+//! commit, after every other hook's flush.
 
 use crate::ctx::{ms_to_time, Ctx};
 use crate::db::{Conn, Row, Value};
@@ -9,7 +13,6 @@ use crate::error::Result;
 use crate::params;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use std::cell::RefCell;
 use time::OffsetDateTime;
 
 struct Content<'a> {
@@ -54,15 +57,10 @@ struct Pending {
     detail: String,
 }
 
-thread_local! {
-    /// On a writer thread during a transaction: the entries its writes have
-    /// recorded, chained and inserted together just before the commit
-    /// ([`deferred`]). Elsewhere (migrations, the command line, tests on a
-    /// bare connection) `None`, and entries are written at once.
-    static PENDING: RefCell<Option<Vec<Pending>>> = const { RefCell::new(None) };
-}
-
-/// Appends an entry in the caller's transaction.
+/// Appends an entry in the caller's transaction: in a writer's transaction
+/// it waits for the commit, to be chained with the others (`deferred`);
+/// on a bare connection (migrations, the command line, tests) it is written
+/// at once.
 pub fn record(
     c: &mut dyn Conn,
     ctx: &Ctx,
@@ -80,16 +78,12 @@ pub fn record(
         action: action.to_string(),
         detail: detail.to_string(),
     };
-    let entry = PENDING.with_borrow_mut(|p| match p {
-        Some(list) => {
-            list.push(entry);
-            None
+    match c.hooks() {
+        Some(hooks) => {
+            hooks.get::<deferred::Entries>().list.push(entry);
+            Ok(())
         }
-        None => Some(entry),
-    });
-    match entry {
-        Some(e) => append(c, vec![e]),
-        None => Ok(()),
+        None => append(c, vec![entry]),
     }
 }
 
@@ -161,19 +155,57 @@ fn append(c: &mut dyn Conn, entries: Vec<Pending>) -> Result<()> {
     Ok(())
 }
 
-/// The writer's side of deferred entries: one chain update per transaction
-/// instead of three statements per entry, and the head row locked only from
-/// just before the commit.
-pub(crate) mod deferred {
-    use super::{append, PENDING};
-    use crate::db::{Backend, Conn};
-    use crate::error::Result;
-    use std::cell::Cell;
+/// The chain's lock, as a PostgreSQL writer takes it with its `BEGIN`.
+pub(crate) const LOCK_CHAIN: &str = "UPDATE audit_head SET seq = seq WHERE id = 1";
 
-    thread_local! {
-        /// In a writer's transaction that holds the chain's lock: how many
-        /// entries waited when it was taken (see [`lock_chain`]).
-        static LOCKED_AT: Cell<Option<usize>> = const { Cell::new(None) };
+pub(crate) use deferred::{chain_locked_by_begin, lock_chain};
+
+/// Entries of a writer's transaction, waiting for its commit: one chain
+/// update per transaction instead of three statements per entry, and the
+/// head row locked only from just before the commit.
+mod deferred {
+    use super::{append, Pending, LOCK_CHAIN};
+    use crate::db::{Backend, Conn, Hook, Hooks, Order};
+    use crate::error::Result;
+
+    /// The audit hook of a writer's transaction.
+    #[derive(Default)]
+    pub(crate) struct Entries {
+        pub(super) list: Vec<Pending>,
+        /// While the transaction holds the chain's lock: how many entries
+        /// waited when it was taken (see [`lock_chain`]).
+        locked_at: Option<usize>,
+    }
+
+    impl Hook for Entries {
+        /// Last: the head row it updates serialises every writer, so it is
+        /// taken as late as can be, and the flushes before may still record.
+        const ORDER: Order = Order::MAX;
+
+        fn mark(&self) -> usize {
+            self.list.len()
+        }
+
+        /// Forgets the entries of a write that was rolled back, and the
+        /// chain's lock if that write may have taken it (when the write before
+        /// it took the lock and recorded nothing, it is forgotten too: the
+        /// next write takes it again, which costs a statement and is harmless).
+        fn truncate(&mut self, to: usize) {
+            self.list.truncate(to);
+            if self.locked_at.is_some_and(|at| at >= to) {
+                self.locked_at = None;
+            }
+        }
+
+        fn flush(&mut self, c: &mut dyn Conn) -> Result<()> {
+            append(c, std::mem::take(&mut self.list))
+        }
+    }
+
+    /// For a writer whose `BEGIN` takes the chain's lock ([`LOCK_CHAIN`]):
+    /// its transactions start holding it.
+    pub(crate) fn chain_locked_by_begin(hooks: &mut Hooks) {
+        hooks.get::<Entries>().locked_at = Some(0);
     }
 
     /// Takes the audit chain's lock before anything else a write touches.
@@ -182,60 +214,27 @@ pub(crate) mod deferred {
     /// waiting for that row; taking the chain first orders them all. A
     /// writer's transaction takes it once: the lock lasts until its commit,
     /// unless the write that took it is rolled back to its savepoint, which
-    /// releases it ([`truncate`] then forgets it). SQLite has one writer, whose
-    /// `BEGIN IMMEDIATE` already holds the only write lock.
-    pub fn lock_chain(c: &mut dyn Conn) -> Result<()> {
-        if c.backend() == Backend::Sqlite || LOCKED_AT.get().is_some() {
+    /// releases it (the hook's truncate then forgets it). SQLite has one
+    /// writer, whose `BEGIN IMMEDIATE` already holds the only write lock.
+    pub(crate) fn lock_chain(c: &mut dyn Conn) -> Result<()> {
+        if c.backend() == Backend::Sqlite {
             return Ok(());
         }
+        let waiting = match c.hooks() {
+            Some(hooks) => {
+                let entries = hooks.get::<Entries>();
+                if entries.locked_at.is_some() {
+                    return Ok(());
+                }
+                Some(entries.list.len())
+            }
+            None => None,
+        };
         c.execute(LOCK_CHAIN, &[])?;
-        if let Some(n) = PENDING.with_borrow(|p| p.as_ref().map(Vec::len)) {
-            LOCKED_AT.set(Some(n));
+        if let (Some(n), Some(hooks)) = (waiting, c.hooks()) {
+            hooks.get::<Entries>().locked_at = Some(n);
         }
         Ok(())
-    }
-
-    /// The chain's lock, as a PostgreSQL writer takes it with its `BEGIN`.
-    pub const LOCK_CHAIN: &str = "UPDATE audit_head SET seq = seq WHERE id = 1";
-
-    /// A transaction starts on this thread: entries wait for [`flush`].
-    /// `chain_locked`: its `BEGIN` took the chain's lock already.
-    pub fn begin(chain_locked: bool) {
-        PENDING.set(Some(Vec::new()));
-        LOCKED_AT.set(chain_locked.then_some(0));
-    }
-
-    /// How many entries wait, to [`truncate`] to if the next write fails.
-    pub fn mark() -> usize {
-        PENDING.with_borrow(|p| p.as_ref().map_or(0, Vec::len))
-    }
-
-    /// Forgets the entries of a write that was rolled back, and the chain's
-    /// lock if that write may have taken it (when the write before it took
-    /// the lock and recorded nothing, it is forgotten too: the next write
-    /// takes it again, which costs a statement and is harmless).
-    pub fn truncate(to: usize) {
-        PENDING.with_borrow_mut(|p| {
-            if let Some(list) = p {
-                list.truncate(to);
-            }
-        });
-        if LOCKED_AT.get().is_some_and(|at| at >= to) {
-            LOCKED_AT.set(None);
-        }
-    }
-
-    /// Writes the waiting entries; the transaction is to commit next.
-    pub fn flush(c: &mut dyn Conn) -> Result<()> {
-        let list = PENDING.with_borrow_mut(|p| p.replace(Vec::new()));
-        append(c, list.unwrap_or_default())
-    }
-
-    /// The transaction ended (committed or not): entries are written at once
-    /// again.
-    pub fn end() {
-        PENDING.set(None);
-        LOCKED_AT.set(None);
     }
 }
 

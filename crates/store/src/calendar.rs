@@ -140,7 +140,7 @@ fn notice_error(code: &'static str, zh: impl Into<String>, en: impl Into<String>
 pub fn add_year(c: &mut dyn Conn, ctx: &Ctx, live: &LiveCalendar, text: &str) -> Result<i32> {
     ctx.require(Permission::UsersManage)?;
     // The audit chain's lock first, in the same order as every other writer.
-    crate::audit::deferred::lock_chain(c)?;
+    crate::audit::lock_chain(c)?;
     if text.trim().is_empty() {
         return Err(notice_error(
             "required",

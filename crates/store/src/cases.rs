@@ -215,9 +215,9 @@ fn unknown_case(field: &str, id: i64) -> crate::Error {
 }
 
 /// Takes the audit chain's lock first, as every case write does
-/// (`audit::deferred::lock_chain`).
+/// (`audit::lock_chain`).
 fn lock_audit_chain(c: &mut dyn crate::Conn) -> crate::Result<()> {
-    crate::audit::deferred::lock_chain(c)
+    crate::audit::lock_chain(c)
 }
 
 fn to_json<T: Serialize>(v: &T) -> crate::Result<String> {

@@ -8,9 +8,15 @@
 //! and period replaces the value (and moves it, if the subject moved); `add`
 //! is for counts that grow. The caller names the permission the write or read
 //! needs, since a programme's figures are its own business.
+//!
+//! In a writer's transaction the roll-up changes of all its writes are added
+//! up and written just before its commit, by a pre-commit hook ([`Rolls`]), as
+//! the case counters do: a batch of facts under one street updates the
+//! street's and the zone's rows once. A read of the figures inside the same
+//! write does not see that write's own changes yet.
 
 use crate::ctx::Ctx;
-use crate::db::{Conn, Row};
+use crate::db::{Conn, Hook, Order, Row};
 use crate::error::Result;
 use crate::{params, units};
 use std::collections::BTreeMap;
@@ -163,22 +169,132 @@ fn current(c: &mut dyn Conn, key: &Key) -> Result<Option<(String, i64)>> {
     .transpose()
 }
 
-/// Adds a change to the roll-ups of every unit on `path`.
+/// Adds a change to the roll-ups of every unit on `path`: at the commit in a
+/// writer's transaction, at once elsewhere.
 fn roll(c: &mut dyn Conn, key: &Key, path: &str, value: i64, facts: i64) -> Result<()> {
     if value == 0 && facts == 0 {
         return Ok(());
     }
-    for unit_id in path.split('/').filter_map(|s| s.parse::<i64>().ok()) {
-        c.execute(
-            "INSERT INTO fact_rollups (programme, metric, unit_id, period, value, facts)
-             VALUES ($1, $2, $3, $4, $5, $6)
-             ON CONFLICT (programme, metric, unit_id, period) DO UPDATE
-             SET value = fact_rollups.value + excluded.value,
-                 facts = fact_rollups.facts + excluded.facts",
-            params![key.programme, key.metric, unit_id, key.period, value, facts],
+    let units = path.split('/').filter_map(|s| s.parse::<i64>().ok());
+    if let Some(hooks) = c.hooks() {
+        let rolls = &mut hooks.get::<Rolls>().0;
+        for unit_id in units {
+            rolls.push(Roll::Add {
+                row: RollupRow {
+                    programme: key.programme.to_string(),
+                    metric: key.metric.to_string(),
+                    unit_id,
+                    period: key.period.to_string(),
+                },
+                value,
+                facts,
+            });
+        }
+        return Ok(());
+    }
+    for unit_id in units {
+        upsert_rollup(
+            c,
+            key.programme,
+            key.metric,
+            unit_id,
+            key.period,
+            value,
+            facts,
         )?;
     }
     Ok(())
+}
+
+fn upsert_rollup(
+    c: &mut dyn Conn,
+    programme: &str,
+    metric: &str,
+    unit_id: i64,
+    period: &str,
+    value: i64,
+    facts: i64,
+) -> Result<()> {
+    c.execute(
+        "INSERT INTO fact_rollups (programme, metric, unit_id, period, value, facts)
+         VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (programme, metric, unit_id, period) DO UPDATE
+         SET value = fact_rollups.value + excluded.value,
+             facts = fact_rollups.facts + excluded.facts",
+        params![programme, metric, unit_id, period, value, facts],
+    )?;
+    Ok(())
+}
+
+/// One row of `fact_rollups`.
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+struct RollupRow {
+    programme: String,
+    metric: String,
+    unit_id: i64,
+    period: String,
+}
+
+enum Roll {
+    Add {
+        row: RollupRow,
+        value: i64,
+        facts: i64,
+    },
+    /// [`rebuild`] summed every fact so far, those of earlier writes in this
+    /// transaction included.
+    Recounted,
+}
+
+/// The ledger's pre-commit hook: the roll-up changes of a writer's
+/// transaction, in the order its writes made them.
+#[derive(Default)]
+struct Rolls(Vec<Roll>);
+
+impl Hook for Rolls {
+    /// After the case counters, before audit (which is last); no other hook
+    /// depends on the roll-ups.
+    const ORDER: Order = 20;
+
+    fn mark(&self) -> usize {
+        self.0.len()
+    }
+
+    fn truncate(&mut self, to: usize) {
+        self.0.truncate(to);
+    }
+
+    /// Writes each changed roll-up row once, in key order (every writer
+    /// locks rows in the same order).
+    fn flush(&mut self, c: &mut dyn Conn) -> Result<()> {
+        let mut sums: BTreeMap<RollupRow, (i128, i64)> = BTreeMap::new();
+        for roll in std::mem::take(&mut self.0) {
+            match roll {
+                Roll::Add { row, value, facts } => {
+                    let sum = sums.entry(row).or_default();
+                    sum.0 += i128::from(value);
+                    sum.1 += facts;
+                }
+                Roll::Recounted => sums.clear(),
+            }
+        }
+        for (row, (value, facts)) in sums {
+            if value == 0 && facts == 0 {
+                continue;
+            }
+            let value = i64::try_from(value).map_err(|_| too_large())?;
+            upsert_rollup(
+                c,
+                &row.programme,
+                &row.metric,
+                row.unit_id,
+                &row.period,
+                value,
+                facts,
+            )?;
+        }
+        Ok(())
+    }
 }
 
 fn check_key(key: &Key) -> Result<()> {
@@ -358,6 +474,9 @@ fn figure_at(r: &Row, i: usize) -> Result<Figure> {
 /// Sums every roll-up again from the facts: after a unit moved, its subtree's
 /// figures count under its new ancestors. Moves are rare; recounting is simplest.
 pub fn rebuild(c: &mut dyn Conn) -> Result<()> {
+    if let Some(hooks) = c.hooks() {
+        hooks.get::<Rolls>().0.push(Roll::Recounted);
+    }
     c.execute("DELETE FROM fact_rollups", &[])?;
     // A unit's subtree is the path range [path, path without its last '/' + '0').
     c.execute(

@@ -33,11 +33,11 @@
 //! The counters are derived: `rebuild_counters` recomputes them all from the
 //! log (after a unit moves, its cases' ancestors change).
 //!
-//! On the writer thread the deltas of a whole group-commit transaction are
-//! added up and written just before its commit (`deferred.rs`).
+//! In a writer's transaction the deltas of all its writes are added up and
+//! written just before its commit, by a pre-commit hook (`deferred.rs`).
 
 mod batch;
-pub(crate) mod deferred;
+mod deferred;
 
 use crate::ctx::{ms_to_time, Ctx};
 use crate::db::Conn;
@@ -228,7 +228,7 @@ pub(crate) fn bump(
     at_ms: i64,
     d: &Delta,
 ) -> Result<()> {
-    if deferred::keep(unit_path, category_id, at_ms, d) {
+    if deferred::keep(c, unit_path, category_id, at_ms, d) {
         return Ok(());
     }
     let mut b = Batch::default();
@@ -243,7 +243,7 @@ pub(crate) fn bump(
 pub fn rebuild_counters(c: &mut dyn Conn, ctx: &Ctx) -> Result<i64> {
     ctx.require(Permission::UsersManage)?;
     super::lock_audit_chain(c)?;
-    deferred::recounted();
+    deferred::recounted(c);
     for t in TABLES {
         c.execute(&format!("DELETE FROM {t}"), &[])?;
     }

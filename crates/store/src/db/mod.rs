@@ -8,6 +8,7 @@
 
 mod backup;
 mod checkpoint;
+mod hooks;
 mod pool;
 mod postgres;
 pub mod rebuild;
@@ -16,6 +17,7 @@ mod value;
 mod writer;
 
 pub use backup::{backup, files_beside, restore, Copied};
+pub use hooks::{Hook, Hooks, Order};
 pub use value::{FromValue, Row, Value};
 
 use crate::error::{Error, Result};
@@ -62,6 +64,12 @@ pub trait Conn {
     /// with explicit ids in this same transaction (so that a bulk load can refer
     /// to rows it has not inserted yet).
     fn reserve_ids(&mut self, table: &str, n: usize) -> Result<Vec<i64>>;
+    /// The pre-commit work of the writer's transaction this connection is
+    /// in (see [`Hooks`]); `None` on a bare connection, where whatever a hook
+    /// would keep is written at once.
+    fn hooks(&mut self) -> Option<&mut Hooks> {
+        None
+    }
 
     fn query_opt(&mut self, sql: &str, params: &[Value]) -> Result<Option<Row>> {
         Ok(self.query(sql, params)?.into_iter().next())
@@ -137,10 +145,13 @@ impl Db {
                 let path = opts.sqlite_path().unwrap_or_default().to_string();
                 let p = path.clone();
                 let readers = pool::Pool::new(opts.readers, move || sqlite::open(&p, true));
+                // One writer, whose `BEGIN IMMEDIATE` already holds the only
+                // write lock: the audit chain needs no lock of its own.
                 let writer = writer::Writer::start(
                     vec![Box::new(sqlite::open_writer(&path)?)],
                     None,
-                    "BEGIN IMMEDIATE",
+                    "BEGIN IMMEDIATE".to_string(),
+                    |_| {},
                     opts.max_batch,
                 )?;
                 (readers, writer, Some(checkpoint::start(&path)?))
@@ -156,7 +167,19 @@ impl Db {
                 let reopen: Arc<writer::Opener> = Arc::new(move || {
                     postgres::connect(&url, false).map(|c| Box::new(c) as Box<dyn Conn + Send>)
                 });
-                let writer = writer::Writer::start(conns, Some(reopen), "BEGIN", opts.max_batch)?;
+                // Every writer transaction, on every node, takes the audit
+                // chain's lock first, with its BEGIN (no round trip of its
+                // own). Writes batched before an audited one lock other rows
+                // (a token's last use, a counter); had they run first, two
+                // nodes could each hold a row the other waits for, one of
+                // them holding the chain.
+                let writer = writer::Writer::start(
+                    conns,
+                    Some(reopen),
+                    format!("BEGIN; {}", crate::audit::LOCK_CHAIN),
+                    crate::audit::chain_locked_by_begin,
+                    opts.max_batch,
+                )?;
                 (readers, writer, None)
             }
         };

@@ -21,13 +21,14 @@
 //! sub-journal, which at tens of thousands of rows per job cost more than the
 //! inserts themselves.
 //!
-//! The audit entries of a transaction's writes are chained at its commit
-//! (`audit::deferred`), and their case counter deltas are added up and written
-//! there too (`cases::counters::deferred`); a write that fails drops its own.
+//! What the writes of a transaction leave for its commit (audit entries to
+//! chain, counter deltas to add up) the transaction carries itself, as
+//! pre-commit hooks ([`super::hooks`]): the writer marks them before each job,
+//! drops a failed job's share with its savepoint and flushes them all just
+//! before `COMMIT`, knowing nothing of what they are.
 
+use super::hooks::{Prepare, Tx};
 use super::Conn;
-use crate::audit;
-use crate::cases::counters::deferred as counters;
 use crate::error::{Error, Result};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::mpsc::{channel, Receiver, Sender};
@@ -101,11 +102,13 @@ pub(super) struct Writer {
 
 impl Writer {
     /// Starts one writer thread per connection. With `reopen`, a thread whose
-    /// connection was lost opens a new one before its next batch.
+    /// connection was lost opens a new one before its next batch. Every
+    /// transaction starts with `begin` and then `prepare` on its hooks.
     pub(super) fn start(
         conns: Vec<Box<dyn Conn + Send>>,
         reopen: Option<Arc<Opener>>,
-        begin: &'static str,
+        begin: String,
+        prepare: Prepare,
         max_batch: usize,
     ) -> Result<Writer> {
         let (tx, rx) = channel::<Box<dyn Job>>();
@@ -113,9 +116,14 @@ impl Writer {
         for (i, conn) in conns.into_iter().enumerate() {
             let rx = rx.clone();
             let reopen = reopen.clone();
+            let start = Start {
+                begin: begin.clone(),
+                prepare,
+                max: max_batch.max(1),
+            };
             std::thread::Builder::new()
                 .name(format!("wangge-writer-{i}"))
-                .spawn(move || writer_loop(conn, reopen.as_deref(), &rx, begin, max_batch.max(1)))
+                .spawn(move || writer_loop(conn, reopen.as_deref(), &rx, &start))
                 .map_err(|e| Error::Db(format!("cannot start writer thread: {e}")))?;
         }
         Ok(Writer {
@@ -197,26 +205,22 @@ fn next_batch(
     Some(batch)
 }
 
+/// How a writer thread starts its transactions.
+struct Start {
+    begin: String,
+    prepare: Prepare,
+    /// How many queued writes one transaction may take.
+    max: usize,
+}
+
 fn writer_loop(
     mut conn: Box<dyn Conn + Send>,
     reopen: Option<&Opener>,
     rx: &Mutex<Receiver<Box<dyn Job>>>,
-    begin: &str,
-    max: usize,
+    start: &Start,
 ) {
-    // On PostgreSQL every writer transaction, on every node, takes the audit
-    // chain's lock first, with its BEGIN (no round trip of its own). Writes
-    // batched before an audited one lock other rows (a token's last use, a
-    // counter); had they run first, two nodes could each hold a row the
-    // other waits for, one of them holding the chain.
-    let chain_locked = conn.backend() == super::Backend::Postgres;
-    let begin = match chain_locked {
-        true => format!("{begin}; {}", audit::deferred::LOCK_CHAIN),
-        false => begin.to_string(),
-    };
-    let begin = begin.as_str();
     let mut held = None;
-    while let Some(batch) = next_batch(rx, max, &mut held) {
+    while let Some(batch) = next_batch(rx, start.max, &mut held) {
         if let (true, Some(open)) = (conn.is_broken(), reopen) {
             match open() {
                 Ok(fresh) => {
@@ -235,15 +239,15 @@ fn writer_loop(
         }
         let conn = conn.as_mut();
         if batch.len() == 1 {
-            if let Err(e) = conn.batch(begin) {
+            if let Err(e) = conn.batch(&start.begin) {
                 tracing::error!(error = %e, "cannot begin a write transaction");
                 batch.into_iter().for_each(|j| j.abort(e.clone()));
                 continue;
             }
-            run_alone(conn, batch, chain_locked);
+            run_alone(conn, batch, start.prepare);
             continue;
         }
-        run_together(conn, batch, begin, chain_locked);
+        run_together(conn, batch, start);
     }
 }
 
@@ -252,20 +256,21 @@ fn writer_loop(
 /// one job's savepoint and the start of the next go to the database as one
 /// batch of statements: on PostgreSQL each batch is a round trip, and these
 /// were two of the eight a created resident cost.
-fn run_together(conn: &mut dyn Conn, batch: Vec<Box<dyn Job>>, begin: &str, chain_locked: bool) {
+fn run_together(conn: &mut dyn Conn, batch: Vec<Box<dyn Job>>, start: &Start) {
+    let begin = start.begin.as_str();
     let mut done = Vec::with_capacity(batch.len());
     let mut broken = None;
     // What must run before the next job: the transaction's start, then the
     // previous job's release or rollback.
     let mut before = format!("{begin};");
-    pending::begin(chain_locked);
+    let mut tx = Tx::new(conn, start.prepare);
     for job in batch {
         if let Some(e) = &broken {
             job.abort(Error::clone(e));
             continue;
         }
         let changes = match job.door() {
-            Door::Validated => conn.total_changes(),
+            Door::Validated => tx.total_changes(),
             _ => None,
         };
         let open = match changes {
@@ -273,28 +278,28 @@ fn run_together(conn: &mut dyn Conn, batch: Vec<Box<dyn Job>>, begin: &str, chai
             None => format!("{before} SAVEPOINT w"),
         };
         if !open.is_empty() {
-            if let Err(e) = conn.batch(&open) {
+            if let Err(e) = tx.batch(&open) {
                 job.abort(e.clone());
                 broken = Some(e);
                 continue;
             }
         }
-        let mark = pending::mark();
-        let (ok, d) = job.run(conn);
+        tx.mark();
+        let (ok, d) = job.run(&mut tx);
         before = match (ok, changes) {
             (true, None) => "RELEASE w;".to_string(),
             (true, Some(_)) => String::new(),
             (false, None) => {
-                pending::truncate(mark);
+                tx.rollback_to_mark();
                 "ROLLBACK TO w; RELEASE w;".to_string()
             }
-            (false, Some(n)) if conn.total_changes() == Some(n) => {
-                pending::truncate(mark);
+            (false, Some(n)) if tx.total_changes() == Some(n) => {
+                tx.rollback_to_mark();
                 String::new()
             }
             (false, Some(_)) => {
-                pending::truncate((0, 0));
-                if let Err(e) = conn.batch("ROLLBACK") {
+                tx.restart();
+                if let Err(e) = tx.batch("ROLLBACK") {
                     broken = Some(e);
                 }
                 for d in done.drain(..) {
@@ -308,12 +313,12 @@ fn run_together(conn: &mut dyn Conn, batch: Vec<Box<dyn Job>>, begin: &str, chai
     }
     let commit = match broken {
         Some(e) => Err(e),
-        None => commit_with_audit(conn, &before),
+        None => tx.commit(&before),
     };
-    pending::end();
     if commit.is_err() {
-        let _ = conn.batch("ROLLBACK");
+        let _ = tx.batch("ROLLBACK");
     }
+    drop(tx);
     for d in done {
         d(commit.clone());
     }
@@ -322,60 +327,21 @@ fn run_together(conn: &mut dyn Conn, batch: Vec<Box<dyn Job>>, begin: &str, chai
 /// A batch of one job needs no savepoint: when it fails the whole transaction
 /// is rolled back. On PostgreSQL that saves two round trips per write when
 /// writes come one at a time.
-fn run_alone(conn: &mut dyn Conn, batch: Vec<Box<dyn Job>>, chain_locked: bool) {
+fn run_alone(conn: &mut dyn Conn, batch: Vec<Box<dyn Job>>, prepare: Prepare) {
     for job in batch {
-        pending::begin(chain_locked);
-        let (ok, done) = job.run(conn);
+        let mut tx = Tx::new(&mut *conn, prepare);
+        let (ok, done) = job.run(&mut tx);
         let end = if ok {
-            commit_with_audit(conn, "")
+            tx.commit("")
         } else {
             // The job's own error is the answer; an empty commit would be the
             // same as this rollback.
-            conn.batch("ROLLBACK")
+            tx.batch("ROLLBACK")
         };
-        pending::end();
         if end.is_err() {
-            let _ = conn.batch("ROLLBACK");
+            let _ = tx.batch("ROLLBACK");
         }
+        drop(tx);
         done(end);
-    }
-}
-
-/// Ends the last savepoint (`before`), writes the transaction's counter deltas,
-/// chains its audit entries and commits; with neither, in one round trip.
-fn commit_with_audit(conn: &mut dyn Conn, before: &str) -> Result<()> {
-    if pending::mark() == (0, 0) {
-        return conn.batch(&format!("{before} COMMIT"));
-    }
-    if !before.is_empty() {
-        conn.batch(before)?;
-    }
-    counters::flush(conn)?;
-    audit::deferred::flush(conn)?;
-    conn.batch("COMMIT")
-}
-
-/// What the writes of a transaction leave for its commit: audit entries and
-/// counter deltas.
-mod pending {
-    use super::{audit, counters};
-
-    pub(super) fn begin(chain_locked: bool) {
-        audit::deferred::begin(chain_locked);
-        counters::begin();
-    }
-
-    pub(super) fn mark() -> (usize, usize) {
-        (audit::deferred::mark(), counters::mark())
-    }
-
-    pub(super) fn truncate((a, c): (usize, usize)) {
-        audit::deferred::truncate(a);
-        counters::truncate(c);
-    }
-
-    pub(super) fn end() {
-        audit::deferred::end();
-        counters::end();
     }
 }

@@ -125,7 +125,7 @@ pub fn submit_record(
     ctx.require(Permission::InspectionsRecord)?;
     // The audit chain first, as every case write takes it: findings write
     // cases, and with several PostgreSQL writers a different order could deadlock.
-    crate::audit::deferred::lock_chain(c)?;
+    crate::audit::lock_chain(c)?;
     let key = new.record_key.trim().to_string();
     if !(1..=100).contains(&key.chars().count()) || key.chars().any(char::is_control) {
         return Err(invalid(

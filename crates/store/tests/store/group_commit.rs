@@ -352,3 +352,135 @@ fn sqlite_checkpoints_without_the_writer() {
         );
     });
 }
+
+/// Each pre-commit hook of a batch drops the share of a write that failed and
+/// keeps its neighbours': in one batch of reports, each also adding to a fact
+/// of its own, the reports that fail after writing leave neither their case's
+/// audit entry, nor their counter delta, nor their fact's roll-up, while the
+/// others' are all there: chained, counted and summed. Recounting afterwards
+/// changes nothing.
+#[test]
+fn a_failed_write_leaves_no_audit_entry_counter_delta_or_roll_up_of_its_own() {
+    use crate::cases_fixture::{new_case, world};
+    use time::macros::datetime;
+    use wangge_core::auth::Permission;
+    use wangge_store::{cases, facts};
+    fn key(subject: &str) -> facts::Key<'_> {
+        facts::Key {
+            programme: "test",
+            metric: "reports",
+            subject,
+            period: "2026-11",
+        }
+    }
+    on_each_backend(|ts| async move {
+        let w = Arc::new(world(&ts).await);
+        let audit_before = count(&w.ts, "audit_log").await;
+        const N: usize = 24;
+        let queued = Arc::new(AtomicUsize::new(0));
+        let all_queued = queued.clone();
+        let holders = hold_writers(&w.ts, move || all_queued.load(Ordering::SeqCst) >= N).await;
+        let tasks: Vec<_> = (0..N)
+            .map(|i| {
+                let (w, queued) = (w.clone(), queued.clone());
+                tokio::spawn(async move {
+                    let (anon, admin) = (w.anon.clone(), w.admin.clone());
+                    let unit = w.t.building_a1.code.clone();
+                    let write = w.write(move |c, cfg| {
+                        let new = new_case("0101", &unit, &format!("第{i}次反映垃圾未清运"));
+                        let id = cases::create(c, &anon, cfg, new, None)?.case.id;
+                        let subject = format!("report:{i}");
+                        facts::add(
+                            c,
+                            &admin,
+                            Permission::RegistryWrite,
+                            key(&subject),
+                            &unit,
+                            1,
+                        )?;
+                        if i % 4 == 1 {
+                            return Err(CoreError::conflict(
+                                "test_failure",
+                                "故意失败",
+                                "failing on purpose",
+                            )
+                            .into());
+                        }
+                        Ok(id)
+                    });
+                    queued.fetch_add(1, Ordering::SeqCst);
+                    (i, write.await)
+                })
+            })
+            .collect();
+        for h in holders {
+            h.await.unwrap();
+        }
+        let mut kept = BTreeSet::new();
+        for t in tasks {
+            let (i, r) = t.await.unwrap();
+            match r {
+                Ok(id) if i % 4 != 1 => {
+                    kept.insert(id);
+                }
+                Err(e) if i % 4 == 1 => {
+                    refused::<()>(Err(e), "test_failure");
+                }
+                r => panic!("write {i}: {r:?}"),
+            }
+        }
+        let n = kept.len() as i64;
+        assert_eq!(n, 18);
+
+        // Audit: exactly the kept reports' cases, in an unbroken chain.
+        let verdict = w.ts.db.read(wangge_store::audit::verify).await.unwrap();
+        assert_eq!(verdict.first_bad, None, "{verdict:?}");
+        let audited: BTreeSet<i64> =
+            w.ts.db
+                .read(move |c| {
+                    c.query(
+                        "SELECT entity_id FROM audit_log WHERE entity = 'case' AND seq > $1",
+                        &[audit_before.into()],
+                    )?
+                    .iter()
+                    .map(|r| r.get(0))
+                    .collect::<Result<_>>()
+                })
+                .await
+                .unwrap();
+        assert_eq!(audited, kept);
+
+        // Counters: the kept reports are received, the failed ones not.
+        let (zone, admin) = (w.t.zone.code.clone(), w.admin.clone());
+        let stats = w
+            .read(move |c, _| {
+                let (from, to) = (
+                    datetime!(2026-11-01 00:00 +8).unix_timestamp() * 1000,
+                    datetime!(2026-12-01 00:00 +8).unix_timestamp() * 1000,
+                );
+                cases::stats(c, &admin, &zone, from, to)
+            })
+            .await
+            .unwrap();
+        assert_eq!(stats.received, n);
+
+        // Facts: the zone's roll-up sums the kept writes' facts only, as a
+        // recount from the facts themselves does.
+        let figure = || async {
+            let (zone, admin) = (w.t.zone.code.clone(), w.admin.clone());
+            let q = move |c: &mut dyn Conn| {
+                let q = facts::Query {
+                    programme: "test",
+                    metric: "reports",
+                    unit: &zone,
+                    periods: facts::Periods::one("2026-11"),
+                };
+                facts::total(c, &admin, Permission::RegistryWrite, q)
+            };
+            w.ts.db.read(q).await.unwrap()
+        };
+        assert_eq!(figure().await, facts::Figure { value: n, facts: n });
+        w.ts.db.write(facts::rebuild).await.unwrap();
+        assert_eq!(figure().await, facts::Figure { value: n, facts: n });
+    });
+}

@@ -1,14 +1,14 @@
-//! Counter deltas of a group-commit transaction, added up and written once
-//! just before its commit. Sixty-four reports in one transaction touch the
-//! same zone and street rows; written one by one they were a fifth of the
-//! writer thread's time at intake. Works like `audit::deferred`: a write that
-//! fails drops its own deltas, and outside a writer deltas are written at once.
+//! Counter deltas of a writer's transaction, added up and written once just
+//! before its commit: a pre-commit hook ([`crate::db::Hooks`]). Sixty-four
+//! reports in one transaction touch the same zone and street rows; written one
+//! by one they were a fifth of the writer thread's time at intake. A write
+//! that fails drops its own deltas, and on a bare connection deltas are
+//! written at once.
 
 use super::batch::Batch;
 use super::Delta;
-use crate::db::Conn;
+use crate::db::{Conn, Hook, Order};
 use crate::error::Result;
-use std::cell::RefCell;
 
 enum Pending {
     Add {
@@ -22,16 +22,53 @@ enum Pending {
     Recounted,
 }
 
-thread_local! {
-    static PENDING: RefCell<Option<Vec<Pending>>> = const { RefCell::new(None) };
+/// The counters' hook: what the transaction's writes added, in order.
+#[derive(Default)]
+struct Deltas(Vec<Pending>);
+
+impl Hook for Deltas {
+    /// First, before the facts' roll-ups and audit (which is last): the
+    /// order in which every writer locks these rows.
+    const ORDER: Order = 10;
+
+    fn mark(&self) -> usize {
+        self.0.len()
+    }
+
+    fn truncate(&mut self, to: usize) {
+        self.0.truncate(to);
+    }
+
+    /// Writes the waiting deltas, each counter row once.
+    fn flush(&mut self, c: &mut dyn Conn) -> Result<()> {
+        let mut batch = Batch::default();
+        for p in std::mem::take(&mut self.0) {
+            match p {
+                Pending::Add {
+                    unit_path,
+                    category_id,
+                    at_ms,
+                    delta,
+                } => batch.add(&unit_path, category_id, at_ms, &delta),
+                Pending::Recounted => batch = Batch::default(),
+            }
+        }
+        batch.flush(c)
+    }
 }
 
-/// Keeps the delta for the commit if a transaction is deferring; otherwise
-/// gives it back to be written at once.
-pub(super) fn keep(unit_path: &str, category_id: i64, at_ms: i64, delta: &Delta) -> bool {
-    PENDING.with_borrow_mut(|p| match p {
-        Some(list) => {
-            list.push(Pending::Add {
+/// Keeps the delta for the commit if `c` is a writer's transaction;
+/// otherwise answers false, to be written at once.
+pub(super) fn keep(
+    c: &mut dyn Conn,
+    unit_path: &str,
+    category_id: i64,
+    at_ms: i64,
+    delta: &Delta,
+) -> bool {
+    match c.hooks() {
+        Some(hooks) => {
+            hooks.get::<Deltas>().0.push(Pending::Add {
                 unit_path: unit_path.to_string(),
                 category_id,
                 at_ms,
@@ -40,57 +77,12 @@ pub(super) fn keep(unit_path: &str, category_id: i64, at_ms: i64, delta: &Delta)
             true
         }
         None => false,
-    })
+    }
 }
 
 /// Deltas kept before this point are already in the recounted rows.
-pub(super) fn recounted() {
-    PENDING.with_borrow_mut(|p| {
-        if let Some(list) = p {
-            list.push(Pending::Recounted);
-        }
-    });
-}
-
-/// A transaction starts on this thread: deltas wait for [`flush`].
-pub fn begin() {
-    PENDING.set(Some(Vec::new()));
-}
-
-/// How many deltas wait, to [`truncate`] to if the next write fails.
-pub fn mark() -> usize {
-    PENDING.with_borrow(|p| p.as_ref().map_or(0, Vec::len))
-}
-
-/// Forgets the deltas of a write that was rolled back.
-pub fn truncate(to: usize) {
-    PENDING.with_borrow_mut(|p| {
-        if let Some(list) = p {
-            list.truncate(to);
-        }
-    });
-}
-
-/// Writes the waiting deltas, each counter row once; the transaction is to
-/// commit next.
-pub fn flush(c: &mut dyn Conn) -> Result<()> {
-    let list = PENDING.with_borrow_mut(|p| p.replace(Vec::new()));
-    let mut batch = Batch::default();
-    for p in list.unwrap_or_default() {
-        match p {
-            Pending::Add {
-                unit_path,
-                category_id,
-                at_ms,
-                delta,
-            } => batch.add(&unit_path, category_id, at_ms, &delta),
-            Pending::Recounted => batch = Batch::default(),
-        }
+pub(super) fn recounted(c: &mut dyn Conn) {
+    if let Some(hooks) = c.hooks() {
+        hooks.get::<Deltas>().0.push(Pending::Recounted);
     }
-    batch.flush(c)
-}
-
-/// The transaction ended (committed or not): deltas are written at once again.
-pub fn end() {
-    PENDING.set(None);
 }
