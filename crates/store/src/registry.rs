@@ -23,6 +23,9 @@ use std::fmt::Debug;
 use time::OffsetDateTime;
 use wangge_core::auth::Permission;
 
+pub mod page;
+pub use page::Pages;
+
 /// What the rest of the product knows of a registry without its types.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Meta {
@@ -78,6 +81,9 @@ pub trait Registry: Serialize + utoipa::ToSchema + Debug + Send + Sync + Sized +
     ) -> Result<Fields>;
     /// The record's export row, one cell per header.
     fn export_row(&self) -> Vec<Out>;
+
+    /// Its staff pages; a registry without them has only the API and exports.
+    const PAGES: Option<Pages> = None;
 }
 
 /// A registry's list filter.

@@ -1,25 +1,20 @@
 //! Pages of the special-equipment registry (list with filters and alerts, a
 //! piece of equipment with its history and forms for maintenance and status),
-//! the construction-site registry (list with exports, registration, a site
-//! and its edit form), and the alert block shown on the staff home page and
+//! and the alert block shown on the staff home page and
 //! the dashboard.
 
 mod detail;
 mod new;
-mod site_edit;
-mod site_new;
-mod sites;
 
 use super::exports::{ExportLinks, List};
 use super::i18n::T;
 use super::session::PageSession;
-use super::{not_found_page, render};
-use crate::error::ApiError;
+use super::{page_error, render};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use serde::Deserialize;
@@ -35,15 +30,6 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/equipment", get(list_page).post(new::submit))
         .merge(detail::routes())
-        .merge(sites::routes())
-}
-
-/// Store errors as pages: what is out of scope or absent is simply not found.
-fn page_error(t: T, e: StoreError) -> Response {
-    match e {
-        StoreError::NotFound { .. } => not_found_page(t),
-        other => ApiError::from(other).into_response(),
-    }
 }
 
 /// One alert as a line of text: its kind and how late or how soon.

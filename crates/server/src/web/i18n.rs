@@ -66,6 +66,7 @@ const ZH: &[&str] = &[
     include_str!("../../messages/audit.zh.toml"),
     include_str!("../../messages/resident.zh.toml"),
     include_str!("../../messages/intake.zh.toml"),
+    include_str!("../../messages/records.zh.toml"),
 ];
 const EN: &[&str] = &[
     include_str!("../../messages/en.toml"),
@@ -77,6 +78,7 @@ const EN: &[&str] = &[
     include_str!("../../messages/audit.en.toml"),
     include_str!("../../messages/resident.en.toml"),
     include_str!("../../messages/intake.en.toml"),
+    include_str!("../../messages/records.en.toml"),
 ];
 
 fn parse(texts: &[&str]) -> Catalog {
@@ -248,6 +250,25 @@ mod tests {
                     catalog(lang).contains_key(&key),
                     "{key} missing in {lang:?}"
                 );
+            }
+        }
+    }
+
+    /// The pages made from registries' declarations name their text by key.
+    #[test]
+    fn every_key_a_registry_page_declares_exists() {
+        struct Keys(Vec<&'static str>);
+        impl wangge_store::registry::Visit for Keys {
+            fn visit<R: wangge_store::registry::Registry>(&mut self) {
+                self.0.extend(R::PAGES.iter().flat_map(|p| p.keys()));
+            }
+        }
+        let mut keys = Keys(vec!["records.required", "records.choose", "records.unit"]);
+        wangge_store::registry::each(&mut keys);
+        assert!(keys.0.len() > 10, "the site pages declare their text");
+        for key in keys.0 {
+            for lang in [Lang::Zh, Lang::En] {
+                assert!(catalog(lang).contains_key(key), "{key} missing in {lang:?}");
             }
         }
     }

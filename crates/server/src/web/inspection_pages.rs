@@ -12,8 +12,7 @@ mod templates;
 use super::exports::{ExportLinks, List};
 use super::i18n::T;
 use super::session::PageSession;
-use super::{not_found_page, render};
-use crate::error::ApiError;
+use super::{not_found_page, page_error, render};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
@@ -25,7 +24,6 @@ use wangge_core::auth::Permission;
 use wangge_core::inspections::Severity;
 use wangge_store::accounts::User;
 use wangge_store::inspections::{self, Plan, PlanStats, Record, Target, TargetStatus};
-use wangge_store::Error as StoreError;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -49,14 +47,6 @@ pub fn routes() -> Router<AppState> {
             "/inspections/templates/{code}",
             get(templates::show).post(templates::edit),
         )
-}
-
-/// Store errors as pages: what is out of scope or absent is simply not found.
-fn page_error(t: T, e: StoreError) -> Response {
-    match e {
-        StoreError::NotFound { .. } | StoreError::Forbidden => not_found_page(t),
-        other => ApiError::from(other).into_response(),
-    }
 }
 
 /// A domain error's message in the page's language.

@@ -21,6 +21,7 @@ mod intake;
 pub(crate) mod nav;
 mod org_choice;
 mod portal;
+mod records;
 mod registry;
 mod session;
 mod totp;
@@ -68,6 +69,7 @@ pub fn routes() -> Router<AppState> {
         .merge(intake::routes())
         .merge(dashboard::routes())
         .merge(equipment::routes())
+        .merge(records::routes())
         .merge(inspections::routes())
         .merge(inspection_pages::routes())
         .merge(portal::routes())
@@ -459,6 +461,14 @@ async fn password_submit(
             errors,
         },
     )
+}
+
+/// Store errors as pages: what is out of scope or absent is simply not found.
+pub(crate) fn page_error(t: T, e: wangge_store::Error) -> Response {
+    match e {
+        wangge_store::Error::NotFound { .. } => not_found_page(t),
+        other => crate::error::ApiError::from(other).into_response(),
+    }
 }
 
 pub fn not_found_page(t: T) -> Response {

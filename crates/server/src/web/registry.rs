@@ -4,8 +4,7 @@
 use super::exports::{self, ExportLinks, List};
 use super::i18n::T;
 use super::session::PageSession;
-use super::{not_found_page, render};
-use crate::error::ApiError;
+use super::{page_error, render};
 use crate::web::CheckedForm;
 use crate::AppState;
 use askama::Template;
@@ -30,14 +29,6 @@ pub fn routes() -> Router<AppState> {
         .route("/people", get(people_page))
         .route("/people/{id}", get(person_page))
         .route("/people/{id}/reveal", axum::routing::post(reveal))
-}
-
-/// Store errors as pages: what is out of scope or absent is simply not found.
-fn page_error(t: T, e: StoreError) -> Response {
-    match e {
-        StoreError::NotFound { .. } => not_found_page(t),
-        other => ApiError::from(other).into_response(),
-    }
 }
 
 struct UnitRow {

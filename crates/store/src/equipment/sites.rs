@@ -5,7 +5,8 @@ use super::{fmt_date, opt_date, org_ref, stored_date};
 use crate::ctx::Ctx;
 use crate::db::Conn;
 use crate::error::Result;
-use crate::registry::{Fields, Filter, Line, Meta, Named, Registry, Where};
+use crate::registry::page::{Field, Input};
+use crate::registry::{Fields, Filter, Line, Meta, Named, Pages, Registry, Where};
 use crate::transfer::Out;
 use crate::units;
 use serde::{Deserialize, Serialize};
@@ -239,6 +240,53 @@ impl Registry for Site {
         }
         Ok(f)
     }
+
+    const PAGES: Option<Pages> = Some(Pages {
+        prefix: "site",
+        title: "equipment.sites_title",
+        parent: Some(("/equipment", "equipment.title")),
+        new_title: "equipment.new_site_title",
+        register: "equipment.register",
+        edit_link: "equipment.edit_site",
+        edit_title: "equipment.edit_site_title",
+        heading: "name",
+        badge: Some("status"),
+        note: Some("equipment.site_checks_hint"),
+        fields: &[
+            Field::text("name", "equipment.site_name", 100).required(),
+            Field::new(
+                "builder_org_id",
+                "equipment.builder",
+                Input::Org {
+                    form: "builder",
+                    shown: "builder_name",
+                },
+            )
+            .required()
+            .hint("equipment.org_hint"),
+            Field::new(
+                "unit",
+                "equipment.unit_code",
+                Input::Unit { shown: "unit_name" },
+            )
+            .required(),
+            Field::text("location", "equipment.site_location", 100),
+            Field::new("starts_on", "equipment.starts_on", Input::Date).required(),
+            Field::new("ends_on", "equipment.ends_on", Input::Date).hint("equipment.ends_on_hint"),
+            Field::new(
+                "status",
+                "equipment.status_label",
+                Input::Choice(&[
+                    ("planned", "equipment.site_status.planned"),
+                    ("active", "equipment.site_status.active"),
+                    ("suspended", "equipment.site_status.suspended"),
+                    ("finished", "equipment.site_status.finished"),
+                ]),
+            )
+            .edit_only(),
+        ],
+        columns: &["name", "builder_org_id", "unit", "starts_on", "status"],
+    });
 
     fn export_row(&self) -> Vec<Out> {
         vec![
