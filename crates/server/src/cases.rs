@@ -183,23 +183,13 @@ pub struct ListQuery {
     limit: Option<i64>,
 }
 
-fn parse_states(s: Option<&str>) -> ApiResult<Vec<CaseState>> {
-    let Some(s) = s.filter(|s| !s.is_empty()) else {
+/// `state=a,b`: the states named, each trimmed; none means every state.
+pub(crate) fn parse_states(s: Option<&str>) -> ApiResult<Vec<CaseState>> {
+    let Some(s) = s.filter(|s| !s.trim().is_empty()) else {
         return Ok(Vec::new());
     };
     s.split(',')
-        .map(|one| {
-            serde_json::from_value(serde_json::Value::String(one.trim().to_string())).map_err(
-                |_| {
-                    ApiError::from(wangge_core::Error::invalid(
-                        "state",
-                        "case_state",
-                        format!("未知的案件状态“{one}”"),
-                        format!("unknown case state '{one}'"),
-                    ))
-                },
-            )
-        })
+        .map(|one| CaseState::parse(one.trim()).map_err(ApiError::from))
         .collect()
 }
 

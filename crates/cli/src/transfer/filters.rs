@@ -18,13 +18,8 @@ pub(super) fn case_filter(a: &ExportArgs) -> anyhow::Result<ListFilter> {
     let states = a
         .state
         .iter()
-        .map(|s| {
-            CaseState::ALL
-                .into_iter()
-                .find(|x| x.as_str() == s.trim())
-                .with_context(|| format!("未知的案件状态“{s}” / unknown case state '{s}'"))
-        })
-        .collect::<anyhow::Result<Vec<_>>>()?;
+        .map(|s| CaseState::parse(s.trim()))
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(ListFilter {
         states,
         category: a.category.clone(),

@@ -16,7 +16,6 @@ use crate::{ApiResult, AppState, Caller};
 use axum::extract::{Path, State};
 use axum::response::Response;
 use serde::Deserialize;
-use wangge_core::cases::CaseState;
 use wangge_core::equipment::{AlertKind, EquipmentKind, EquipmentStatus};
 use wangge_store::cases::{ListFilter, Order, Source};
 use wangge_store::transfer::{self, ExportFilter, ExportFormat, ExportOptions, Kind};
@@ -294,28 +293,6 @@ pub struct CaseExportQuery {
     reason: Option<String>,
 }
 
-fn states(s: Option<&str>) -> Result<Vec<CaseState>, ApiError> {
-    let Some(s) = s.filter(|s| !s.trim().is_empty()) else {
-        return Ok(Vec::new());
-    };
-    s.split(',')
-        .map(|one| {
-            let one = one.trim();
-            CaseState::ALL
-                .into_iter()
-                .find(|st| st.as_str() == one)
-                .ok_or_else(|| {
-                    ApiError::from(wangge_core::Error::invalid(
-                        "state",
-                        "case_state",
-                        format!("未知的案件状态“{one}”"),
-                        format!("unknown case state '{one}'"),
-                    ))
-                })
-        })
-        .collect()
-}
-
 /// The case list exported with the same filters as `GET /api/v1/cases`, in
 /// the same order and scope: 编号, 分类, 状态, 所在单位, 受理时间, 期限, 是否超期,
 /// 办理单位, 满意度 … with the filter and time of export on a second sheet.
@@ -348,7 +325,7 @@ pub async fn export_cases_full(
 
 async fn cases_file(s: &AppState, ctx: &Ctx, q: CaseExportQuery) -> ApiResult<Response> {
     let filter = ListFilter {
-        states: states(q.state.as_deref())?,
+        states: crate::cases::parse_states(q.state.as_deref())?,
         category: q.category.filter(|c| !c.trim().is_empty()),
         unit: q.unit.filter(|u| !u.trim().is_empty()),
         overdue: q.overdue,
