@@ -10,7 +10,7 @@
 use super::inspections::{evidence_png, files_dir};
 use wangge_core::auth::Role;
 use wangge_store::accounts::{self, NewUser};
-use wangge_store::attachments::{self, AttachmentStore, Owner};
+use wangge_store::attachments::{self, AttachmentStore};
 use wangge_store::cases::{self, Config, NewCase, OnSpot, Source};
 use wangge_store::ctx::Ctx;
 use wangge_store::db::Conn;
@@ -106,7 +106,6 @@ pub(super) fn seed(c: &mut dyn Conn, ctx: &Ctx) -> Result<()> {
         note: Some("已联系物业当场清运,现场恢复整洁".into()),
         evidence: vec![photo.id],
     });
-    let created = cases::create(c, &grid, &cfg, new, None)?;
-    attachments::link(c, &grid, &[photo.id], &Owner::case(created.case.id))?;
+    cases::create(c, &grid, &cfg, new, None)?;
     Ok(())
 }

@@ -115,7 +115,7 @@ pub async fn create(
     // An on-spot close always carries photos to link.
     let attachments = !new.attachments.is_empty() || new.on_spot.is_some();
     let created = intake_write(&s.store.db, attachments, move |c| {
-        create_linked(c, &ctx, &cfg, new, idem.as_ref())
+        cases::create(c, &ctx, &cfg, new, idem.as_ref())
     })
     .await?;
     let status = if created.replayed {
@@ -143,25 +143,6 @@ where
     } else {
         db.write_validated(f).await
     }
-}
-
-/// Takes a report and gives its uploads (an on-spot close's photos among
-/// them) to the new case, in one transaction.
-pub fn create_linked(
-    c: &mut dyn wangge_store::Conn,
-    ctx: &wangge_store::Ctx,
-    cfg: &cases::Config,
-    new: NewCase,
-    idem: Option<&Idempotency>,
-) -> wangge_store::Result<Created> {
-    let mut ids = new.attachments.clone();
-    ids.extend(new.on_spot.iter().flat_map(|o| o.evidence.iter().copied()));
-    let created = cases::create(c, ctx, cfg, new, idem)?;
-    if !ids.is_empty() {
-        let owner = wangge_store::attachments::Owner::case(created.case.id);
-        wangge_store::attachments::link(c, ctx, &ids, &owner)?;
-    }
-    Ok(created)
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -292,15 +273,7 @@ pub async fn transition(
     Ok(axum::Json(
         s.store
             .db
-            .write(move |c| {
-                let evidence = t.command.evidence.clone();
-                let view = cases::transition(c, &ctx, &cfg, cid, Some(t.version), t.command)?;
-                if !evidence.is_empty() {
-                    let owner = wangge_store::attachments::Owner::case(cid);
-                    wangge_store::attachments::link(c, &ctx, &evidence, &owner)?;
-                }
-                Ok(view)
-            })
+            .write(move |c| cases::transition(c, &ctx, &cfg, cid, Some(t.version), t.command))
             .await?,
     ))
 }
@@ -328,16 +301,7 @@ pub async fn merge(
     Ok(axum::Json(
         s.store
             .db
-            .write(move |c| {
-                let view = cases::merge(c, &ctx, &cfg, cid, m.into, &m.reason)?;
-                // The surviving case takes the photos; nothing is deleted.
-                let (from, into) = (
-                    wangge_store::attachments::Owner::case(cid),
-                    wangge_store::attachments::Owner::case(m.into),
-                );
-                wangge_store::attachments::relink(c, &ctx, &from, &into)?;
-                Ok(view)
-            })
+            .write(move |c| cases::merge(c, &ctx, &cfg, cid, m.into, &m.reason))
             .await?,
     ))
 }

@@ -286,7 +286,7 @@ pub async fn take_report(
     let cfg = s.cases.clone();
     let attachments = !new.attachments.is_empty();
     let (created, case) = crate::cases::intake_write(&s.store.db, attachments, move |c| {
-        let created = crate::cases::create_linked(c, &ctx, &cfg, new, idem.as_ref())?;
+        let created = wangge_store::cases::create(c, &ctx, &cfg, new, idem.as_ref())?;
         let public = cases::public_view(c, &ctx, &cfg, &created.token)?;
         Ok((created, public))
     })

@@ -444,15 +444,7 @@ pub async fn act(
         let result = s
             .store
             .db
-            .write(move |c| {
-                let evidence = cmd.evidence.clone();
-                let v = wangge_store::cases::transition(c, &ctx, &cfg, cid, version, cmd)?;
-                if !evidence.is_empty() {
-                    let owner = wangge_store::attachments::Owner::case(cid);
-                    wangge_store::attachments::link(c, &ctx, &evidence, &owner)?;
-                }
-                Ok(v)
-            })
+            .write(move |c| wangge_store::cases::transition(c, &ctx, &cfg, cid, version, cmd))
             .await;
         match result {
             Ok(_) => return see_other(&format!("/cases/{cid}?done=1")),

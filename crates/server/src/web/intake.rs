@@ -399,7 +399,7 @@ async fn write(s: &AppState, session: &PageSession, f: &IntakeForm) -> Result<i6
     let created = s
         .store
         .db
-        .write(move |c| crate::cases::create_linked(c, &ctx, &cfg, new, Some(&idem)))
+        .write(move |c| wangge_store::cases::create(c, &ctx, &cfg, new, Some(&idem)))
         .await?;
     Ok(created.case.id)
 }

@@ -547,6 +547,7 @@ pub fn create(
             "possible_duplicates": flagged,
         }),
     )?;
+    let mut uploads = attachments.clone();
     // The answer is built from what was written, as a read-back would give it
     // (test `cases::a_report_answers_what_reading_it_back_shows`).
     let case = view(
@@ -607,6 +608,12 @@ pub fn create(
             supervising_org_name: None,
         },
     )?;
+    // The report's uploads, an on-spot close's photos among them, are the
+    // case's from this transaction on.
+    uploads.extend(new.on_spot.iter().flat_map(|o| o.evidence.iter().copied()));
+    if !uploads.is_empty() {
+        crate::attachments::link(c, ctx, &uploads, &crate::attachments::Owner::case(id))?;
+    }
     let case = match on_spot_close {
         Some(close) => on_spot::close(c, ctx, cfg, id, close)?,
         None => case,

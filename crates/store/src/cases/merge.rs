@@ -154,6 +154,12 @@ pub fn merge(
         Command::new(Action::Close).close_kind(CloseKind::Duplicate { of: Some(into_id) });
     close.note = Some(reason.to_string());
     step(c, ctx, cfg, &mut from, &actor, &close)?;
+    // The surviving case takes the photos; nothing is deleted.
+    let (was, now) = (
+        crate::attachments::Owner::case(from_id),
+        crate::attachments::Owner::case(into_id),
+    );
+    crate::attachments::relink(c, ctx, &was, &now)?;
     let survivor = load_any(c, into_id)?;
     view(c, ctx, &survivor)
 }

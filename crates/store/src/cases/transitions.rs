@@ -462,6 +462,11 @@ pub fn transition(
             super::routes::route_rule(c, raw.category_id, &raw.unit_path)?.map(|r| r.org_id);
     }
     step(c, ctx, cfg, &mut raw, &actor, &cmd)?;
+    // A handling step's photos are the case's evidence, in the same transaction.
+    if !cmd.evidence.is_empty() {
+        let owner = crate::attachments::Owner::case(case_id);
+        crate::attachments::link(c, ctx, &cmd.evidence, &owner)?;
+    }
     // The caller may no longer see the case (a department that sent it back),
     // but is told how their step left it.
     let raw = load_any(c, case_id)?;

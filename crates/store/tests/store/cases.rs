@@ -49,7 +49,8 @@ fn a_report_answers_what_reading_it_back_shows() {
         full.reporter_name = Some("王小明".into());
         full.reporter_contact = Some("139 1234 5678".into());
         full.reporter_withheld = true;
-        full.attachments = vec![301, 302, 301];
+        let p = w.photos(&w.street, 2).await;
+        full.attachments = vec![p[0], p[1], p[0]];
         full.lat = Some(35.2501);
         full.lon = Some(115.4502);
         full.address_detail = Some(" 东侧车棚 ".into());
@@ -86,7 +87,8 @@ fn a_case_goes_from_report_to_rating() {
         let mut new = new_case("0101", &w.t.building_a1.code, "1号楼东侧垃圾三天没人清运");
         new.reporter_name = Some("王小明".into());
         new.reporter_contact = Some("13912345678".into());
-        new.attachments = vec![301];
+        let photo = w.photos(&w.anon, 1).await[0];
+        new.attachments = vec![photo];
         new.lat = Some(35.2501);
         new.lon = Some(115.4502);
         let created = w.report(&w.anon, new).await;
@@ -101,7 +103,7 @@ fn a_case_goes_from_report_to_rating() {
         assert_eq!(v.due_at, Some(datetime!(2026-11-25 10:30 +8)));
         assert_eq!(v.warn_at, Some(datetime!(2026-11-25 10:06 +8)));
         assert!(v.reporter.anonymous);
-        assert_eq!(v.attachments, vec![301]);
+        assert_eq!(v.attachments, vec![photo]);
 
         let street_at = at(&w.street, datetime!(2026-11-25 09:00 +8));
         let v = w.step(&street_at, id, Command::new(Action::Accept)).await;
@@ -121,17 +123,44 @@ fn a_case_goes_from_report_to_rating() {
 
         let dept_at = at(&w.dept_b, datetime!(2026-11-25 14:00 +8));
         w.step(&dept_at, id, Command::new(Action::Start)).await;
+        let evidence = w.photos(&dept_at, 2).await;
+        // Another's photo is no evidence of this step, and the step is not taken.
+        let theirs = w.photos(&w.dept_a, 1).await;
+        let before = w.get(&w.system, id).await.unwrap();
+        let refused = w
+            .try_step(
+                &dept_at,
+                id,
+                Some(before.version),
+                Command::new(Action::Handle).evidence(&[evidence[0], theirs[0]]),
+            )
+            .await;
+        assert!(
+            matches!(&refused, Err(wangge_store::Error::Domain(e)) if e.code() == "attachment_unknown"),
+            "{refused:?}"
+        );
+        assert_eq!(w.get(&w.system, id).await.unwrap(), before);
         let v = w
             .step(
                 &dept_at,
                 id,
-                Command::new(Action::Handle).evidence(&[302, 303]),
+                Command::new(Action::Handle).evidence(&evidence),
             )
             .await;
         assert_eq!(v.state, CaseState::Handled);
         assert_eq!(v.stage, None);
         assert_eq!(v.due_at, None);
-        assert_eq!(v.attachments, vec![301, 302, 303]);
+        assert_eq!(v.attachments, vec![photo, evidence[0], evidence[1]]);
+        // The step itself gave the photos to the case.
+        let owner = wangge_store::attachments::Owner::case(id);
+        let linked = w
+            .read(move |c, _| wangge_store::attachments::list_for(c, &owner))
+            .await
+            .unwrap();
+        assert_eq!(
+            linked.iter().map(|a| a.id).collect::<Vec<_>>(),
+            [photo, evidence[0], evidence[1]]
+        );
         let grid_at = at(&w.grid_a, datetime!(2026-11-26 09:00 +8));
         w.step(&grid_at, id, Command::new(Action::Verify)).await;
         let v = w

@@ -208,8 +208,7 @@ fn a_suspension_pushes_the_deadline_by_the_working_time_it_took() {
 
         // Handled and closed on Wednesday: the suspension does not count as handling time.
         let dept = at(&w.dept_a, datetime!(2026-12-02 09:00 +8));
-        w.step(&dept, id, Command::new(Action::Handle).evidence(&[7]))
-            .await;
+        w.step(&dept, id, w.handle(&dept).await).await;
         w.step(
             &at(&w.grid_a, datetime!(2026-12-02 10:00 +8)),
             id,

@@ -181,6 +181,42 @@ impl World {
         self.ts.db.read(move |c| f(c, &cfg)).await
     }
 
+    /// `n` photos uploaded by `ctx`'s caller, for a report's attachments or a
+    /// step's evidence (the store links them to the case and checks they are
+    /// the caller's own).
+    pub async fn photos(&self, ctx: &Ctx, n: usize) -> Vec<i64> {
+        let files = wangge_store::attachments::AttachmentStore::new(
+            wangge_testkit::temp_dir().join("files"),
+            ctx.shared_keys(),
+        );
+        let mut ids = Vec::new();
+        for i in 0..n {
+            // Each photo differs, so none is taken for another.
+            let img = image::RgbImage::from_fn(32, 24, |x, y| {
+                image::Rgb([(i * 37) as u8, (x * 5) as u8, (y * 7) as u8])
+            });
+            let mut png = std::io::Cursor::new(Vec::new());
+            image::DynamicImage::ImageRgb8(img)
+                .write_to(&mut png, image::ImageFormat::Png)
+                .unwrap();
+            let stored = files
+                .put(&png.into_inner(), "现场.png", "image/png")
+                .unwrap();
+            let ctx = ctx.clone();
+            let info = self
+                .write(move |c, _| wangge_store::attachments::record(c, &ctx, &stored))
+                .await
+                .unwrap();
+            ids.push(info.id);
+        }
+        ids
+    }
+
+    /// A handling step with a fresh photo of `ctx`'s as its evidence.
+    pub async fn handle(&self, ctx: &Ctx) -> Command {
+        Command::new(Action::Handle).evidence(&self.photos(ctx, 1).await)
+    }
+
     pub async fn try_report(&self, ctx: &Ctx, new: NewCase) -> Result<Created> {
         let ctx = ctx.clone();
         self.write(move |c, cfg| cases::create(c, &ctx, cfg, new, None))

@@ -90,11 +90,13 @@ fn duplicates_are_flagged_at_intake_and_merged_without_losing_anything() {
             w.t.building_a2.code.clone(),
             w.t.building_b1.code.clone(),
         );
-        let a = near(&w, "0101", &a1, 35.2500, 115.4500, &[11]).await;
+        // Each report's photo is its own: the store links it to the case.
+        let p = w.photos(&w.anon, 3).await;
+        let a = near(&w, "0101", &a1, 35.2500, 115.4500, &[p[0]]).await;
         // Same compound, another building.
-        let b = near(&w, "0101", &a2, 35.2600, 115.4600, &[12, 11]).await;
+        let b = near(&w, "0101", &a2, 35.2600, 115.4600, &[p[1]]).await;
         // Another compound, 20 m away.
-        let c = near(&w, "0101", &b1, 35.25018, 115.4500, &[13]).await;
+        let c = near(&w, "0101", &b1, 35.25018, 115.4500, &[p[2]]).await;
         // Same place, another category.
         let d = near(&w, "0504", &a1, 35.2500, 115.4500, &[]).await;
         assert_eq!(candidates(&w, a.case.id).await, []);
@@ -157,7 +159,17 @@ fn duplicates_are_flagged_at_intake_and_merged_without_losing_anything() {
         .await
         .unwrap();
         assert_eq!(survivor.id, a.case.id);
-        assert_eq!(survivor.attachments, vec![11, 12]);
+        assert_eq!(survivor.attachments, vec![p[0], p[1]]);
+        // The merge itself hands the photos over, in its own transaction.
+        let owner = wangge_store::attachments::Owner::case(a.case.id);
+        let linked = w
+            .read(move |c, _| wangge_store::attachments::list_for(c, &owner))
+            .await
+            .unwrap();
+        assert_eq!(
+            linked.iter().map(|x| x.id).collect::<Vec<_>>(),
+            [p[0], p[1]]
+        );
         assert_eq!(survivor.state, CaseState::Reported);
         let merged = w.get(&w.street, b.case.id).await.unwrap();
         assert_eq!(merged.state, CaseState::Closed);
@@ -168,7 +180,7 @@ fn duplicates_are_flagged_at_intake_and_merged_without_losing_anything() {
             })
         );
         assert_eq!(merged.merged_into, Some(a.case.id));
-        assert_eq!(merged.attachments, vec![12, 11]);
+        assert_eq!(merged.attachments, vec![p[1]]);
         let wording = merged.close_wording.unwrap();
         assert!(wording.zh.contains(&a.case.tracking_no), "{}", wording.zh);
         assert!(wording.en.contains(&a.case.tracking_no), "{}", wording.en);
@@ -190,7 +202,7 @@ fn duplicates_are_flagged_at_intake_and_merged_without_losing_anything() {
         )
         .await;
         let survivor = w.get(&w.street, a.case.id).await.unwrap();
-        assert_eq!(survivor.attachments, vec![11, 12, 13]);
+        assert_eq!(survivor.attachments, vec![p[0], p[1], p[2]]);
 
         let street = w.street.clone();
         let aid = a.case.id;

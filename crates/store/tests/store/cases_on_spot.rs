@@ -32,11 +32,9 @@ async fn zone_today(w: &World) -> CaseStats {
 fn a_grid_workers_on_spot_report_closes_in_the_same_write_and_counts_apart() {
     on_each_backend(|ts| async move {
         let w = world(&ts).await;
+        let p = w.photos(&w.grid_a, 2).await;
         let created = w
-            .report(
-                &w.grid_a,
-                on_spot(&w, Some("已联系物业清运完毕"), &[501, 502]),
-            )
+            .report(&w.grid_a, on_spot(&w, Some("已联系物业清运完毕"), &p))
             .await;
         let case = &created.case;
         assert_eq!(case.state, CaseState::Closed);
@@ -53,7 +51,7 @@ fn a_grid_workers_on_spot_report_closes_in_the_same_write_and_counts_apart() {
             .unwrap();
         assert_eq!(case.reporter.user_id, Some(grid_id));
         assert!(!case.reporter.anonymous);
-        assert_eq!(case.attachments, [501, 502]);
+        assert_eq!(case.attachments, p);
         assert_eq!(case.stage, None, "no clock runs on a closed case");
         // The answer is what reading it back shows.
         let back = w.get(&w.grid_a, case.id).await.unwrap();
@@ -62,7 +60,7 @@ fn a_grid_workers_on_spot_report_closes_in_the_same_write_and_counts_apart() {
         let actions: Vec<Action> = log.iter().map(|e| e.action()).collect();
         assert_eq!(actions, [Action::Report, Action::ResolveOnSpot]);
         assert_eq!(log[1].command.note.as_deref(), Some("已联系物业清运完毕"));
-        assert_eq!(snapshot.evidence, [501, 502]);
+        assert_eq!(snapshot.evidence, p);
 
         // An ordinary report beside it, to show what is counted where.
         w.rubbish().await;

@@ -172,10 +172,11 @@ async fn random_history(w: &World, seed: u64, ops: usize) -> usize {
                     Some(dept(v.lead_org)),
                     Command::new(Action::RequestSuspension).reason("等待材料"),
                 ),
-                _ => (
-                    Some(dept(v.lead_org)),
-                    Command::new(Action::Handle).evidence(&[1]),
-                ),
+                _ => {
+                    let d = dept(v.lead_org);
+                    let handle = w.handle(&d).await;
+                    (Some(d), handle)
+                }
             },
             CaseState::Handled => match rng.below(10) {
                 0..=2 => (

@@ -7,7 +7,7 @@ use crate::common::*;
 use std::collections::BTreeMap;
 use time::Duration;
 use wangge_core::auth::Role;
-use wangge_core::cases::{Action, CaseState, Command};
+use wangge_core::cases::CaseState;
 use wangge_core::inspections::{Answer, AnswerValue, ItemKind, TemplateBody};
 use wangge_core::organisations::OrgKind;
 use wangge_core::units::UnitKind;
@@ -353,12 +353,8 @@ fn a_re_inspection_verifies_returns_or_reopens_through_the_case_engine() {
         let (alarm, daily, tech) = (case("alarm_works"), case("daily_checks"), case("tech_file"));
         // The property company reports alarm and daily checks handled; tech file not yet.
         for id in [alarm, daily] {
-            i.w.step(
-                &i.w.dept_b,
-                id,
-                Command::new(Action::Handle).evidence(&[900]),
-            )
-            .await;
+            i.w.step(&i.w.dept_b, id, i.w.handle(&i.w.dept_b).await)
+                .await;
         }
         let later = |ctx: &Ctx| at(ctx, NOW + Duration::days(1));
         let expert = later(&i.expert);
@@ -410,8 +406,7 @@ fn a_re_inspection_verifies_returns_or_reopens_through_the_case_engine() {
         // failing once more, the case is reopened (its token was kept with
         // the first finding, not with the later ones that joined it).
         let dept = at(&i.w.dept_b, NOW + Duration::days(3));
-        i.w.step(&dept, daily, Command::new(Action::Handle).evidence(&[901]))
-            .await;
+        i.w.step(&dept, daily, i.w.handle(&dept).await).await;
         let mut fourth = record(i.plan.id, compound, "r-4", &["alarm_works"]);
         fourth.recorded_at = NOW + Duration::days(3);
         let s = submit(&i.w, &at(&i.expert, NOW + Duration::days(3)), fourth)
@@ -552,12 +547,8 @@ fn key_rotation_reseals_the_kept_case_tokens() {
         .await
         .unwrap();
         let alarm = first.record.findings[0].case_id.unwrap();
-        i.w.step(
-            &i.w.dept_b,
-            alarm,
-            Command::new(Action::Handle).evidence(&[900]),
-        )
-        .await;
+        i.w.step(&i.w.dept_b, alarm, i.w.handle(&i.w.dept_b).await)
+            .await;
         let sealed = || async {
             ts.db
                 .read(|c| {

@@ -115,7 +115,7 @@ async fn close_from_here(w: &World, id: i64, mut now: OffsetDateTime) {
             CaseState::Reported => (street, Command::new(Action::Accept)),
             CaseState::Accepted => (street, Command::new(Action::Dispatch).lead_org(w.org_a)),
             CaseState::Dispatched => (dept, Command::new(Action::Start)),
-            CaseState::InProgress => (dept, Command::new(Action::Handle).evidence(&[1])),
+            CaseState::InProgress => (dept.clone(), w.handle(&dept).await),
             CaseState::Handled => (street, Command::new(Action::Verify)),
             CaseState::Verified => (
                 street,
