@@ -41,6 +41,8 @@ pub struct Field {
     pub required: bool,
     /// Only the edit form has it (the registration takes the default).
     pub edit_only: bool,
+    /// Only the registration form has it (a patch cannot change it).
+    pub new_only: bool,
     /// A hint under the input.
     pub hint: Option<&'static str>,
 }
@@ -72,6 +74,7 @@ impl Field {
             input,
             required: false,
             edit_only: false,
+            new_only: false,
             hint: None,
         }
     }
@@ -94,6 +97,13 @@ impl Field {
         }
     }
 
+    pub const fn new_only(self) -> Field {
+        Field {
+            new_only: true,
+            ..self
+        }
+    }
+
     pub const fn hint(self, key: &'static str) -> Field {
         Field {
             hint: Some(key),
@@ -106,6 +116,15 @@ impl Field {
         match self.input {
             Input::Org { form, .. } => form,
             _ => self.name,
+        }
+    }
+
+    /// Whether the registration form (`edit` false) or the edit form has it.
+    pub fn on_form(&self, edit: bool) -> bool {
+        if edit {
+            !self.new_only
+        } else {
+            !self.edit_only
         }
     }
 

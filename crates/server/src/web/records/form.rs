@@ -69,10 +69,6 @@ pub struct Typed {
     pub error: Option<(String, String)>,
 }
 
-fn on_form(f: &Field, edit: bool) -> bool {
-    edit || !f.edit_only
-}
-
 impl Typed {
     pub fn from_pairs(pairs: Vec<(String, String)>) -> Typed {
         Typed {
@@ -110,7 +106,7 @@ impl Typed {
     /// A required field left blank, or a choice not on the list: refused
     /// before anything is read or written.
     pub fn blank_or_unlisted(&self, t: T, p: &Pages, edit: bool) -> Option<(String, String)> {
-        p.fields.iter().filter(|f| on_form(f, edit)).find_map(|f| {
+        p.fields.iter().filter(|f| f.on_form(edit)).find_map(|f| {
             let v = self.get(f.form_name()).trim();
             let name = f.form_name().to_string();
             if f.required && v.is_empty() {
@@ -130,14 +126,14 @@ impl Typed {
         let at_field = p
             .fields
             .iter()
-            .any(|f| on_form(f, edit) && f.form_name() == field);
+            .any(|f| f.on_form(edit) && f.form_name() == field);
         (!at_field).then(|| msg.clone())
     }
 
     pub fn views(&self, t: T, p: &Pages, edit: bool) -> Vec<FieldView> {
         p.fields
             .iter()
-            .filter(|f| on_form(f, edit))
+            .filter(|f| f.on_form(edit))
             .map(|f| {
                 let name = f.form_name();
                 let value = self.get(name).to_string();
@@ -183,7 +179,7 @@ impl Typed {
         current: Option<&Map<String, Value>>,
     ) -> Result<Value, StoreError> {
         let mut body = Map::new();
-        for f in p.fields.iter().filter(|f| on_form(f, current.is_some())) {
+        for f in p.fields.iter().filter(|f| f.on_form(current.is_some())) {
             let typed = self.get(f.form_name());
             let v = typed.trim();
             if v.is_empty()
