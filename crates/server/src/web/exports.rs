@@ -91,6 +91,19 @@ impl Back for List {
         match (self, unit) {
             (List::Cases, _) => format!("/cases?{query}"),
             (List::Equipment, _) => format!("/equipment?{query}"),
+            // A registry kind declared on the engine (organisations) has no
+            // page of its own: its list is the unit page's, whose unit its
+            // query names.
+            (List::Record(m), _) if Kind::parse(m.slug).is_ok() => {
+                let unit = serde_urlencoded::from_str::<Vec<(String, String)>>(query)
+                    .ok()
+                    .and_then(|ps| ps.into_iter().find(|(k, _)| k == "unit"))
+                    .map(|(_, v)| v);
+                match unit {
+                    Some(code) => format!("/units/{}", super::urlencode(&code)),
+                    None => "/units".to_string(),
+                }
+            }
             (List::Record(m), _) => format!("/{}?{query}", m.slug),
             (List::Plans, _) => "/inspections".to_string(),
             (List::Audit, _) => format!("/audit?{query}"),
