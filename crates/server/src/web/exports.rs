@@ -284,3 +284,25 @@ async fn post_full(
         Err(e) => refused(t, s, &r, format, e),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wangge_store::equipment::Site;
+    use wangge_store::organisations::Organisation;
+    use wangge_store::registry::Registry;
+
+    #[test]
+    fn an_export_page_leads_back_to_its_list() {
+        let orgs = List::Record(Organisation::META);
+        assert_eq!(
+            orgs.back("unit=371799001&kind=party_branch", None),
+            "/units/371799001"
+        );
+        assert_eq!(orgs.back("kind=party_branch", None), "/units");
+        assert_eq!(
+            List::Record(Site::META).back("status=active", None),
+            "/construction-sites?status=active"
+        );
+    }
+}
