@@ -10,7 +10,8 @@ use time::Duration;
 use wangge_core::organisations::OrgKind;
 use wangge_store::organisations::{NewOrganisation, OrgFilter, Organisation, OrganisationPatch};
 use wangge_store::registry::{self, Registry};
-use wangge_store::{transfer, Ctx, Result};
+use wangge_store::transfer::{self, Kind};
+use wangge_store::{Ctx, Result};
 
 fn org(name: &str, kind: OrgKind, unit: &str) -> NewOrganisation {
     NewOrganisation {
@@ -329,5 +330,12 @@ fn the_export_names_each_place_and_parent_as_the_template_reads_them() {
         assert_eq!(last["kind"], "organisations");
         assert_eq!(last["filter"]["kind"], "party_group");
         assert_eq!(last["filter"]["unit"], t.compound_a.code.as_str());
+
+        // The registry kind's own export path refuses them, writing nothing.
+        let before = snapshot(&ts).await;
+        let r = transfer::export(&ts.store, &ctx, Kind::Organisations, xlsx(), &out, None).await;
+        let e = refused(r, "filter_not_applicable");
+        assert!(messages(&e).contains("组织"), "{e:?}");
+        unchanged(&before, &snapshot(&ts).await);
     });
 }
