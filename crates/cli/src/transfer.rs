@@ -259,7 +259,7 @@ pub async fn export(store: &Store, a: ExportArgs) -> anyhow::Result<()> {
     let listing = match List::parse(&a.kind) {
         Some(l) => l,
         // Not a list: the registry kinds' own error names what there is.
-        None => List::Registry(kind(&a.kind)?),
+        None => List::of_kind(kind(&a.kind)?),
     };
     if a.plan.is_some() != (listing == List::PlanTargets) {
         bail!("检查对象导出需要 --plan,其他导出不接受 --plan / plan-target exports need --plan, and only they take it");

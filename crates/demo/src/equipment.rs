@@ -16,8 +16,9 @@ use wangge_store::ctx::Ctx;
 use wangge_store::db::Conn;
 use wangge_store::equipment::{self as eq, NewEquipment, NewMaintenance, NewSite};
 use wangge_store::error::Result;
-use wangge_store::organisations::{self, NewOrganisation};
+use wangge_store::organisations::{NewOrganisation, Organisation};
 use wangge_store::params;
+use wangge_store::registry;
 
 /// Maintenance companies (fictional), registered at the zone.
 const MAINTAINERS: [&str; 3] = [
@@ -73,7 +74,7 @@ fn ensure_org(c: &mut dyn Conn, ctx: &Ctx, name: &str, kind: OrgKind) -> Result<
     )? {
         return r.get(0);
     }
-    Ok(organisations::create(
+    Ok(registry::create::<Organisation>(
         c,
         ctx,
         NewOrganisation {
@@ -241,7 +242,7 @@ pub(super) fn seed(c: &mut dyn Conn, ctx: &Ctx, seed: u64) -> Result<()> {
             let starts = today - Duration::days(rng.range(60, 400) as i64);
             (starts, starts + Duration::days(rng.range(450, 700) as i64))
         };
-        wangge_store::registry::create::<eq::Site>(
+        registry::create::<eq::Site>(
             c,
             ctx,
             NewSite {

@@ -25,8 +25,9 @@ use wangge_store::error::{Error, Result};
 use wangge_store::inspections::{
     self as insp, NewPlan, NewRecord, SetOffice, TargetFilter, TargetKind,
 };
-use wangge_store::organisations::{self, NewOrganisation};
+use wangge_store::organisations::{NewOrganisation, Organisation};
 use wangge_store::params;
+use wangge_store::registry;
 
 const BUREAU: &str = "菏泽开发区市场监督管理局";
 const FIRM: &str = "菏泽华检特种设备检测技术服务有限公司";
@@ -79,7 +80,7 @@ fn ensure_org(c: &mut dyn Conn, ctx: &Ctx, name: &str, kind: OrgKind, unit: &str
         return Ok(id);
     }
     let unit = unit_code(c, unit)?;
-    Ok(organisations::create(
+    Ok(registry::create::<Organisation>(
         c,
         ctx,
         NewOrganisation {

@@ -12,8 +12,8 @@
 //! that mint their own numbers (see [`synthetic_id_number`]).
 //!
 //! Structure and positions go through the feature functions (`units::create`,
-//! `organisations::create`, …), so they are validated and audited like any other
-//! write. Residents take the bulk path: validation, hashing and encryption
+//! `registry::create::<Organisation>`, …), so they are validated and audited
+//! like any other write. Residents take the bulk path: validation, hashing and encryption
 //! (`people::prepare`) run on all cores while the writer inserts the previous
 //! batch, with households inserted in the same transactions.
 
@@ -53,9 +53,10 @@ use wangge_core::units::UnitKind;
 use wangge_store::ctx::{subtree_range, Ctx};
 use wangge_store::db::Conn;
 use wangge_store::error::{Error, Result};
-use wangge_store::organisations::{self, NewOrganisation};
+use wangge_store::organisations::{self, NewOrganisation, Organisation};
 use wangge_store::people::{self, PreparedPerson};
 use wangge_store::positions::{self, NewPosition};
+use wangge_store::registry;
 use wangge_store::units::{self, NewUnit, Unit};
 use wangge_store::{audit, params, Scope, Store};
 

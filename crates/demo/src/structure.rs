@@ -52,7 +52,7 @@ pub(super) fn org(
     parent: Option<i64>,
     credit_code: Option<String>,
 ) -> Result<i64> {
-    Ok(organisations::create(
+    Ok(registry::create::<Organisation>(
         c,
         ctx,
         NewOrganisation {

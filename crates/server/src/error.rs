@@ -286,7 +286,6 @@ pub(crate) fn what_zh(what: &str) -> &'static str {
         "unit" => "单元",
         "person" => "人员",
         "household" => "户",
-        "organisation" => "组织",
         "position" => "职务",
         "user" => "用户",
         "token" => "令牌",

@@ -1,6 +1,6 @@
 //! The API of every declared registry (`wangge_store::registry`), made from
 //! its descriptor: `GET|POST /api/v1/<slug>`, `GET|PATCH /api/v1/<slug>/{id}`
-//! and `GET /api/v1/exports/<slug>`, with their OpenAPI entries.
+//! and `GET|POST /api/v1/exports/<slug>`, with their OpenAPI entries.
 
 use crate::error::ApiError;
 use crate::extract::{id, Json};
@@ -30,7 +30,12 @@ pub fn routes() -> Router<AppState> {
                     &format!("/{slug}/{{id}}"),
                     get(show::<R>).patch(update::<R>),
                 )
-                .route(&format!("/exports/{slug}"), get(export::<R>));
+                // POST as well, as every export of `/exports/{kind}` may be
+                // asked for (a session's POST carries its CSRF token).
+                .route(
+                    &format!("/exports/{slug}"),
+                    get(export::<R>).post(export::<R>),
+                );
             self.0 = r;
         }
     }
@@ -62,6 +67,26 @@ pub(crate) fn params_of<F: IntoParams>() -> Vec<String> {
         .into_iter()
         .map(|p| p.name)
         .collect()
+}
+
+/// Checks that `pairs` are a filter of the registry `m`, as its export route
+/// reads them, before anything is audited.
+pub(crate) fn check_filter(m: registry::Meta, pairs: &[(String, String)]) -> Result<(), ApiError> {
+    struct Check<'a> {
+        pairs: &'a [(String, String)],
+        out: Result<(), ApiError>,
+    }
+    impl Visit for Check<'_> {
+        fn visit<R: Registry>(&mut self) {
+            self.out = filter::<R::Filter>(self.pairs).map(|_| ());
+        }
+    }
+    let mut c = Check {
+        pairs,
+        out: Err(ApiError::NotFound),
+    };
+    registry::with(m.slug, &mut c);
+    c.out
 }
 
 fn one(pairs: &[(String, String)], key: &str) -> Option<String> {
@@ -235,15 +260,20 @@ fn describe<R: Registry>(doc: &mut Value) {
             "responses": responses(vec![ok("200", schema_ref::<R>()), problem("403"),
                 problem("404"), problem("422")])},
     });
-    paths[format!("/api/v1/exports/{}", m.slug)] = json!({
-        "get": {"tags": ["transfer"], "operationId": format!("export_{}", m.entity),
-            "summary": format!("The {} list exported with the list's filters, in its order \
-                and scope, with the filter and time of export on a second sheet; audited.", m.list.1),
+    let export = |id: String, summary: String| {
+        json!({"tags": ["transfer"], "operationId": id, "summary": summary,
             "parameters": filter,
             "responses": responses(vec![
                 ("200".into(), json!({"description": "the file", "content": {
                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}}})),
-                problem("403"), problem("404"), problem("422")])},
+                problem("403"), problem("404"), problem("422")])})
+    };
+    paths[format!("/api/v1/exports/{}", m.slug)] = json!({
+        "get": export(format!("export_{}", m.entity), format!("The {} list exported with the \
+            list's filters, in its order and scope, with the filter and time of export on a \
+            second sheet; audited.", m.list.1)),
+        "post": export(format!("export_{}_post", m.entity), "The same export by POST (the \
+            parameters in the query string); a session sends its X-CSRF-Token.".to_string()),
     });
     if let Some(schemas) = doc
         .pointer_mut("/components/schemas")

@@ -182,7 +182,7 @@ pub fn create_user(c: &mut dyn Conn, ctx: &Ctx, new: NewUser, password_hash: &st
         .into());
     }
     if let Some(o) = new.scope_org {
-        crate::organisations::get(c, ctx, o)?;
+        crate::registry::get::<crate::organisations::Organisation>(c, ctx, o)?;
     }
     if unit.is_none()
         && new.role != Role::ZoneAdmin

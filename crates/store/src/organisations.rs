@@ -1,9 +1,13 @@
-//! Organisations attached to units, their party hierarchy, and alliance members.
+//! Organisations attached to units, their party hierarchy, and alliance
+//! members. The registry itself (list, get, create, patch, export) is declared
+//! on the registry engine; alliance members, look-ups by name and the choices
+//! offered to forms are its own.
 
-use crate::ctx::{ms_to_time, Ctx};
-use crate::db::{Conn, Row, Value};
+use crate::ctx::Ctx;
+use crate::db::{Conn, Value};
 use crate::error::{Error, Result};
-use crate::paging::{self, Page};
+use crate::registry::{self, Fields, Filter, Line, Meta, Named, Registry, Where};
+use crate::transfer::Out;
 use crate::{audit, params, units};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -32,6 +36,19 @@ pub struct Organisation {
     #[serde(with = "time::serde::rfc3339")]
     #[schema(value_type = String, format = DateTime)]
     pub updated_at: OffsetDateTime,
+    /// What only the export shows; never in the API's answer.
+    #[serde(skip)]
+    names: ExportNames,
+}
+
+/// The names the export writes beside the record's own fields, as the
+/// import template reads them back: the community and compound at or above
+/// the unit, and the parent organisation's name.
+#[derive(Debug, Clone, Default)]
+struct ExportNames {
+    community: Option<String>,
+    compound: Option<String>,
+    parent: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
@@ -51,25 +68,46 @@ pub struct OrganisationPatch {
     pub credit_code: Option<String>,
 }
 
-const SELECT: &str = "SELECT o.id, o.name, o.kind, u.code, u.name, o.parent_org_id, o.credit_code,
-    o.created_at, o.updated_at, o.unit_path
-    FROM organisations o JOIN units u ON u.id = o.unit_id";
+#[derive(Debug, Default, Clone, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct OrgFilter {
+    /// Unit code: organisations anywhere in its subtree.
+    pub unit: Option<String>,
+    pub kind: Option<OrgKind>,
+    /// Organisations directly under this one.
+    pub parent_org_id: Option<i64>,
+}
 
-fn from_row(r: &Row) -> Result<(Organisation, String)> {
-    Ok((
-        Organisation {
-            id: r.get(0)?,
-            name: r.get(1)?,
-            kind: OrgKind::parse(&r.get::<String>(2)?)?,
-            unit: r.get(3)?,
-            unit_name: r.get(4)?,
-            parent_org_id: r.get(5)?,
-            credit_code: r.get(6)?,
-            created_at: ms_to_time(r.get(7)?),
-            updated_at: ms_to_time(r.get(8)?),
-        },
-        r.get(9)?,
-    ))
+impl Filter for OrgFilter {
+    fn unit(&self) -> Option<&str> {
+        self.unit.as_deref()
+    }
+
+    fn conditions(&self, w: &mut Where) {
+        if let Some(kind) = self.kind {
+            w.eq("kind", kind.as_str());
+        }
+        if let Some(p) = self.parent_org_id {
+            w.eq("parent_org_id", p);
+        }
+    }
+
+    fn lines(&self) -> Vec<Line> {
+        vec![
+            Line {
+                key: "kind",
+                label: ("组织类型", "Kind"),
+                value: self
+                    .kind
+                    .map(|k| (k.label_zh().to_string(), k.as_str().to_string())),
+            },
+            Line {
+                key: "parent_org_id",
+                label: ("上级组织", "Parent organisation"),
+                value: self.parent_org_id.map(|p| (p.to_string(), p.to_string())),
+            },
+        ]
+    }
 }
 
 fn credit_code(kind: OrgKind, code: Option<&str>) -> Result<Option<String>> {
@@ -86,46 +124,6 @@ fn credit_code(kind: OrgKind, code: Option<&str>) -> Result<Option<String>> {
     }
 }
 
-fn credit_code_taken(e: Error) -> Error {
-    match e {
-        Error::Unique(_) => CoreError::conflict(
-            "credit_code_taken",
-            "该统一社会信用代码已被其他组织使用",
-            "another organisation already has this credit code",
-        )
-        .into(),
-        other => other,
-    }
-}
-
-pub fn create(c: &mut dyn Conn, ctx: &Ctx, new: NewOrganisation) -> Result<Organisation> {
-    ctx.require(Permission::RegistryWrite)?;
-    let name = check_text("name", &new.name, 100)?;
-    let code = credit_code(new.kind, new.credit_code.as_deref())?;
-    let unit = units::resolve(c, ctx, "unit", &new.unit)?;
-    if let Some(p) = new.parent_org_id {
-        get(c, ctx, p).map_err(|e| unknown_org("parent_org_id", p, e))?;
-    }
-    let now = ctx.now_ms();
-    let id: i64 = c
-        .query_one(
-            "INSERT INTO organisations (name, kind, unit_id, unit_path, parent_org_id, credit_code, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id",
-            params![name, new.kind.as_str(), unit.id, unit.path, new.parent_org_id, code, now],
-        )
-        .map_err(credit_code_taken)?
-        .get(0)?;
-    audit::record(
-        c,
-        ctx,
-        "organisation",
-        id,
-        "create",
-        json!({"kind": new.kind, "unit": unit.code}),
-    )?;
-    get(c, ctx, id)
-}
-
 fn unknown_org(field: &str, id: i64, e: Error) -> Error {
     match e {
         Error::NotFound { .. } => CoreError::invalid(
@@ -139,106 +137,159 @@ fn unknown_org(field: &str, id: i64, e: Error) -> Error {
     }
 }
 
-pub fn get(c: &mut dyn Conn, ctx: &Ctx, id: i64) -> Result<Organisation> {
-    ctx.require(Permission::RegistryRead)?;
-    let r = c
-        .query_opt(&format!("{SELECT} WHERE o.id = $1"), params![id])?
-        .ok_or_else(|| Error::not_found("organisation"))?;
-    let (o, path) = from_row(&r)?;
-    if ctx.scope.contains(&path) {
-        Ok(o)
-    } else {
-        Err(Error::not_found("organisation"))
-    }
-}
-
-pub fn update(
-    c: &mut dyn Conn,
-    ctx: &Ctx,
-    id: i64,
-    patch: OrganisationPatch,
-) -> Result<Organisation> {
-    ctx.require(Permission::RegistryWrite)?;
-    let current = get(c, ctx, id)?;
-    let mut changed = Vec::new();
-    if let Some(name) = &patch.name {
-        let name = check_text("name", name, 100)?;
-        c.execute(
-            "UPDATE organisations SET name = $1 WHERE id = $2",
-            params![name, id],
-        )?;
-        changed.push("name");
-    }
-    if let Some(code) = &patch.credit_code {
-        let code = credit_code(current.kind, Some(code))?;
-        c.execute(
-            "UPDATE organisations SET credit_code = $1 WHERE id = $2",
-            params![code, id],
-        )
-        .map_err(credit_code_taken)?;
-        changed.push("credit_code");
-    }
-    if !changed.is_empty() {
-        c.execute(
-            "UPDATE organisations SET updated_at = $1 WHERE id = $2",
-            params![ctx.now_ms(), id],
-        )?;
-        audit::record(
-            c,
-            ctx,
+impl Registry for Organisation {
+    const META: Meta = Meta {
+        slug: "organisations",
+        entity: "organisation",
+        table: "organisations",
+        noun: ("组织", "organisation"),
+        list: ("组织", "organisations"),
+        // The names `transfer::Kind` has always accepted for them.
+        aliases: &[
+            "organizations",
             "organisation",
-            id,
-            "update",
-            json!({"fields": changed}),
-        )?;
+            "organization",
+            "orgs",
+            "单位",
+        ],
+        tag: "organisations",
+        read: Permission::RegistryRead,
+        write: Permission::RegistryWrite,
+    };
+    const COLUMNS: &'static [(&'static str, &'static str)] = &[
+        ("name", "e.name"),
+        ("kind", "e.kind"),
+        ("unit", "u.code"),
+        ("unit_name", "u.name"),
+        ("parent_org_id", "e.parent_org_id"),
+        ("credit_code", "e.credit_code"),
+        ("created_at", "e.created_at"),
+        ("updated_at", "e.updated_at"),
+        // Units nest strictly (community > compound > building, community >
+        // grid), so the community is at most two steps up and the compound one.
+        (
+            "community",
+            "CASE WHEN u.kind = 'community' THEN u.name WHEN up.kind = 'community' THEN up.name
+             WHEN up2.kind = 'community' THEN up2.name END",
+        ),
+        (
+            "compound",
+            "CASE WHEN u.kind = 'compound' THEN u.name WHEN up.kind = 'compound' THEN up.name END",
+        ),
+        ("parent_name", "po.name"),
+    ];
+    const JOINS: &'static str = "JOIN units u ON u.id = e.unit_id
+        LEFT JOIN units up ON up.id = u.parent_id
+        LEFT JOIN units up2 ON up2.id = up.parent_id
+        LEFT JOIN organisations po ON po.id = e.parent_org_id";
+    const TRACKED: &'static [&'static str] = &[];
+    const SHEET: &'static str = "组织";
+    /// The import template's columns that an export fills, in its order, so
+    /// that an export imports back unchanged.
+    const HEADERS: &'static [&'static str] = &[
+        "组织名称",
+        "组织类型",
+        "统一社会信用代码",
+        "所属社区",
+        "所属小区",
+        "单元代码",
+        "上级组织",
+        "所属单元",
+    ];
+    type New = NewOrganisation;
+    type Patch = OrganisationPatch;
+    type Filter = OrgFilter;
+
+    fn from_row(r: &Named<'_>) -> Result<Organisation> {
+        Ok(Organisation {
+            id: r.id()?,
+            name: r.get("name")?,
+            kind: OrgKind::parse(&r.get::<String>("kind")?)?,
+            unit: r.get("unit")?,
+            unit_name: r.get("unit_name")?,
+            parent_org_id: r.get("parent_org_id")?,
+            credit_code: r.get("credit_code")?,
+            created_at: r.time("created_at")?,
+            updated_at: r.time("updated_at")?,
+            names: ExportNames {
+                community: r.get("community")?,
+                compound: r.get("compound")?,
+                parent: r.get("parent_name")?,
+            },
+        })
     }
-    get(c, ctx, id)
+
+    fn id(&self) -> i64 {
+        self.id
+    }
+
+    fn unit(&self) -> &str {
+        &self.unit
+    }
+
+    fn check_new(c: &mut dyn Conn, ctx: &Ctx, new: NewOrganisation) -> Result<Fields> {
+        let mut f = Fields::default();
+        f.set("name", check_text("name", &new.name, 100)?);
+        let code = credit_code(new.kind, new.credit_code.as_deref())?;
+        f.unit(units::resolve(c, ctx, "unit", &new.unit)?);
+        if let Some(p) = new.parent_org_id {
+            registry::get::<Organisation>(c, ctx, p)
+                .map_err(|e| unknown_org("parent_org_id", p, e))?;
+        }
+        f.set("kind", new.kind.as_str());
+        f.note("kind", new.kind.as_str());
+        f.set("parent_org_id", new.parent_org_id);
+        f.set("credit_code", code);
+        Ok(f)
+    }
+
+    /// The kind stays, so a credit code is checked against the present one;
+    /// "" clears the code.
+    fn check_patch(
+        _c: &mut dyn Conn,
+        _ctx: &Ctx,
+        current: &Organisation,
+        p: OrganisationPatch,
+    ) -> Result<Fields> {
+        let mut f = Fields::default();
+        if let Some(name) = &p.name {
+            f.set("name", check_text("name", name, 100)?);
+        }
+        if let Some(code) = &p.credit_code {
+            f.set("credit_code", credit_code(current.kind, Some(code))?);
+        }
+        Ok(f)
+    }
+
+    fn export_row(&self) -> Vec<Out> {
+        vec![
+            Out::text(&self.name),
+            Out::text(self.kind.label_zh()),
+            Out::opt(self.credit_code.clone()),
+            Out::opt(self.names.community.clone()),
+            Out::opt(self.names.compound.clone()),
+            Out::text(&self.unit),
+            Out::opt(self.names.parent.clone()),
+            Out::text(&self.unit_name),
+        ]
+    }
+
+    /// The credit code is the table's one unique column besides the id.
+    fn stored_error(e: Error) -> Error {
+        match e {
+            Error::Unique(_) => CoreError::conflict(
+                "credit_code_taken",
+                "该统一社会信用代码已被其他组织使用",
+                "another organisation already has this credit code",
+            )
+            .into(),
+            other => other,
+        }
+    }
 }
 
-#[derive(Debug, Default, Clone)]
-pub struct ListFilter {
-    pub unit: Option<String>,
-    pub kind: Option<OrgKind>,
-    pub parent_org_id: Option<i64>,
-}
-
-pub fn list(
-    c: &mut dyn Conn,
-    ctx: &Ctx,
-    f: &ListFilter,
-    cursor: Option<&str>,
-    limit: Option<i64>,
-) -> Result<Page<Organisation>> {
-    ctx.require(Permission::RegistryRead)?;
-    let limit = paging::limit(limit)?;
-    let root = units::list_root(c, ctx, f.unit.as_deref())?;
-    paging::subtree_page(
-        c,
-        SELECT,
-        "organisations",
-        "o",
-        &root,
-        |first| {
-            let mut args: Vec<Value> = Vec::new();
-            let mut sql = String::new();
-            if let Some(kind) = f.kind {
-                args.push(kind.as_str().into());
-                sql.push_str(&format!(" AND o.kind = ${}", first + args.len() - 1));
-            }
-            if let Some(p) = f.parent_org_id {
-                args.push(p.into());
-                sql.push_str(&format!(
-                    " AND o.parent_org_id = ${}",
-                    first + args.len() - 1
-                ));
-            }
-            (sql, args)
-        },
-        cursor,
-        limit,
-        from_row,
-        |o| o.id,
-    )
+fn get(c: &mut dyn Conn, ctx: &Ctx, id: i64) -> Result<Organisation> {
+    registry::get::<Organisation>(c, ctx, id)
 }
 
 /// Adds a member organisation to an alliance.
@@ -282,22 +333,25 @@ pub fn add_member(c: &mut dyn Conn, ctx: &Ctx, alliance: i64, member: i64) -> Re
     Ok(())
 }
 
-/// The member organisations of an alliance that the caller may see.
+/// The member organisations of an alliance that the caller may see, in id
+/// order. Alliances have tens of members, so each is read as the registry
+/// reads one; those outside the caller's scope are left out.
 pub fn members(c: &mut dyn Conn, ctx: &Ctx, alliance: i64) -> Result<Vec<Organisation>> {
     ctx.require(Permission::RegistryRead)?;
     get(c, ctx, alliance)?;
-    let rows = c.query(
-        &format!("{SELECT} JOIN alliance_members am ON am.member_id = o.id WHERE am.alliance_id = $1 ORDER BY o.id"),
+    let ids = c.query(
+        "SELECT member_id FROM alliance_members WHERE alliance_id = $1 ORDER BY member_id",
         params![alliance],
     )?;
-    Ok(rows
-        .iter()
-        .map(from_row)
-        .collect::<Result<Vec<_>>>()?
-        .into_iter()
-        .filter(|(_, path)| ctx.scope.contains(path))
-        .map(|(o, _)| o)
-        .collect())
+    let mut out = Vec::with_capacity(ids.len());
+    for r in ids {
+        match get(c, ctx, r.get(0)?) {
+            Ok(o) => out.push(o),
+            Err(Error::NotFound { .. }) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(out)
 }
 
 /// The organisation id by exact name, for references in imports and demo data.
@@ -356,4 +410,24 @@ pub fn choices(
         .iter()
         .map(|r| Ok((r.get(0)?, r.get(1)?)))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::transfer::{columns, Kind};
+
+    /// An export must import back unchanged, so it writes the template's
+    /// columns in the template's order (less the combined place column,
+    /// which only imports read).
+    #[test]
+    fn the_export_writes_the_import_templates_columns() {
+        let template: Vec<&str> = columns(Kind::Organisations)
+            .iter()
+            .filter(|c| c.key != "place")
+            .map(|c| c.zh)
+            .collect();
+        assert_eq!(Organisation::HEADERS, template.as_slice());
+        assert_eq!(Organisation::SHEET, Kind::Organisations.label_zh());
+    }
 }

@@ -3,7 +3,8 @@
 use crate::ctx::Ctx;
 use crate::db::{Conn, Row};
 use crate::error::{Error, Result};
-use crate::{audit, organisations, params, people};
+use crate::organisations::Organisation;
+use crate::{audit, params, people, registry};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use time::Date;
@@ -96,7 +97,7 @@ pub fn create(c: &mut dyn Conn, ctx: &Ctx, new: NewPosition) -> Result<Position>
         }
     };
     people::get(c, ctx, new.person_id).map_err(reference("person_id", new.person_id))?;
-    organisations::get(c, ctx, new.org_id).map_err(reference("org_id", new.org_id))?;
+    registry::get::<Organisation>(c, ctx, new.org_id).map_err(reference("org_id", new.org_id))?;
     let id: i64 = c
         .query_one(
             "INSERT INTO positions (person_id, org_id, kind, title, from_date, to_date, created_at)
@@ -170,7 +171,7 @@ pub fn list(
             )?
         }
         (None, Some(o)) => {
-            organisations::get(c, ctx, o)?;
+            registry::get::<Organisation>(c, ctx, o)?;
             c.query(
                 &format!("{SELECT} WHERE ps.org_id = $1 ORDER BY ps.from_date, ps.id LIMIT 1000"),
                 params![o],

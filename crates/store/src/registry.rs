@@ -1,10 +1,10 @@
-//! Registries declared once. A registry (construction sites today, every
-//! programme's registries next) implements [`Registry`]: its table, names,
-//! permissions, columns by name, filters, checks and export columns. From that
-//! one declaration come its list, get, create and patch here; its API routes
-//! and OpenAPI entries, its export (API, web and command line), its audit
-//! entity and its not-found message elsewhere. Unit move and delete already
-//! find its `unit_path` and `unit_id` columns from the schema.
+//! Registries declared once. A registry (organisations and construction sites
+//! today, every programme's registries next) implements [`Registry`]: its
+//! table, names, permissions, columns by name, filters, checks and export
+//! columns. From that one declaration come its list, get, create and patch
+//! here; its API routes and OpenAPI entries, its export (API, web and command
+//! line), its audit entity and its not-found message elsewhere. Unit move and
+//! delete already find its `unit_path` and `unit_id` columns from the schema.
 //!
 //! Tables stay typed tables: a registry's row is its own struct, read by
 //! column name from the descriptor's column list.
@@ -81,6 +81,13 @@ pub trait Registry: Serialize + utoipa::ToSchema + Debug + Send + Sync + Sized +
     ) -> Result<Fields>;
     /// The record's export row, one cell per header.
     fn export_row(&self) -> Vec<Out>;
+
+    /// What a failed INSERT or UPDATE of a record answers: a registry whose
+    /// table has a unique column names the conflict here (a unique violation
+    /// arrives as `Error::Unique`); by default the error as it came.
+    fn stored_error(e: Error) -> Error {
+        e
+    }
 
     /// Its staff pages; a registry without them has only the API and exports.
     const PAGES: Option<Pages> = None;
@@ -234,7 +241,8 @@ pub fn create<R: Registry>(c: &mut dyn Conn, ctx: &Ctx, new: R::New) -> Result<R
                 marks.join(", ")
             ),
             &args,
-        )?
+        )
+        .map_err(R::stored_error)?
         .get(0)?;
     let mut detail = Map::new();
     detail.insert("unit".into(), json!(unit.code));
@@ -294,7 +302,8 @@ pub fn update<R: Registry>(c: &mut dyn Conn, ctx: &Ctx, id: i64, patch: R::Patch
             args.len()
         ),
         &args,
-    )?;
+    )
+    .map_err(R::stored_error)?;
     audit::record(
         c,
         ctx,
@@ -387,6 +396,7 @@ pub trait Visit {
 
 /// Every registry, in the order menus and documents list them: the one list.
 pub fn each(v: &mut impl Visit) {
+    v.visit::<crate::organisations::Organisation>();
     v.visit::<crate::equipment::Site>();
 }
 

@@ -69,6 +69,8 @@ mod inspections_targets;
 mod keys;
 #[path = "store/organisations.rs"]
 mod organisations;
+#[path = "store/organisations_registry.rs"]
+mod organisations_registry;
 #[path = "store/people.rs"]
 mod people;
 #[path = "store/periodic.rs"]

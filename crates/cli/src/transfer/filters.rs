@@ -54,12 +54,13 @@ pub(super) fn equipment_filter(a: &ExportArgs) -> anyhow::Result<EquipmentFilter
     })
 }
 
-/// A declared registry's filter from the command line: `--unit` and
-/// `--status`, each only where the registry's filter has it.
+/// A declared registry's filter from the command line: `--unit`, `--status`
+/// and `--filter-kind` (its `kind`); one the registry's filter does not have
+/// is refused by it, with the names it has.
 pub(super) fn record_filter<R: Registry>(a: &ExportArgs) -> anyhow::Result<R::Filter> {
-    if a.q.is_some() || a.filter_kind.is_some() {
+    if a.q.is_some() {
         bail!(
-            "{}导出不支持 --q 和 --filter-kind / {} exports take --unit, --status",
+            "{}导出不支持 --q / {} exports take no --q",
             R::META.list.0,
             R::META.list.1
         );
@@ -70,6 +71,9 @@ pub(super) fn record_filter<R: Registry>(a: &ExportArgs) -> anyhow::Result<R::Fi
     }
     if let Some(s) = &a.status {
         given.insert("status".into(), s.trim().into());
+    }
+    if let Some(k) = &a.filter_kind {
+        given.insert("kind".into(), k.trim().into());
     }
     serde_json::from_value(given.into()).with_context(|| {
         format!(
@@ -106,7 +110,9 @@ mod tests {
     use super::*;
     use clap::Parser;
     use wangge_core::equipment::SiteStatus;
+    use wangge_core::organisations::OrgKind;
     use wangge_store::equipment::Site;
+    use wangge_store::organisations::Organisation;
 
     #[derive(Parser)]
     struct Cli {
@@ -212,5 +218,50 @@ mod tests {
         .unwrap();
         assert_eq!((f.actor.as_deref(), f.action), (Some("admin"), None));
         assert!(audit_filter(&args(&["audit", "--out", "a.xlsx", "--unit", "371799"])).is_err());
+    }
+
+    #[test]
+    fn organisation_filters_take_the_kind_and_sites_refuse_it() {
+        let f = record_filter::<Organisation>(&args(&[
+            "organisations",
+            "--out",
+            "o.csv",
+            "--filter-kind",
+            "party_branch",
+            "--unit",
+            "371799001",
+        ]))
+        .unwrap();
+        assert_eq!(
+            (f.kind, f.unit.as_deref(), f.parent_org_id),
+            (Some(OrgKind::PartyBranch), Some("371799001"), None)
+        );
+        let e = record_filter::<Organisation>(&args(&[
+            "organisations",
+            "--out",
+            "o.csv",
+            "--filter-kind",
+            "club",
+        ]))
+        .unwrap_err();
+        assert!(format!("{e:#}").contains("club"), "{e:#}");
+        for bad in [
+            &["organisations", "--out", "o.csv", "--status", "active"][..],
+            &["organisations", "--out", "o.csv", "--q", "x"][..],
+        ] {
+            assert!(
+                record_filter::<Organisation>(&args(bad)).is_err(),
+                "{bad:?}"
+            );
+        }
+        let e = record_filter::<Site>(&args(&[
+            "sites",
+            "--out",
+            "s.csv",
+            "--filter-kind",
+            "enterprise",
+        ]))
+        .unwrap_err();
+        assert!(format!("{e:#}").contains("kind"), "{e:#}");
     }
 }

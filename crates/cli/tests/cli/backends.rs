@@ -144,6 +144,27 @@ fn every_subcommand_works_on_both_backends() {
             "{l}: {o:?}"
         );
         assert!(!bad.exists(), "{l}: nothing written");
+        // Organisations are a declared registry too: found by their Chinese
+        // name, `--filter-kind` is the list's kind filter.
+        let orgs = db.dir.join("orgs.csv");
+        db.ok(&[
+            "export",
+            "组织",
+            "--filter-kind",
+            "party_committee",
+            "--out",
+            orgs.to_str().unwrap(),
+        ]);
+        let text = std::fs::read_to_string(&orgs).unwrap();
+        let rows = db.count("SELECT COUNT(*) FROM organisations WHERE kind = 'party_committee'");
+        assert!(rows > 0, "{l}: the demo has party committees");
+        assert_eq!(text.lines().count() as i64, rows + 1, "{l}: {text}");
+        assert!(
+            text.lines()
+                .skip(1)
+                .all(|r| r.split(',').nth(1) == Some("党委")),
+            "{l}: {text}"
+        );
         let template = db.dir.join("t.xlsx");
         let (ok, _, err) = run(&["template", "people", "--out", template.to_str().unwrap()]);
         assert!(ok, "{l}: {err}");

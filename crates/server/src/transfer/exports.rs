@@ -1,4 +1,5 @@
-//! Exports over HTTP: a registry list (`/api/v1/exports/{kind}`), the case
+//! Exports over HTTP: a registry list (`/api/v1/exports/{kind}`; a declared
+//! registry's own route is `crate::registry`'s), the case
 //! list (`/api/v1/exports/cases`), the special-equipment list
 //! (`/api/v1/exports/equipment`), the construction sites
 //! (`/api/v1/exports/construction-sites`), the inspection plans
@@ -188,7 +189,7 @@ async fn export_record(
 pub struct ExportQuery {
     /// Unit code: records anywhere in its subtree (default: the caller's scope).
     unit: Option<String>,
-    /// Organisations or units of this kind only.
+    /// Units of this kind only (organisations: see their own export).
     kind: Option<String>,
     /// Units: name contains, or code starts with, this text.
     q: Option<String>,
@@ -219,7 +220,7 @@ fn refuse_forgeable(a: &Authenticated, unmask: bool) -> Result<(), ApiError> {
 /// and the role may see them; every export is audited. With a session
 /// cookie, `unmask=true` needs the POST form of this path (403 here).
 #[utoipa::path(get, path = "/api/v1/exports/{kind}", tag = "transfer",
-    params(("kind" = String, Path, description = "people, households, organisations, positions or units (cases: see /api/v1/exports/cases)"), ExportQuery),
+    params(("kind" = String, Path, description = "people, households, positions or units (cases: see /api/v1/exports/cases; organisations: /api/v1/exports/organisations)"), ExportQuery),
     responses((status = 200, description = "the file", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
         (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem),
         (status = 422, body = crate::error::Problem)))]
@@ -236,7 +237,7 @@ pub async fn export(
 /// The same export by POST (the parameters in the query string), which a
 /// session must use to unmask: the session's `X-CSRF-Token` is required.
 #[utoipa::path(post, path = "/api/v1/exports/{kind}", tag = "transfer",
-    params(("kind" = String, Path, description = "people, households, organisations, positions or units"), ExportQuery),
+    params(("kind" = String, Path, description = "people, households, positions or units (organisations: /api/v1/exports/organisations)"), ExportQuery),
     responses((status = 200, description = "the file", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
         (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem),
         (status = 422, body = crate::error::Problem)))]
@@ -252,17 +253,38 @@ pub async fn export_full(
 async fn registry(s: &AppState, ctx: &Ctx, k: &str, q: ExportQuery) -> ApiResult<Response> {
     let kind = super::kind(k)?;
     let mut opts = ExportOptions::new(format(q.format.as_deref())?);
-    opts.filter = ExportFilter {
-        unit: q.unit,
-        kind: q.kind,
-        q: q.q,
-    };
     opts.unmask = q.unmask;
     opts.reason = q.reason;
     if let Some(e) = encoding(q.encoding.as_deref())? {
         opts.encoding = e;
     }
-    Ok(download(s, ctx, Listing::Registry(kind), opts).await?)
+    let filter = ExportFilter {
+        unit: q.unit,
+        kind: q.kind,
+        q: q.q,
+    };
+    let listing = match transfer::List::of_kind(kind) {
+        // Another name of a kind declared on the registry engine (`orgs`,
+        // `组织`): exported as its own route exports it, the filter read
+        // and checked the same way.
+        transfer::List::Record(m) => {
+            let pairs: Vec<(String, String)> = [
+                ("unit", filter.unit),
+                ("kind", filter.kind),
+                ("q", filter.q),
+            ]
+            .into_iter()
+            .filter_map(|(k, v)| v.map(|v| (k.to_string(), v)))
+            .collect();
+            crate::registry::check_filter(m, &pairs)?;
+            Listing::Record(m, pairs)
+        }
+        _ => {
+            opts.filter = filter;
+            Listing::Registry(kind)
+        }
+    };
+    Ok(download(s, ctx, listing, opts).await?)
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]

@@ -21,6 +21,7 @@ use wangge_core::auth::Permission;
 use wangge_core::cases::CaseState;
 use wangge_store::accounts::User;
 use wangge_store::cases::{self, CaseView, ListFilter, Order, Source};
+use wangge_store::organisations::Organisation;
 use wangge_store::{Ctx, Error as StoreError};
 
 pub fn routes() -> Router<AppState> {
@@ -450,8 +451,8 @@ pub async fn dispatch_targets(s: &AppState) -> Vec<(i64, String)> {
     s.store
         .db
         .read(move |c| {
-            let f = wangge_store::organisations::ListFilter::default();
-            wangge_store::organisations::list(c, &sys, &f, None, Some(500))
+            let f = wangge_store::organisations::OrgFilter::default();
+            wangge_store::registry::list::<Organisation>(c, &sys, &f, None, Some(500))
         })
         .await
         .map(|p| {

@@ -91,6 +91,19 @@ impl Back for List {
         match (self, unit) {
             (List::Cases, _) => format!("/cases?{query}"),
             (List::Equipment, _) => format!("/equipment?{query}"),
+            // A registry kind declared on the engine (organisations) has no
+            // page of its own: its list is the unit page's, whose unit its
+            // query names.
+            (List::Record(m), _) if Kind::parse(m.slug).is_ok() => {
+                let unit = serde_urlencoded::from_str::<Vec<(String, String)>>(query)
+                    .ok()
+                    .and_then(|ps| ps.into_iter().find(|(k, _)| k == "unit"))
+                    .map(|(_, v)| v);
+                match unit {
+                    Some(code) => format!("/units/{}", super::urlencode(&code)),
+                    None => "/units".to_string(),
+                }
+            }
             (List::Record(m), _) => format!("/{}?{query}", m.slug),
             (List::Plans, _) => "/inspections".to_string(),
             (List::Audit, _) => format!("/audit?{query}"),
@@ -269,5 +282,27 @@ async fn post_full(
             page(t, s, &r, shown, StatusCode::UNPROCESSABLE_ENTITY)
         }
         Err(e) => refused(t, s, &r, format, e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wangge_store::equipment::Site;
+    use wangge_store::organisations::Organisation;
+    use wangge_store::registry::Registry;
+
+    #[test]
+    fn an_export_page_leads_back_to_its_list() {
+        let orgs = List::Record(Organisation::META);
+        assert_eq!(
+            orgs.back("unit=371799001&kind=party_branch", None),
+            "/units/371799001"
+        );
+        assert_eq!(orgs.back("kind=party_branch", None), "/units");
+        assert_eq!(
+            List::Record(Site::META).back("status=active", None),
+            "/construction-sites?status=active"
+        );
     }
 }

@@ -5,7 +5,7 @@
 
 use crate::AppState;
 use wangge_core::organisations::OrgKind;
-use wangge_store::organisations::{choices, HANDLER_CHOICES};
+use wangge_store::organisations::{choices, Organisation, HANDLER_CHOICES};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Purpose {
@@ -51,7 +51,7 @@ pub async fn handlers(
             for f in first.iter().rev() {
                 let top = match list.iter().position(|(id, _)| id == f) {
                     Some(i) => Some(list.remove(i)),
-                    None => wangge_store::organisations::get(c, &sys, *f)
+                    None => wangge_store::registry::get::<Organisation>(c, &sys, *f)
                         .ok()
                         .map(|o| (o.id, o.name)),
                 };

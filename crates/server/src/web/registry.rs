@@ -15,8 +15,9 @@ use axum::routing::get;
 use axum::Router;
 use serde::Deserialize;
 use wangge_core::auth::Permission;
-use wangge_store::organisations::{self, Organisation};
+use wangge_store::organisations::{OrgFilter, Organisation};
 use wangge_store::people::{self, Person};
+use wangge_store::registry;
 use wangge_store::transfer::Kind;
 use wangge_store::units::{self, Unit};
 use wangge_store::Error as StoreError;
@@ -274,11 +275,11 @@ async fn unit_view(
                 ..Default::default()
             };
             let children = units::list(c, &ctx, &f, None, Some(500))?.items;
-            let of = organisations::ListFilter {
+            let of = OrgFilter {
                 unit: Some(unit.code.clone()),
                 ..Default::default()
             };
-            let orgs = organisations::list(c, &ctx, &of, None, Some(50))?.items;
+            let orgs = registry::list::<Organisation>(c, &ctx, &of, None, Some(50))?.items;
             let people = people::list(c, &ctx, Some(&unit.code), None, Some(20))?.items;
             Ok((unit, crumbs, children, orgs, people))
         })
@@ -304,7 +305,7 @@ async fn unit_view(
                     .into_iter()
                     .flat_map(|k| {
                         let q = exports::query(&[("unit", &unit.code)]);
-                        ExportLinks::of(t, &session.ctx, List::Registry(k), q)
+                        ExportLinks::of(t, &session.ctx, List::of_kind(k), q)
                     })
                     .collect(),
                     position: stored.map(|(a, b)| format!("{a}, {b}")).unwrap_or_default(),

@@ -22,7 +22,6 @@ use serde_json::json;
 use std::path::Path;
 use wangge_core::auth::Permission;
 use wangge_core::mask;
-use wangge_core::organisations::OrgKind;
 use wangge_core::people::{check_text, Relation};
 use wangge_core::positions::PositionKind;
 use wangge_core::units::UnitKind;
@@ -67,7 +66,7 @@ impl ExportFormat {
 pub struct ExportFilter {
     /// Unit code: records anywhere in its subtree (default: the caller's scope).
     pub unit: Option<String>,
-    /// Organisations: an organisation kind; units: a unit kind.
+    /// Units: a unit kind.
     pub kind: Option<String>,
     /// Units: the name contains this text, or the code starts with it.
     pub q: Option<String>,
@@ -177,26 +176,28 @@ pub(super) fn unmask_reason(ctx: &Ctx, opts: &ExportOptions) -> Result<Option<St
 }
 
 /// Equipment is exported with the equipment list's own filters
-/// (`export_equipment`); only its import goes through the registry's path.
-fn not_registry() -> Error {
-    CoreError::invalid(
-        "kind",
-        "filter_not_applicable",
-        "特种设备请从设备列表导出(按设备列表的筛选条件)",
-        "equipment is exported from the equipment list, with its filters",
-    )
-    .into()
+/// (`export_equipment`), organisations as a declared registry
+/// (`export_registry`); only their imports go through this path.
+fn not_registry(kind: Kind) -> Error {
+    let (zh, en) = match kind {
+        Kind::Organisations => (
+            "组织请按组织列表导出(按组织列表的筛选条件)",
+            "organisations are exported as their registry list, with its filters",
+        ),
+        _ => (
+            "特种设备请从设备列表导出(按设备列表的筛选条件)",
+            "equipment is exported from the equipment list, with its filters",
+        ),
+    };
+    CoreError::invalid("kind", "filter_not_applicable", zh, en).into()
 }
 
 fn check_filter(kind: Kind, f: &ExportFilter) -> Result<()> {
-    if kind == Kind::Equipment {
-        return Err(not_registry());
+    if matches!(kind, Kind::Equipment | Kind::Organisations) {
+        return Err(not_registry(kind));
     }
     if let Some(k) = &f.kind {
         match kind {
-            Kind::Organisations => {
-                OrgKind::parse(k)?;
-            }
             Kind::Units => {
                 super::import_units::unit_kind(k).map_err(|i| {
                     Error::from(CoreError::invalid("kind", "unit_kind", i.zh, i.en))
@@ -278,10 +279,9 @@ fn write_export(
             let cells = match kind {
                 Kind::People => person(&x, r)?,
                 Kind::Households => household(&x, r)?,
-                Kind::Organisations => organisation(&x, r)?,
                 Kind::Positions => position(&x, r)?,
                 Kind::Units => unit(r)?,
-                Kind::Equipment => return Err(not_registry()),
+                Kind::Equipment | Kind::Organisations => return Err(not_registry(kind)),
             };
             sink.row(&cells)?;
             rows += 1;
@@ -380,13 +380,6 @@ fn page(
             "h.unit_path",
             "h.id",
         ),
-        Kind::Organisations => (
-            "SELECT o.unit_path, o.id, o.name, o.kind, o.credit_code, o.unit_id, u.code, u.name,
-             (SELECT q.name FROM organisations q WHERE q.id = o.parent_org_id)
-             FROM organisations o JOIN units u ON u.id = o.unit_id",
-            "o.unit_path",
-            "o.id",
-        ),
         Kind::Positions => (
             "SELECT p.unit_path, ps.id, p.id_enc, p.name, o.name, o.credit_code, ps.kind, ps.title,
              ps.from_date, ps.to_date
@@ -394,7 +387,7 @@ fn page(
             "p.unit_path",
             "ps.id",
         ),
-        Kind::Equipment => return Err(not_registry()),
+        Kind::Equipment | Kind::Organisations => return Err(not_registry(kind)),
         Kind::Units => (
             "SELECT u.path, u.id, u.code, u.name, u.kind, q.code, q.name, u.lat, u.lon
              FROM units u LEFT JOIN units q ON q.id = u.parent_id",
@@ -408,19 +401,12 @@ fn page(
     // the (path, id) index; the OR form re-read the subtree from its start on
     // every page (measured at 1M people: 3,400 rows/s exported).
     if let Some(k) = &f.kind {
-        let k = match kind {
-            Kind::Organisations => OrgKind::parse(k)?.as_str(),
-            _ => super::import_units::unit_kind(k)
-                .map(UnitKind::as_str)
-                .unwrap_or_default(),
-        };
-        let col = if kind == Kind::Units {
-            "u.kind"
-        } else {
-            "o.kind"
-        };
+        // Only units filter by kind here (`check_filter`).
+        let k = super::import_units::unit_kind(k)
+            .map(UnitKind::as_str)
+            .unwrap_or_default();
         args.push(k.into());
-        sql.push_str(&format!(" AND {col} = ${}", args.len()));
+        sql.push_str(&format!(" AND u.kind = ${}", args.len()));
     }
     if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
         let escaped = q
@@ -495,21 +481,6 @@ fn household(x: &Ctxs<'_>, r: &Row) -> Result<Vec<Out>> {
         Out::text(r.get::<String>(4)?),
         Out::opt(r.get::<Option<String>>(5)?),
         Out::Number(r.get::<i64>(6)? as f64),
-    ])
-}
-
-fn organisation(x: &Ctxs<'_>, r: &Row) -> Result<Vec<Out>> {
-    let [community, compound, _] = x.place(r.get(5)?);
-    let kind = OrgKind::parse(&r.get::<String>(3)?)?;
-    Ok(vec![
-        Out::text(r.get::<String>(2)?),
-        Out::text(kind.label_zh()),
-        Out::opt(r.get::<Option<String>>(4)?),
-        community,
-        compound,
-        Out::text(r.get::<String>(6)?),
-        Out::opt(r.get::<Option<String>>(8)?),
-        Out::text(r.get::<String>(7)?),
     ])
 }
 

@@ -125,15 +125,27 @@ impl List {
         {
             return Some(List::Record(m));
         }
-        Kind::parse(s).ok().map(List::Registry)
+        Kind::parse(s).ok().map(List::of_kind)
+    }
+
+    /// The list a registry kind is exported as: a kind declared on the
+    /// registry engine (organisations) is exported through it, under the
+    /// same slug.
+    pub fn of_kind(k: Kind) -> List {
+        registry::metas()
+            .into_iter()
+            .find(|m| m.slug == k.as_str())
+            .map_or(List::Registry(k), List::Record)
     }
 
     /// Every list. Equipment is exported as its own list (with its alerts and
-    /// states), not as the registry kind its imports use.
+    /// states), not as the registry kind its imports use; a declared
+    /// registry once, as itself.
     pub fn all() -> impl Iterator<Item = List> {
         Kind::ALL
             .into_iter()
             .filter(|k| *k != Kind::Equipment)
+            .filter(|k| matches!(List::of_kind(*k), List::Registry(_)))
             .map(List::Registry)
             .chain(List::OTHERS.iter().map(|o| o.0))
             .chain(registry::metas().into_iter().map(List::Record))
@@ -180,5 +192,17 @@ mod tests {
         assert_eq!(List::parse("案件"), Some(List::Cases));
         assert_eq!(List::parse("vehicles"), None);
         assert_eq!(List::from_slug("案件"), None);
+    }
+
+    #[test]
+    fn organisations_are_exported_as_their_declared_registry() {
+        let orgs = List::Record(<crate::organisations::Organisation as registry::Registry>::META);
+        for name in ["organisations", "Organizations", "orgs", "组织", "单位"] {
+            assert_eq!(List::parse(name), Some(orgs), "{name}");
+        }
+        assert_eq!(List::from_slug("organisations"), Some(orgs));
+        assert_eq!(List::of_kind(Kind::Organisations), orgs);
+        assert_eq!(List::of_kind(Kind::People), List::Registry(Kind::People));
+        assert!(!List::all().any(|l| l == List::Registry(Kind::Organisations)));
     }
 }

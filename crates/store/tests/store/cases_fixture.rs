@@ -9,7 +9,8 @@ use wangge_core::cases::{replay, Action, Case, Command, Event};
 use wangge_core::organisations::OrgKind;
 use wangge_store::accounts::{self, NewUser};
 use wangge_store::cases::{self, CaseView, Config, Created, NewCase, Source};
-use wangge_store::organisations::{self, NewOrganisation};
+use wangge_store::organisations::{NewOrganisation, Organisation};
+use wangge_store::registry;
 use wangge_store::{params, Conn, Ctx, Result};
 
 pub struct World {
@@ -49,7 +50,7 @@ async fn org(ts: &Env, name: &str, kind: OrgKind, unit: &str) -> i64 {
         },
     );
     ts.db
-        .write(move |c| organisations::create(c, &ctx, new))
+        .write(move |c| registry::create::<Organisation>(c, &ctx, new))
         .await
         .unwrap()
         .id

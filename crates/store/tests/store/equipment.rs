@@ -12,7 +12,8 @@ use wangge_store::equipment::{
     self as eq, Equipment, EquipmentPatch, ListFilter, NewEquipment, NewInspection, NewMaintenance,
     NewSite, SiteFilter,
 };
-use wangge_store::organisations::{self, NewOrganisation};
+use wangge_store::organisations::{NewOrganisation, Organisation};
+use wangge_store::registry;
 use wangge_store::{Ctx, Result, Scope};
 
 #[path = "equipment/alerts.rs"]
@@ -48,8 +49,8 @@ async fn fixture(ts: &Env) -> Fixture {
         .db
         .write(move |c| {
             Ok((
-                organisations::create(c, &ctx, p)?.id,
-                organisations::create(c, &ctx, m)?.id,
+                registry::create::<Organisation>(c, &ctx, p)?.id,
+                registry::create::<Organisation>(c, &ctx, m)?.id,
             ))
         })
         .await

@@ -14,7 +14,8 @@ use wangge_core::units::UnitKind;
 use wangge_store::inspections::{
     self as insp, NewPlan, NewRecord, Plan, Submitted, TargetFilter, TargetKind,
 };
-use wangge_store::organisations::{self, NewOrganisation};
+use wangge_store::organisations::{NewOrganisation, Organisation};
+use wangge_store::registry;
 use wangge_store::{Ctx, Result};
 
 pub struct Insp {
@@ -40,7 +41,7 @@ async fn org(w: &World, name: &str, kind: OrgKind, unit: &str) -> i64 {
         },
     );
     w.ts.db
-        .write(move |c| organisations::create(c, &ctx, new))
+        .write(move |c| registry::create::<Organisation>(c, &ctx, new))
         .await
         .unwrap()
         .id

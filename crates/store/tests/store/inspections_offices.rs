@@ -9,7 +9,8 @@ use wangge_core::auth::Role;
 use wangge_core::cases::{Action, Command};
 use wangge_core::organisations::OrgKind;
 use wangge_store::inspections::{self as insp, Plan, SetOffice};
-use wangge_store::organisations::{self, NewOrganisation};
+use wangge_store::organisations::{NewOrganisation, Organisation};
+use wangge_store::registry;
 use wangge_store::{cases, Ctx, Error, Result};
 
 async fn office(i: &Insp, name: &str, unit: &str) -> i64 {
@@ -25,7 +26,7 @@ async fn office(i: &Insp, name: &str, unit: &str) -> i64 {
     );
     i.w.ts
         .db
-        .write(move |c| organisations::create(c, &ctx, new))
+        .write(move |c| registry::create::<Organisation>(c, &ctx, new))
         .await
         .unwrap()
         .id

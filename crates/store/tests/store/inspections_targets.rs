@@ -9,7 +9,8 @@ use wangge_core::inspections::{Answer, AnswerValue};
 use wangge_core::organisations::OrgKind;
 use wangge_store::equipment::{self as eq, NewEquipment, NewSite};
 use wangge_store::inspections::{self as insp, NewPlan, TargetFilter, TargetKind};
-use wangge_store::organisations::{self, NewOrganisation};
+use wangge_store::organisations::{NewOrganisation, Organisation};
+use wangge_store::registry;
 
 fn filter(kind: TargetKind, group: &str, ids: Vec<i64>) -> TargetFilter {
     TargetFilter {
@@ -37,7 +38,7 @@ fn equipment_and_construction_sites_are_targets_whose_owners_rectify() {
         let (lift, site, builder) =
             w.ts.db
                 .write(move |c| {
-                    let builder = organisations::create(
+                    let builder = registry::create::<Organisation>(
                         c,
                         &ctx,
                         NewOrganisation {

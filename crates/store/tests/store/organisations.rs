@@ -4,9 +4,10 @@ use crate::common::*;
 use wangge_core::organisations::OrgKind;
 use wangge_core::positions::PositionKind;
 use wangge_store::organisations::{
-    self, ListFilter, NewOrganisation, Organisation, OrganisationPatch,
+    self, NewOrganisation, OrgFilter, Organisation, OrganisationPatch,
 };
 use wangge_store::positions::{self, NewPosition, Position};
+use wangge_store::registry;
 use wangge_store::Result;
 
 fn org(name: &str, kind: OrgKind, unit: &str) -> NewOrganisation {
@@ -22,7 +23,7 @@ fn org(name: &str, kind: OrgKind, unit: &str) -> NewOrganisation {
 async fn try_org(ts: &Env, new: NewOrganisation) -> Result<Organisation> {
     let ctx = ts.ctx();
     ts.db
-        .write(move |c| organisations::create(c, &ctx, new))
+        .write(move |c| registry::create::<Organisation>(c, &ctx, new))
         .await
 }
 
@@ -33,10 +34,10 @@ async fn add_member(ts: &Env, alliance: i64, member: i64) -> Result<()> {
         .await
 }
 
-async fn list_orgs(ts: &Env, f: ListFilter) -> Vec<i64> {
+async fn list_orgs(ts: &Env, f: OrgFilter) -> Vec<i64> {
     let ctx = ts.ctx();
     ts.db
-        .read(move |c| organisations::list(c, &ctx, &f, None, Some(500)))
+        .read(move |c| registry::list::<Organisation>(c, &ctx, &f, None, Some(500)))
         .await
         .unwrap()
         .items
@@ -187,7 +188,7 @@ fn credit_codes_are_validated_and_unique() {
         let r = ts
             .db
             .write(move |c| {
-                organisations::update(
+                registry::update::<Organisation>(
                     c,
                     &ctx,
                     id,
@@ -272,11 +273,11 @@ fn alliances_have_members_and_nothing_else_does() {
         unchanged(&before, &snapshot(&ts).await);
 
         // Lists by place, kind and parent organisation.
-        let all = list_orgs(&ts, ListFilter::default()).await;
+        let all = list_orgs(&ts, OrgFilter::default()).await;
         assert_eq!(all.len(), 5);
         let in_a = list_orgs(
             &ts,
-            ListFilter {
+            OrgFilter {
                 unit: Some(t.comm_a.code.clone()),
                 ..Default::default()
             },
@@ -286,7 +287,7 @@ fn alliances_have_members_and_nothing_else_does() {
         assert_eq!(in_a.len(), 4);
         let branches = list_orgs(
             &ts,
-            ListFilter {
+            OrgFilter {
                 kind: Some(OrgKind::PartyBranch),
                 ..Default::default()
             },
@@ -295,7 +296,7 @@ fn alliances_have_members_and_nothing_else_does() {
         assert_eq!(branches.len(), 2);
         let under_committee = list_orgs(
             &ts,
-            ListFilter {
+            OrgFilter {
                 parent_org_id: Some(committee.id),
                 ..Default::default()
             },

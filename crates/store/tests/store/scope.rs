@@ -4,8 +4,9 @@ use crate::common::*;
 use wangge_core::organisations::OrgKind;
 use wangge_core::units::UnitKind::*;
 use wangge_store::households::{self, NewHousehold};
-use wangge_store::organisations::{self, NewOrganisation};
+use wangge_store::organisations::{self, NewOrganisation, Organisation};
 use wangge_store::people::{self, PersonPatch};
+use wangge_store::registry;
 use wangge_store::units::{self, ListFilter};
 use wangge_store::{positions, Error, Scope};
 
@@ -25,7 +26,8 @@ fn a_community_scope_hides_and_protects_everything_outside_it() {
                     credit_code: None,
                 },
             );
-            ts.db.write(move |c| organisations::create(c, &ctx, new))
+            ts.db
+                .write(move |c| registry::create::<Organisation>(c, &ctx, new))
         };
         let org_a = mk_org("华英物业", OrgKind::PropertyCompany, &t.compound_a.code)
             .await
@@ -81,7 +83,7 @@ fn a_community_scope_hides_and_protects_everything_outside_it() {
             "张伟"
         );
         assert_eq!(
-            as_a!(read, |c, x| organisations::get(c, x, oa))
+            as_a!(read, |c, x| registry::get::<Organisation>(c, x, oa))
                 .unwrap()
                 .name,
             "华英物业"
@@ -100,7 +102,7 @@ fn a_community_scope_hides_and_protects_everything_outside_it() {
         }
         let (pb, ob, hb, posb) = (person_b.id, org_b.id, hh_b.id, position_b.id);
         assert_not_found(as_a!(read, |c, x| people::get(c, x, pb)));
-        assert_not_found(as_a!(read, |c, x| organisations::get(c, x, ob)));
+        assert_not_found(as_a!(read, |c, x| registry::get::<Organisation>(c, x, ob)));
         assert_not_found(as_a!(read, |c, x| households::get(c, x, hb)));
         assert_not_found(as_a!(read, |c, x| positions::get(c, x, posb)));
         assert_not_found(as_a!(read, |c, x| positions::list(c, x, Some(pb), None)));
@@ -187,7 +189,7 @@ fn a_community_scope_hides_and_protects_everything_outside_it() {
             listed.items.iter().map(|p| p.id).collect::<Vec<_>>(),
             [person_a.id]
         );
-        let orgs = as_a!(read, |c, x| organisations::list(
+        let orgs = as_a!(read, |c, x| registry::list::<Organisation>(
             c,
             x,
             &Default::default(),
@@ -267,7 +269,7 @@ fn a_community_scope_hides_and_protects_everything_outside_it() {
             credit_code: None,
         };
         refused(
-            as_a!(write, |c, x| organisations::create(c, x, new)),
+            as_a!(write, |c, x| registry::create::<Organisation>(c, x, new)),
             "unknown_unit",
         );
         let al = alliance_a.id;

@@ -7,6 +7,7 @@ use rust_xlsxwriter::{Format, Workbook};
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
 use wangge_core::auth::Role;
+use wangge_store::organisations::Organisation;
 use wangge_store::people;
 use wangge_store::transfer::{
     self, ExportFilter, ExportFormat, ExportOptions, ImportOptions, Imported, Kind, Limits,
@@ -838,9 +839,22 @@ fn organisations_units_and_positions_round_trip() {
             let mut opts = ExportOptions::new(ExportFormat::Xlsx);
             opts.unmask = true;
             opts.reason = Some("往返测试".into());
-            transfer::export(&ts.store, &ctx, kind, opts, &out, None)
+            match kind {
+                // Declared on the registry engine, organisations export through it.
+                Kind::Organisations => transfer::export_registry::<Organisation>(
+                    &ts.store,
+                    &ctx,
+                    Default::default(),
+                    opts,
+                    &out,
+                    None,
+                )
                 .await
-                .unwrap();
+                .unwrap(),
+                _ => transfer::export(&ts.store, &ctx, kind, opts, &out, None)
+                    .await
+                    .unwrap(),
+            };
             let before = registry(&ts).await;
             let s = import(&ts, &ctx, kind, &out, false).await.unwrap().summary;
             assert!(

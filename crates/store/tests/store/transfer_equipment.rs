@@ -12,7 +12,8 @@ use wangge_core::auth::Role;
 use wangge_core::equipment::{AlertKind, EquipmentKind};
 use wangge_core::organisations::OrgKind;
 use wangge_store::equipment::{self as eq, ListFilter, NewEquipment};
-use wangge_store::organisations::{self, NewOrganisation};
+use wangge_store::organisations::{NewOrganisation, Organisation};
+use wangge_store::registry;
 use wangge_store::transfer::{self, ExportFormat, ExportOptions, EQUIPMENT_HEADERS};
 use wangge_store::{Ctx, Error, Result};
 
@@ -36,7 +37,7 @@ async fn org(ts: &Env, name: &str, kind: OrgKind, unit: &str) -> i64 {
         },
     );
     ts.db
-        .write(move |c| organisations::create(c, &ctx, new))
+        .write(move |c| registry::create::<Organisation>(c, &ctx, new))
         .await
         .unwrap()
         .id

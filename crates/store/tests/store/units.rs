@@ -4,7 +4,8 @@ use crate::common::*;
 use std::collections::BTreeSet;
 use wangge_core::organisations::OrgKind;
 use wangge_core::units::UnitKind::*;
-use wangge_store::organisations::{self, NewOrganisation};
+use wangge_store::organisations::{self, NewOrganisation, Organisation};
+use wangge_store::registry;
 use wangge_store::units::{self, ListFilter, NewUnit, TreeNode, Unit};
 use wangge_store::{households, people, Page};
 
@@ -371,7 +372,7 @@ fn a_moved_compound_takes_its_subtree_people_and_old_codes_along() {
             let unit = old.code.clone();
             ts.db
                 .write(move |c| {
-                    organisations::create(
+                    registry::create::<Organisation>(
                         c,
                         &ctx,
                         NewOrganisation {
@@ -442,10 +443,10 @@ fn a_moved_compound_takes_its_subtree_people_and_old_codes_along() {
         let orgs = |unit: String| {
             let ctx = ctx.clone();
             ts.db.read(move |c| {
-                organisations::list(
+                registry::list::<Organisation>(
                     c,
                     &ctx,
-                    &organisations::ListFilter {
+                    &organisations::OrgFilter {
                         unit: Some(unit),
                         ..Default::default()
                     },
@@ -573,7 +574,7 @@ fn only_empty_units_can_be_deleted() {
             let (ctx, unit) = (ctx.clone(), t.compound_b.code.clone());
             ts.db
                 .write(move |c| {
-                    organisations::create(
+                    registry::create::<Organisation>(
                         c,
                         &ctx,
                         NewOrganisation {

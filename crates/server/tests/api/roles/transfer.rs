@@ -100,6 +100,29 @@ pub(super) fn transfer_routes() -> Vec<Route> {
             )
         })
         .audited(),
+        // A declared registry's export may be asked for by POST too.
+        r(M::POST, "/api/v1/exports/construction-sites", Perm(Export), true, OK, |i| {
+            (
+                format!("/api/v1/exports/construction-sites?unit={}&format=csv", i.url.compound),
+                Value::Null,
+            )
+        })
+        .audited(),
+        // Organisations are a declared registry: the same routes.
+        r(M::GET, "/api/v1/exports/organisations", Perm(Export), true, OK, |i| {
+            (
+                format!("/api/v1/exports/organisations?unit={}&format=csv", i.url.compound),
+                Value::Null,
+            )
+        })
+        .audited(),
+        r(M::POST, "/api/v1/exports/organisations", Perm(Export), true, OK, |i| {
+            (
+                format!("/api/v1/exports/organisations?unit={}&format=csv", i.url.compound),
+                Value::Null,
+            )
+        })
+        .audited(),
         r(M::GET, "/api/v1/exports/inspection-plans", Perm(Export), false, OK, |_| {
             ("/api/v1/exports/inspection-plans?format=csv".into(), Value::Null)
         })

@@ -24,7 +24,7 @@ fn organisations_outside_the_scope_are_unknown_to_writes() {
                     parent_org_id: None,
                     credit_code: None,
                 };
-                Ok(organisations::create(c, &sys, new)?.id)
+                Ok(registry::create::<Organisation>(c, &sys, new)?.id)
             })
             .await
             .unwrap();
