@@ -30,6 +30,7 @@ mod api {
     mod open311_updates;
     mod openapi_doc;
     mod organisations;
+    mod org_pages;
     mod organisations_registry;
     mod people;
     mod places_near;

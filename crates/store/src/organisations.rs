@@ -6,7 +6,8 @@
 use crate::ctx::Ctx;
 use crate::db::{Conn, Value};
 use crate::error::{Error, Result};
-use crate::registry::{self, Fields, Filter, Line, Meta, Named, Registry, Where};
+use crate::registry::page::{Field, Input};
+use crate::registry::{self, Fields, Filter, Line, Meta, Named, Pages, Registry, Where};
 use crate::transfer::Out;
 use crate::{audit, params, units};
 use serde::{Deserialize, Serialize};
@@ -67,6 +68,23 @@ pub struct OrganisationPatch {
     pub name: Option<String>,
     pub credit_code: Option<String>,
 }
+
+/// The kinds as the pages name them (catalogue keys).
+const KIND_LABELS: &[(&str, &str)] = &[
+    ("department", "inspection_pages.org_department"),
+    ("party_committee", "inspection_pages.org_party_committee"),
+    ("party_branch", "inspection_pages.org_party_branch"),
+    ("party_group", "inspection_pages.org_party_group"),
+    (
+        "neighbourhood_committee",
+        "inspection_pages.org_neighbourhood_committee",
+    ),
+    ("property_company", "inspection_pages.org_property_company"),
+    ("owners_committee", "inspection_pages.org_owners_committee"),
+    ("enterprise", "inspection_pages.org_enterprise"),
+    ("social_organisation", "inspection_pages.org_social_organisation"),
+    ("alliance", "inspection_pages.org_alliance"),
+];
 
 #[derive(Debug, Default, Clone, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -275,6 +293,30 @@ impl Registry for Organisation {
     }
 
     /// The credit code is the table's one unique column besides the id.
+    const PAGES: Option<Pages> = Some(Pages {
+        prefix: "org",
+        title: "orgs.list_title",
+        parent: Some(("/units", "units.title")),
+        new_title: "orgs.new_title",
+        register: "orgs.register",
+        edit_link: "orgs.edit",
+        edit_title: "orgs.edit",
+        heading: "name",
+        badge: Some("kind"),
+        note: None,
+        fields: &[
+            Field::text("name", "orgs.name", 100).required(),
+            Field::new("kind", "orgs.kind", Input::Choice(KIND_LABELS))
+                .required()
+                .new_only(),
+            Field::new("unit", "orgs.unit", Input::Unit { shown: "unit_name" })
+                .required()
+                .new_only(),
+            Field::text("credit_code", "orgs.credit_code", 40).hint("orgs.credit_code_hint"),
+        ],
+        columns: &["name", "kind", "unit", "credit_code"],
+    });
+
     fn stored_error(e: Error) -> Error {
         match e {
             Error::Unique(_) => CoreError::conflict(
