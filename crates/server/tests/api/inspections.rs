@@ -449,6 +449,8 @@ pub async fn seed_for_walk(app: &App, w: &mut super::roles::World) {
                         inspector_org_id: Some(s.org),
                         inspectors: vec![],
                         due_date: "2026-12-31".into(),
+                        recurrence: None,
+                        recurrence_days: None,
                         targets: vec![TargetFilter {
                             kind: TargetKind::Unit,
                             group: "小区".into(),

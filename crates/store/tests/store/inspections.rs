@@ -57,6 +57,8 @@ pub fn elevator_plan(i: &Insp, street: &str) -> NewPlan {
         inspector_org_id: Some(i.expert_org),
         inspectors: vec!["grid_a".into()],
         due_date: "2026-12-31".into(),
+        recurrence: None,
+        recurrence_days: None,
         targets: vec![
             TargetFilter {
                 kind: TargetKind::Organisation,
@@ -141,6 +143,8 @@ pub async fn setup(ts: &Env) -> Insp {
             due_date: String::new(),
             created_by: String::new(),
             targets: 0,
+            recurrence: None,
+            recurrence_days: None,
         },
     };
     let street = i.w.t.street.code.clone();
@@ -177,6 +181,7 @@ pub fn record(plan: i64, target: i64, key: &str, failing: &[&str]) -> NewRecord 
         lat: None,
         lon: None,
         note: None,
+        scores: Default::default(),
     }
 }
 
