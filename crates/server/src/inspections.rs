@@ -9,11 +9,11 @@ use axum::routing::get;
 use axum::Router;
 use serde::{Deserialize, Serialize};
 use wangge_core::inspections::TemplateBody;
-use wangge_store::Page;
 use wangge_store::inspections::{
     self, DueQuery, NewPlan, NewRecord, Plan, PlanStats, ProblemList, Record, SetOffice, Submitted,
     SupervisingOffice, Target, Template, TemplateSummary,
 };
+use wangge_store::Page;
 
 pub fn routes() -> Router<AppState> {
     Router::new()

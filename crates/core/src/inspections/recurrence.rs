@@ -107,17 +107,32 @@ mod tests {
 
     #[test]
     fn intervals_follow_the_calendar() {
-        assert_eq!(Cadence::Monthly.next(date!(2026 - 01 - 31)), date!(2026 - 02 - 28));
-        assert_eq!(Cadence::Monthly.next(date!(2026 - 12 - 15)), date!(2027 - 01 - 15));
-        assert_eq!(Cadence::Yearly.next(date!(2024 - 02 - 29)), date!(2025 - 02 - 28));
-        assert_eq!(Cadence::Days(60).next(date!(2026 - 01 - 01)), date!(2026 - 03 - 02));
+        assert_eq!(
+            Cadence::Monthly.next(date!(2026 - 01 - 31)),
+            date!(2026 - 02 - 28)
+        );
+        assert_eq!(
+            Cadence::Monthly.next(date!(2026 - 12 - 15)),
+            date!(2027 - 01 - 15)
+        );
+        assert_eq!(
+            Cadence::Yearly.next(date!(2024 - 02 - 29)),
+            date!(2025 - 02 - 28)
+        );
+        assert_eq!(
+            Cadence::Days(60).next(date!(2026 - 01 - 01)),
+            date!(2026 - 03 - 02)
+        );
     }
 
     #[test]
     fn a_recurrence_is_checked_with_its_days() {
         use Recurrence::*;
         assert_eq!(check_recurrence(None, None), Ok(None));
-        assert_eq!(check_recurrence(Some(EveryNDays), Some(60)), Ok(Some(Cadence::Days(60))));
+        assert_eq!(
+            check_recurrence(Some(EveryNDays), Some(60)),
+            Ok(Some(Cadence::Days(60)))
+        );
         let code = |e: Option<Recurrence>, d: Option<i64>| match check_recurrence(e, d) {
             Err(Error::Invalid { code, .. }) => code,
             other => panic!("{other:?}"),

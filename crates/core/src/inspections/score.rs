@@ -51,7 +51,10 @@ pub fn check_scores(
         return Ok(None);
     }
     for (_, item) in t.items() {
-        if item.points.is_some() && answers.contains_key(&item.code) && !scores.contains_key(&item.code) {
+        if item.points.is_some()
+            && answers.contains_key(&item.code)
+            && !scores.contains_key(&item.code)
+        {
             return Err(Error::invalid(
                 format!("scores.{}", item.code),
                 "score_required",

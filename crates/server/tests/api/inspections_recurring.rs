@@ -28,11 +28,12 @@ fn construction_sites_are_targets_by_id_or_under_a_unit() {
         let w = world(&app).await;
         let builder = org(&app, "鸿运达建设", "enterprise", &w.tree.community).await;
         let elsewhere = app.unit("street", "岳程街道", ZONE).await;
-        let site = |name: &str, unit: &str| {
-            json!({"name": name, "builder_org_id": builder, "unit": unit, "starts_on": "2026-03-01"})
-        };
+        let site = |name: &str, unit: &str| json!({"name": name, "builder_org_id": builder, "unit": unit, "starts_on": "2026-03-01"});
         let here = app
-            .post_json("/api/v1/construction-sites", site("康庄小区二期", &w.tree.compound))
+            .post_json(
+                "/api/v1/construction-sites",
+                site("康庄小区二期", &w.tree.compound),
+            )
             .await
             .expect(StatusCode::CREATED);
         let far = app
@@ -47,8 +48,13 @@ fn construction_sites_are_targets_by_id_or_under_a_unit() {
             .clerk
             .post_json(
                 "/api/v1/inspection-plans",
-                plan(&w, "扬尘检查", "site-dust-control", json!({}),
-                     json!([{"kind": "construction_site", "group": "工地", "ids": [id(&here)]}])),
+                plan(
+                    &w,
+                    "扬尘检查",
+                    "site-dust-control",
+                    json!({}),
+                    json!([{"kind": "construction_site", "group": "工地", "ids": [id(&here)]}]),
+                ),
             )
             .await
             .expect(StatusCode::CREATED);
@@ -59,15 +65,30 @@ fn construction_sites_are_targets_by_id_or_under_a_unit() {
             .expect(StatusCode::OK);
         let t = &detail["targets"][0];
         assert_eq!(
-            (&t["kind"], &t["label"], &t["responsible_org_id"], t.get("next_due")),
-            (&json!("construction_site"), &json!("康庄小区二期"), &json!(builder), None)
+            (
+                &t["kind"],
+                &t["label"],
+                &t["responsible_org_id"],
+                t.get("next_due")
+            ),
+            (
+                &json!("construction_site"),
+                &json!("康庄小区二期"),
+                &json!(builder),
+                None
+            )
         );
         let all = w
             .clerk
             .post_json(
                 "/api/v1/inspection-plans",
-                plan(&w, "扬尘检查", "site-dust-control", json!({}),
-                     json!([{"kind": "construction_site", "group": "工地"}])),
+                plan(
+                    &w,
+                    "扬尘检查",
+                    "site-dust-control",
+                    json!({}),
+                    json!([{"kind": "construction_site", "group": "工地"}]),
+                ),
             )
             .await
             .expect(StatusCode::CREATED);
@@ -77,19 +98,26 @@ fn construction_sites_are_targets_by_id_or_under_a_unit() {
         w.clerk
             .post_json(
                 "/api/v1/inspection-plans",
-                plan(&w, "扬尘检查", "site-dust-control", json!({}),
-                     json!([{"kind": "construction_site", "group": "工地", "ids": [id(&far)]}])),
+                plan(
+                    &w,
+                    "扬尘检查",
+                    "site-dust-control",
+                    json!({}),
+                    json!([{"kind": "construction_site", "group": "工地", "ids": [id(&far)]}]),
+                ),
             )
             .await
-            .problem(StatusCode::UNPROCESSABLE_ENTITY, "unknown_target", Some("targets[0].ids[0]"));
+            .problem(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "unknown_target",
+                Some("targets[0].ids[0]"),
+            );
         app.assert_unchanged(&before).await;
     });
 }
 
 fn assessment(pass_mark: i64) -> Value {
-    let item = |code: &str, points: i64| {
-        json!({"code": code, "text": format!("{code}项"), "kind": "yes_no", "points": points})
-    };
+    let item = |code: &str, points: i64| json!({"code": code, "text": format!("{code}项"), "kind": "yes_no", "points": points});
     json!({
         "code": "monthly-assessment", "name": "月度考核", "category": "0803",
         "pass_mark": pass_mark,
@@ -126,22 +154,42 @@ fn a_monthly_scored_assessment_moves_its_due_date_and_counts_scores() {
         let before = app.snapshot().await;
         app.post_json("/api/v1/inspection-templates", assessment(99))
             .await
-            .problem(StatusCode::UNPROCESSABLE_ENTITY, "pass_mark_range", Some("pass_mark"));
+            .problem(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "pass_mark_range",
+                Some("pass_mark"),
+            );
         let compounds = json!([{"kind": "unit", "group": "小区", "unit_kind": "compound"}]);
         for (extra, code) in [
             (json!({"recurrence": "every_n_days"}), "required"),
-            (json!({"recurrence": "monthly", "recurrence_days": 30}), "recurrence_days_unused"),
+            (
+                json!({"recurrence": "monthly", "recurrence_days": 30}),
+                "recurrence_days_unused",
+            ),
         ] {
             w.clerk
-                .post_json("/api/v1/inspection-plans", plan(&w, "考核", "elevator-use-unit", extra, compounds.clone()))
+                .post_json(
+                    "/api/v1/inspection-plans",
+                    plan(&w, "考核", "elevator-use-unit", extra, compounds.clone()),
+                )
                 .await
-                .problem(StatusCode::UNPROCESSABLE_ENTITY, code, Some("recurrence_days"));
+                .problem(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    code,
+                    Some("recurrence_days"),
+                );
         }
         let r = w
             .clerk
             .post_json(
                 "/api/v1/inspection-plans",
-                plan(&w, "考核", "elevator-use-unit", json!({"recurrence": "fortnightly"}), compounds.clone()),
+                plan(
+                    &w,
+                    "考核",
+                    "elevator-use-unit",
+                    json!({"recurrence": "fortnightly"}),
+                    compounds.clone(),
+                ),
             )
             .await;
         assert!(r.status.is_client_error(), "{}", r.text());
@@ -154,7 +202,13 @@ fn a_monthly_scored_assessment_moves_its_due_date_and_counts_scores() {
             .clerk
             .post_json(
                 "/api/v1/inspection-plans",
-                plan(&w, "月度考核", "monthly-assessment", json!({"recurrence": "monthly"}), compounds),
+                plan(
+                    &w,
+                    "月度考核",
+                    "monthly-assessment",
+                    json!({"recurrence": "monthly"}),
+                    compounds,
+                ),
             )
             .await
             .expect(StatusCode::CREATED);
@@ -166,21 +220,37 @@ fn a_monthly_scored_assessment_moves_its_due_date_and_counts_scores() {
             .await
             .expect(StatusCode::OK);
         let t = detail["targets"][0].clone();
-        assert_eq!((&t["next_due"], &t["overdue"]), (&json!("2026-11-30"), &json!(false)));
+        assert_eq!(
+            (&t["next_due"], &t["overdue"]),
+            (&json!("2026-11-30"), &json!(false))
+        );
         assert_eq!(due(&w.clerk, pid, "2026-11-30").await, ["康庄小区"]);
 
         let before = app.snapshot().await;
         w.expert
-            .post_json("/api/v1/inspection-records", scored(pid, id(&t), "bad", 11, 5))
+            .post_json(
+                "/api/v1/inspection-records",
+                scored(pid, id(&t), "bad", 11, 5),
+            )
             .await
-            .problem(StatusCode::UNPROCESSABLE_ENTITY, "score_out_of_range", Some("scores.a"));
+            .problem(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "score_out_of_range",
+                Some("scores.a"),
+            );
         app.assert_unchanged(&before).await;
         let s = w
             .expert
-            .post_json("/api/v1/inspection-records", scored(pid, id(&t), "s-1", 8, 5))
+            .post_json(
+                "/api/v1/inspection-records",
+                scored(pid, id(&t), "s-1", 8, 5),
+            )
             .await
             .expect(StatusCode::CREATED);
-        assert_eq!((&s["record"]["score"], &s["record"]["passed"]), (&json!(13), &json!(true)));
+        assert_eq!(
+            (&s["record"]["score"], &s["record"]["passed"]),
+            (&json!(13), &json!(true))
+        );
 
         let detail = w
             .clerk
@@ -216,6 +286,9 @@ fn the_document_lists_the_due_list_recurrence_and_scores() {
         ("Record", "score"),
         ("PlanStats", "scored"),
     ] {
-        assert!(s[schema]["properties"][field].is_object(), "{schema}.{field}");
+        assert!(
+            s[schema]["properties"][field].is_object(),
+            "{schema}.{field}"
+        );
     }
 }

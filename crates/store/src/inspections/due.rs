@@ -26,14 +26,24 @@ pub struct DueQuery {
     pub limit: Option<i64>,
 }
 
-pub fn due_targets(c: &mut dyn Conn, ctx: &Ctx, plan_id: i64, q: &DueQuery) -> Result<Page<Target>> {
+pub fn due_targets(
+    c: &mut dyn Conn,
+    ctx: &Ctx,
+    plan_id: i64,
+    q: &DueQuery,
+) -> Result<Page<Target>> {
     let plan = plans::load(c, ctx, plan_id)?;
     let limit = paging::limit(q.limit)?;
     let on = match q.on.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         Some(s) => parse_date("on", s)?,
         None => ctx.today(),
     };
-    let root = match q.inspector.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+    let root = match q
+        .inspector
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
         Some(name) => {
             if !plan.plan.inspectors.iter().any(|i| i == name) {
                 return Err(invalid(
@@ -70,7 +80,11 @@ pub fn due_targets(c: &mut dyn Conn, ctx: &Ctx, plan_id: i64, q: &DueQuery) -> R
         .collect();
     if let Some(root) = &root {
         let paths = target_paths(c, plan_id)?;
-        due.retain(|t| paths.iter().any(|(id, p)| *id == t.id && p.starts_with(root.as_str())));
+        due.retain(|t| {
+            paths
+                .iter()
+                .any(|(id, p)| *id == t.id && p.starts_with(root.as_str()))
+        });
     }
     let key = |t: &Target| (t.next_due.clone().unwrap_or_default(), t.id);
     due.sort_by_key(key);

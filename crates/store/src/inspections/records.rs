@@ -323,7 +323,8 @@ pub fn submit_record(
 fn from_row(c: &mut dyn Conn, ctx: &Ctx, r: &Row) -> Result<Record> {
     let id: i64 = r.get(0)?;
     let plan = plans::load(c, ctx, r.get(1)?)?;
-    let (tgt, path) = target(c, ctx, r.get(2)?)?.ok_or_else(|| Error::not_found("inspection record"))?;
+    let (tgt, path) =
+        target(c, ctx, r.get(2)?)?.ok_or_else(|| Error::not_found("inspection record"))?;
     if ctx
         .role
         .is_some_and(|r| r.needs_unit_scope() || r == Role::Auditor)

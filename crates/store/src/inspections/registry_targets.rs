@@ -2,9 +2,9 @@
 //! registry's [`TargetSpec`], so a registry that declares one is a target kind
 //! without code here.
 
+use super::invalid;
 use super::plans::TargetKind;
 use super::targets::{within, Resolved, MAX_TARGETS};
-use super::invalid;
 use crate::ctx::{subtree_range, Ctx};
 use crate::db::{Conn, Row};
 use crate::error::{Error, Result};
@@ -101,7 +101,12 @@ fn of<R: Registry>(
                         format!("no {noun_en} {id}"),
                     )
                 })?;
-            within(&fld, ask.root, &r.get::<String>(3)?, &format!("{noun_zh}{id}"))?;
+            within(
+                &fld,
+                ask.root,
+                &r.get::<String>(3)?,
+                &format!("{noun_zh}{id}"),
+            )?;
             v.push(r);
         }
         v

@@ -8,13 +8,13 @@
 use super::plans::{self, Target, TargetFilter, TargetKind};
 use super::{invalid, path_condition, unit_in_scope};
 use crate::ctx::{ms_to_time, subtree_range, Ctx};
-use crate::positions::parse_date;
-use time::Date;
-use wangge_core::inspections::Cadence;
 use crate::db::{Conn, Row, Value};
 use crate::error::Result;
 use crate::params;
+use crate::positions::parse_date;
+use time::Date;
 use wangge_core::auth::Role;
+use wangge_core::inspections::Cadence;
 use wangge_core::people::check_text;
 
 /// One resolved target before it is stored.

@@ -14,7 +14,9 @@ use wangge_core::inspections::{
 use wangge_core::organisations::OrgKind;
 use wangge_core::units::UnitKind;
 use wangge_store::equipment::{self as eq, NewSite};
-use wangge_store::inspections::{self as insp, DueQuery, NewPlan, Target, TargetFilter, TargetKind};
+use wangge_store::inspections::{
+    self as insp, DueQuery, NewPlan, Target, TargetFilter, TargetKind,
+};
 use wangge_store::organisations::{self, NewOrganisation};
 use wangge_store::Ctx;
 
@@ -95,19 +97,22 @@ fn construction_sites_are_targets_through_their_registry() {
         let street = w.t.street.code.clone();
 
         // By id: each site with its builder as the organisation that rectifies.
-        let plan = try_plan(w, &w.street, dust_plan(&i, &street, vec![sites("工地", None, vec![in_a, in_b])]))
-            .await
-            .unwrap();
+        let plan = try_plan(
+            w,
+            &w.street,
+            dust_plan(&i, &street, vec![sites("工地", None, vec![in_a, in_b])]),
+        )
+        .await
+        .unwrap();
         let (ctx, id) = (w.system.clone(), plan.id);
-        let got: Vec<(String, i64, Option<i64>)> = w
-            .ts
-            .db
-            .read(move |c| insp::list_targets(c, &ctx, id))
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|t| (t.label, t.ref_id, t.responsible_org_id))
-            .collect();
+        let got: Vec<(String, i64, Option<i64>)> =
+            w.ts.db
+                .read(move |c| insp::list_targets(c, &ctx, id))
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|t| (t.label, t.ref_id, t.responsible_org_id))
+                .collect();
         assert_eq!(
             got,
             [
@@ -127,19 +132,26 @@ fn construction_sites_are_targets_through_their_registry() {
         .unwrap();
         assert_eq!(plan.targets, 1);
         let (ctx, id) = (w.system.clone(), plan.id);
-        let t = w
-            .ts
-            .db
-            .read(move |c| insp::list_targets(c, &ctx, id))
-            .await
-            .unwrap();
-        assert_eq!((t[0].ref_id, t[0].kind), (in_b, TargetKind::ConstructionSite));
+        let t =
+            w.ts.db
+                .read(move |c| insp::list_targets(c, &ctx, id))
+                .await
+                .unwrap();
+        assert_eq!(
+            (t[0].ref_id, t[0].kind),
+            (in_b, TargetKind::ConstructionSite)
+        );
         assert_ne!(t[0].ref_id, done_b);
 
         // A site outside the caller's scope is answered as one that does not exist.
         let before = snapshot(&ts).await;
         let e = refused(
-            try_plan(w, &w.street, dust_plan(&i, &street, vec![sites("工地", None, vec![elsewhere])])).await,
+            try_plan(
+                w,
+                &w.street,
+                dust_plan(&i, &street, vec![sites("工地", None, vec![elsewhere])]),
+            )
+            .await,
             "unknown_target",
         );
         assert_eq!(field(&e), "targets[0].ids[0]");
@@ -147,7 +159,12 @@ fn construction_sites_are_targets_through_their_registry() {
 
         // A site in scope but outside the plan's unit is refused by name.
         let e = refused(
-            try_plan(w, &w.street, dust_plan(&i, &comm_b, vec![sites("工地", None, vec![in_a])])).await,
+            try_plan(
+                w,
+                &w.street,
+                dust_plan(&i, &comm_b, vec![sites("工地", None, vec![in_a])]),
+            )
+            .await,
             "target_outside_plan",
         );
         assert_eq!(field(&e), "targets[0].ids[0]");
@@ -163,16 +180,20 @@ async fn targets_of(w: &crate::cases_fixture::World, plan: i64) -> Vec<Target> {
         .unwrap()
 }
 
-async fn due(w: &crate::cases_fixture::World, ctx: &Ctx, plan: i64, q: DueQuery) -> wangge_store::Result<Vec<String>> {
+async fn due(
+    w: &crate::cases_fixture::World,
+    ctx: &Ctx,
+    plan: i64,
+    q: DueQuery,
+) -> wangge_store::Result<Vec<String>> {
     let mut out = Vec::new();
     let mut q = q;
     loop {
         let (ctx, q2) = (ctx.clone(), q.clone());
-        let page = w
-            .ts
-            .db
-            .read(move |c| insp::due_targets(c, &ctx, plan, &q2))
-            .await?;
+        let page =
+            w.ts.db
+                .read(move |c| insp::due_targets(c, &ctx, plan, &q2))
+                .await?;
         out.extend(page.items.into_iter().map(|t| t.label));
         match page.next_cursor {
             Some(c) => q.cursor = Some(c),
@@ -216,7 +237,9 @@ fn a_monthly_plan_makes_each_target_due_a_month_after_its_last_visit() {
         // Visited today: due again a month later. Visited 40 days ago: overdue.
         let mall = first.iter().find(|t| t.label == "万达广场").unwrap().id;
         let hospital = first.iter().find(|t| t.label == "市立医院").unwrap().id;
-        submit(w, &i.expert, record(plan.id, mall, "m-1", &[])).await.unwrap();
+        submit(w, &i.expert, record(plan.id, mall, "m-1", &[]))
+            .await
+            .unwrap();
         let mut old = record(plan.id, hospital, "m-2", &[]);
         old.recorded_at = NOW - Duration::days(40);
         submit(w, &i.expert, old).await.unwrap();
@@ -232,16 +255,25 @@ fn a_monthly_plan_makes_each_target_due_a_month_after_its_last_visit() {
         // The due list: exactly the targets due by the day, most overdue first,
         // the same across pages of one.
         let sys = w.system.clone();
-        assert_eq!(due(w, &sys, plan.id, on("2026-11-29")).await.unwrap(), ["市立医院"]);
+        assert_eq!(
+            due(w, &sys, plan.id, on("2026-11-29")).await.unwrap(),
+            ["市立医院"]
+        );
         assert_eq!(
             due(w, &sys, plan.id, on("2026-11-30")).await.unwrap(),
             ["市立医院", "华英小区", "长江花园"]
         );
-        assert_eq!(due(w, &sys, plan.id, on("2026-12-24")).await.unwrap().len(), 4);
+        assert_eq!(
+            due(w, &sys, plan.id, on("2026-12-24")).await.unwrap().len(),
+            4
+        );
         // One inspector's: the targets inside their unit (grid_a: 广州路社区).
         let mut q = on("2026-12-31");
         q.inspector = Some("grid_a".into());
-        assert_eq!(due(w, &sys, plan.id, q).await.unwrap(), ["华英小区", "万达广场"]);
+        assert_eq!(
+            due(w, &sys, plan.id, q).await.unwrap(),
+            ["华英小区", "万达广场"]
+        );
         let mut q = on("2026-12-31");
         q.inspector = Some("street_li".into());
         refused(due(w, &sys, plan.id, q).await, "not_an_inspector");
@@ -249,10 +281,21 @@ fn a_monthly_plan_makes_each_target_due_a_month_after_its_last_visit() {
 
         // A plan that does not recur lists what is not yet inspected and
         // shows no next due date.
-        let once = try_plan(w, &w.street, elevator_plan(&i, &street)).await.unwrap();
-        assert!(targets_of(w, once.id).await.iter().all(|t| t.next_due.is_none() && t.overdue.is_none()));
-        assert_eq!(due(w, &sys, once.id, on("2026-12-30")).await.unwrap().len(), 0);
-        assert_eq!(due(w, &sys, once.id, on("2026-12-31")).await.unwrap().len(), 4);
+        let once = try_plan(w, &w.street, elevator_plan(&i, &street))
+            .await
+            .unwrap();
+        assert!(targets_of(w, once.id)
+            .await
+            .iter()
+            .all(|t| t.next_due.is_none() && t.overdue.is_none()));
+        assert_eq!(
+            due(w, &sys, once.id, on("2026-12-30")).await.unwrap().len(),
+            0
+        );
+        assert_eq!(
+            due(w, &sys, once.id, on("2026-12-31")).await.unwrap().len(),
+            4
+        );
     });
 }
 
@@ -265,8 +308,16 @@ fn bad_recurrences_are_refused_and_write_nothing() {
         let before = snapshot(&ts).await;
         for (every, days, code) in [
             (Some(Recurrence::EveryNDays), None, "required"),
-            (Some(Recurrence::EveryNDays), Some(0), "recurrence_days_range"),
-            (Some(Recurrence::Monthly), Some(30), "recurrence_days_unused"),
+            (
+                Some(Recurrence::EveryNDays),
+                Some(0),
+                "recurrence_days_range",
+            ),
+            (
+                Some(Recurrence::Monthly),
+                Some(30),
+                "recurrence_days_unused",
+            ),
             (None, Some(30), "recurrence_days_unused"),
         ] {
             let new = NewPlan {
@@ -289,7 +340,10 @@ fn bad_recurrences_are_refused_and_write_nothing() {
         )
         .await
         .unwrap();
-        assert_eq!((every.recurrence, every.recurrence_days), (Some(Recurrence::EveryNDays), Some(60)));
+        assert_eq!(
+            (every.recurrence, every.recurrence_days),
+            (Some(Recurrence::EveryNDays), Some(60))
+        );
     });
 }
 
@@ -331,9 +385,20 @@ fn scored(plan: i64, target: i64, key: &str, scores: &[(&str, i64)]) -> insp::Ne
     let mut r = record(plan, target, key, &[]);
     r.answers = ["a", "b", "c"]
         .iter()
-        .map(|k| (k.to_string(), Answer { value: AnswerValue::Bool(true), note: None }))
+        .map(|k| {
+            (
+                k.to_string(),
+                Answer {
+                    value: AnswerValue::Bool(true),
+                    note: None,
+                },
+            )
+        })
         .collect();
-    r.scores = scores.iter().map(|(k, v)| (k.to_string(), *v)).collect::<BTreeMap<_, _>>();
+    r.scores = scores
+        .iter()
+        .map(|(k, v)| (k.to_string(), *v))
+        .collect::<BTreeMap<_, _>>();
     r
 }
 
@@ -375,31 +440,57 @@ fn scored_records_keep_their_total_and_pass_and_plans_count_them() {
             (vec![("a", 8), ("b", 5), ("c", 1)], "not_scored", "scores.c"),
             (vec![("a", 8)], "score_required", "scores.b"),
         ] {
-            let e = refused(submit(w, &i.expert, scored(plan.id, mall, "bad", &scores)).await, code);
+            let e = refused(
+                submit(w, &i.expert, scored(plan.id, mall, "bad", &scores)).await,
+                code,
+            );
             assert_eq!(field(&e), fld);
             unchanged(&before, &snapshot(&ts).await);
         }
 
-        let s = submit(w, &i.expert, scored(plan.id, mall, "s-1", &[("a", 8), ("b", 5)]))
-            .await
-            .unwrap();
+        let s = submit(
+            w,
+            &i.expert,
+            scored(plan.id, mall, "s-1", &[("a", 8), ("b", 5)]),
+        )
+        .await
+        .unwrap();
         assert_eq!((s.record.score, s.record.passed), (Some(13), Some(true)));
         assert_eq!(s.record.scores.get("a"), Some(&8));
-        let s = submit(w, &i.expert, scored(plan.id, hospital, "s-2", &[("a", 2), ("b", 3)]))
-            .await
-            .unwrap();
+        let s = submit(
+            w,
+            &i.expert,
+            scored(plan.id, hospital, "s-2", &[("a", 2), ("b", 3)]),
+        )
+        .await
+        .unwrap();
         assert_eq!((s.record.score, s.record.passed), (Some(5), Some(false)));
         let (ctx, id) = (w.system.clone(), s.record.id);
-        let again = w.ts.db.read(move |c| insp::get_record(c, &ctx, id)).await.unwrap();
+        let again =
+            w.ts.db
+                .read(move |c| insp::get_record(c, &ctx, id))
+                .await
+                .unwrap();
         assert_eq!((again.score, again.passed), (Some(5), Some(false)));
 
         let (ctx, pid) = (w.system.clone(), plan.id);
-        let st = w.ts.db.read(move |c| insp::plan_stats(c, &ctx, pid)).await.unwrap();
+        let st =
+            w.ts.db
+                .read(move |c| insp::plan_stats(c, &ctx, pid))
+                .await
+                .unwrap();
         let sc = st.scored.expect("scored records are counted");
-        assert_eq!((sc.records, sc.average, sc.passed, sc.failed), (2, 9.0, 1, 1));
+        assert_eq!(
+            (sc.records, sc.average, sc.passed, sc.failed),
+            (2, 9.0, 1, 1)
+        );
         // An unscored plan has no score statistics.
         let (ctx, pid) = (w.system.clone(), i.plan.id);
-        let st = w.ts.db.read(move |c| insp::plan_stats(c, &ctx, pid)).await.unwrap();
+        let st =
+            w.ts.db
+                .read(move |c| insp::plan_stats(c, &ctx, pid))
+                .await
+                .unwrap();
         assert_eq!(st.scored, None);
     });
 }
