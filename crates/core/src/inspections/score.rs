@@ -70,3 +70,87 @@ pub fn check_scores(
         passed: t.pass_mark.map(|m| total >= m),
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inspections::{check_template, seed_templates, AnswerValue};
+
+    fn answered(t: &TemplateBody) -> BTreeMap<String, Answer> {
+        t.items()
+            .map(|(_, i)| {
+                let a = Answer {
+                    value: AnswerValue::Bool(true),
+                    note: None,
+                };
+                (i.code.clone(), a)
+            })
+            .collect()
+    }
+
+    fn scored_dust(pass_mark: Option<i64>) -> TemplateBody {
+        let mut t = seed_templates().remove(1);
+        for (k, i) in t.sections[0].items.iter_mut().enumerate() {
+            i.points = (k < 2).then_some(10);
+        }
+        t.pass_mark = pass_mark;
+        t
+    }
+
+    fn code<T: std::fmt::Debug>(r: Result<T>) -> &'static str {
+        match r {
+            Err(Error::Invalid { code, .. }) => code,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_total_passes_at_the_mark_and_bad_scores_are_refused() {
+        let t = check_template(&scored_dust(Some(15))).unwrap();
+        let a = answered(&t);
+        let s = |pairs: &[(&str, i64)]| -> BTreeMap<String, i64> {
+            pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect()
+        };
+        let got = check_scores(&t, &a, &s(&[("fence", 10), ("cover", 5)])).unwrap();
+        assert_eq!(got.map(|g| (g.total, g.passed)), Some((15, Some(true))));
+        let got = check_scores(&t, &a, &s(&[("fence", 10), ("cover", 4)])).unwrap();
+        assert_eq!(got.map(|g| g.passed), Some(Some(false)));
+        assert_eq!(
+            code(check_scores(&t, &a, &s(&[("fence", 11), ("cover", 0)]))),
+            "score_out_of_range"
+        );
+        assert_eq!(
+            code(check_scores(
+                &t,
+                &a,
+                &s(&[("fence", 1), ("cover", 1), ("wash", 1)])
+            )),
+            "not_scored"
+        );
+        assert_eq!(
+            code(check_scores(&t, &a, &s(&[("fence", 1)]))),
+            "score_required"
+        );
+        // Unscored templates score nothing and take no scores.
+        let plain = seed_templates().remove(1);
+        assert_eq!(check_scores(&plain, &a, &BTreeMap::new()), Ok(None));
+        assert_eq!(
+            code(check_scores(&plain, &a, &s(&[("fence", 1)]))),
+            "not_scored"
+        );
+    }
+
+    #[test]
+    fn a_pass_mark_needs_scored_items_within_reach() {
+        assert_eq!(
+            code(check_template(&scored_dust(Some(21)))),
+            "pass_mark_range"
+        );
+        let mut t = seed_templates().remove(1);
+        t.pass_mark = Some(1);
+        assert_eq!(code(check_template(&t)), "pass_mark_unscored");
+        let mut t = scored_dust(None);
+        t.sections[0].items[0].points = Some(MAX_POINTS + 1);
+        assert_eq!(code(check_template(&t)), "points_range");
+    }
+}
