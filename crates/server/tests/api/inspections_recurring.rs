@@ -292,3 +292,43 @@ fn the_document_lists_the_due_list_recurrence_and_scores() {
         );
     }
 }
+
+#[test]
+fn the_plan_page_shows_each_targets_next_due_date() {
+    on_both_backends(|app| async move {
+        let w = super::web_inspections::world(&app).await;
+        let first = w
+            .api
+            .get(&format!("/api/v1/inspection-plans/{}", w.plan))
+            .await
+            .expect(StatusCode::OK);
+        let p = w
+            .api
+            .post_json(
+                "/api/v1/inspection-plans",
+                json!({
+                    "name": "每月巡查", "template": "elevator-use-unit", "unit": w.tree.street,
+                    "issuing_org_id": w.bureau, "inspector_org_id": first["plan"]["inspector_org_id"],
+                    "due_date": "2026-11-30", "recurrence": "monthly",
+                    "targets": [{"kind": "unit", "group": "小区", "unit_kind": "compound"}]
+                }),
+            )
+            .await
+            .expect(StatusCode::CREATED);
+        let (plan_page, once_page) = (
+            format!("/inspections/plans/{}", id(&p)),
+            format!("/inspections/plans/{}", w.plan),
+        );
+        let html = super::web_cases::page(&app, &plan_page, Some(&w.clerk))
+            .await
+            .text();
+        assert!(html.contains("下次应检 2026-11-30"), "{html}");
+        let once = super::web_cases::page(&app, &once_page, Some(&w.clerk))
+            .await
+            .text();
+        assert!(
+            !once.contains("next-due"),
+            "a one-off plan shows no next due date"
+        );
+    });
+}
