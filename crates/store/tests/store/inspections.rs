@@ -28,7 +28,7 @@ pub struct Insp {
     pub plan: Plan,
 }
 
-async fn org(w: &World, name: &str, kind: OrgKind, unit: &str) -> i64 {
+pub async fn org(w: &World, name: &str, kind: OrgKind, unit: &str) -> i64 {
     let (ctx, new) = (
         w.system.clone(),
         NewOrganisation {

@@ -17,7 +17,6 @@ use wangge_store::equipment::{self as eq, NewSite};
 use wangge_store::inspections::{
     self as insp, DueQuery, NewPlan, Target, TargetFilter, TargetKind,
 };
-use wangge_store::organisations::{self, NewOrganisation};
 use wangge_store::Ctx;
 
 fn sites(group: &str, under: Option<&str>, ids: Vec<i64>) -> TargetFilter {
@@ -53,21 +52,10 @@ fn construction_sites_are_targets_through_their_registry() {
             w.t.comm_b.code.clone(),
             other.code.clone(),
         );
-        let (builder, [in_a, in_b, done_b, elsewhere]) =
+        let builder = org(w, "山东鸿运达建设有限公司", OrgKind::Enterprise, &b).await;
+        let [in_a, in_b, done_b, elsewhere] =
             w.ts.db
                 .write(move |c| {
-                    let builder = organisations::create(
-                        c,
-                        &ctx,
-                        NewOrganisation {
-                            name: "山东鸿运达建设有限公司".into(),
-                            kind: OrgKind::Enterprise,
-                            unit: b.clone(),
-                            parent_org_id: None,
-                            credit_code: None,
-                        },
-                    )?
-                    .id;
                     let mut site = |name: &str, unit: &str, status: Option<SiteStatus>| {
                         wangge_store::registry::create::<eq::Site>(
                             c,
@@ -90,7 +78,7 @@ fn construction_sites_are_targets_through_their_registry() {
                         site("长江路小学", &b, Some(SiteStatus::Finished))?,
                         site("佃户屯商业街", &far, None)?,
                     ];
-                    Ok((builder, ids))
+                    Ok(ids)
                 })
                 .await
                 .unwrap();
