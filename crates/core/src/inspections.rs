@@ -9,12 +9,16 @@
 
 mod answers;
 mod check;
+mod recurrence;
+mod score;
 mod seeds;
 #[cfg(test)]
 mod tests;
 
 pub use answers::{check_answers, failures, is_failure, Answer, AnswerValue, Failure};
 pub use check::check_template;
+pub use recurrence::{check_recurrence, Cadence, Recurrence};
+pub use score::{check_scores, Scored, MAX_POINTS};
 pub use seeds::{seed_templates, DUST_CONTROL, ELEVATOR_USE_UNIT};
 
 use serde::{Deserialize, Serialize};
@@ -117,6 +121,10 @@ pub struct Item {
     /// becomes; the template's `category` when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub category: Option<String>,
+    /// The most points a record may give this item (an assessment); a record
+    /// scores it from 0 to this. Without it the item is not scored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub points: Option<i64>,
 }
 
 impl Item {
@@ -152,6 +160,9 @@ pub struct TemplateBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub category: Option<String>,
     pub sections: Vec<Section>,
+    /// The total score at which a record passes; only with scored items.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pass_mark: Option<i64>,
 }
 
 impl TemplateBody {
@@ -163,6 +174,13 @@ impl TemplateBody {
 
     pub fn item(&self, code: &str) -> Option<(&Section, &Item)> {
         self.items().find(|(_, i)| i.code == code)
+    }
+
+    /// The most points a record can score; none when no item is scored.
+    pub fn max_score(&self) -> Option<i64> {
+        let mut points = self.items().filter_map(|(_, i)| i.points).peekable();
+        points.peek()?;
+        Some(points.sum())
     }
 
     /// The case category a finding on `item` becomes.

@@ -212,6 +212,8 @@ pub(super) fn seed(c: &mut dyn Conn, ctx: &Ctx, seed: u64) -> Result<()> {
             inspector_org_id: Some(firm),
             inspectors: Vec::new(),
             due_date: due.to_string(),
+            recurrence: None,
+            recurrence_days: None,
             targets: vec![
                 TargetFilter {
                     kind: TargetKind::Organisation,
@@ -269,6 +271,7 @@ pub(super) fn seed(c: &mut dyn Conn, ctx: &Ctx, seed: u64) -> Result<()> {
                 lat: None,
                 lon: None,
                 note: None,
+                scores: Default::default(),
             },
         )?;
         // Every other place with findings has rectified: its organisation
@@ -311,6 +314,7 @@ pub(super) fn seed(c: &mut dyn Conn, ctx: &Ctx, seed: u64) -> Result<()> {
                 lat: None,
                 lon: None,
                 note: Some("复查".into()),
+                scores: Default::default(),
             },
         )?;
     }

@@ -10,9 +10,10 @@ use axum::Router;
 use serde::{Deserialize, Serialize};
 use wangge_core::inspections::TemplateBody;
 use wangge_store::inspections::{
-    self, NewPlan, NewRecord, Plan, PlanStats, ProblemList, Record, SetOffice, Submitted,
+    self, DueQuery, NewPlan, NewRecord, Plan, PlanStats, ProblemList, Record, SetOffice, Submitted,
     SupervisingOffice, Target, Template, TemplateSummary,
 };
+use wangge_store::Page;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -23,6 +24,7 @@ pub fn routes() -> Router<AppState> {
         .route("/inspection-templates/{code}", get(show_template))
         .route("/inspection-plans", get(list_plans).post(create_plan))
         .route("/inspection-plans/{id}", get(show_plan))
+        .route("/inspection-plans/{id}/due", get(due_targets))
         .route("/inspection-records", axum::routing::post(submit_record))
         .route("/inspection-records/{id}", get(show_record))
         .route("/inspection-records/{id}/problem-list", get(problem_list))
@@ -146,6 +148,47 @@ pub async fn show_plan(
                     stats: inspections::plan_stats(c, &ctx, pid)?,
                 })
             })
+            .await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct DueParams {
+    /// YYYY-MM-DD: the targets due on or before this day (default today).
+    on: Option<String>,
+    /// A user name among the plan's inspectors: only the targets inside
+    /// that account's unit.
+    inspector: Option<String>,
+    cursor: Option<String>,
+    /// 1–500, default 50.
+    limit: Option<i64>,
+}
+
+/// The due list (待检清单): a recurring plan's targets whose `next_due` is on
+/// or before `on`, or a one-off plan's targets not yet inspected when its due
+/// date is; the earliest due first, within the caller's part of the tree.
+#[utoipa::path(get, path = "/api/v1/inspection-plans/{id}/due", tag = "inspections",
+    params(("id" = i64, Path, description = "plan id"), DueParams),
+    responses((status = 200, body = Page<Target>), (status = 404, body = crate::error::Problem),
+        (status = 422, body = crate::error::Problem)))]
+pub async fn due_targets(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(pid): Path<String>,
+    Query(q): Query<DueParams>,
+) -> ApiResult<axum::Json<Page<Target>>> {
+    let pid = id(&pid)?;
+    let q = DueQuery {
+        on: q.on,
+        inspector: q.inspector,
+        cursor: q.cursor,
+        limit: q.limit,
+    };
+    Ok(axum::Json(
+        s.store
+            .db
+            .read(move |c| inspections::due_targets(c, &ctx, pid, &q))
             .await?,
     ))
 }

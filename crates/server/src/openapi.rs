@@ -69,6 +69,7 @@ use utoipa::OpenApi;
         crate::inspections::list_templates, crate::inspections::show_template,
         crate::inspections::create_template, crate::inspections::list_plans,
         crate::inspections::create_plan, crate::inspections::show_plan,
+        crate::inspections::due_targets,
         crate::inspections::submit_record, crate::inspections::show_record,
         crate::inspections::problem_list, crate::inspections::list_offices,
         crate::inspections::set_office, crate::inspections::remove_office,

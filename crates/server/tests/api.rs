@@ -24,6 +24,7 @@ mod api {
     mod health;
     mod injection;
     mod inspections;
+    mod inspections_recurring;
     mod logs;
     mod open311;
     mod open311_fms;

@@ -20,17 +20,20 @@
 //! but the plan that engaged them stands for that decision. The engine is the
 //! case's reporter, so it keeps the case's follow token (sealed) to reopen it.
 
+mod due;
 mod findings;
 mod offices;
 mod pages;
 mod plans;
 mod problem_list;
 mod records;
+mod registry_targets;
 mod reseal;
 mod stats;
 mod targets;
 mod templates;
 
+pub use due::{due_targets, DueQuery};
 pub use findings::{FindingView, Outcome};
 pub use offices::{list_offices, remove_office, set_office, SetOffice, SupervisingOffice};
 pub use pages::record_by_key;
@@ -42,7 +45,8 @@ pub use problem_list::{problem_list, ProblemItem, ProblemList};
 pub use records::{get_record, list_records, submit_record, NewRecord, Record, Submitted};
 pub use reseal::{reseal, SEALED_COLUMNS};
 pub use stats::{
-    plan_stats, subtree_stats, GroupStats, ItemStats, PlanStats, Progress, SeverityStats,
+    plan_stats, subtree_stats, GroupStats, ItemStats, PlanStats, Progress, ScoreStats,
+    SeverityStats,
 };
 pub use targets::list_targets;
 pub use templates::{

@@ -132,6 +132,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0020_on_spot.sql"),
         postgres: include_str!("../migrations/postgres/0020_on_spot.sql"),
     },
+    Migration {
+        version: 21,
+        name: "recurring_scored_inspections",
+        sqlite: include_str!("../migrations/sqlite/0021_recurring_scored_inspections.sql"),
+        postgres: include_str!("../migrations/postgres/0021_recurring_scored_inspections.sql"),
+    },
 ];
 
 /// The schema version this binary writes.

@@ -91,6 +91,23 @@ pub trait Registry: Serialize + utoipa::ToSchema + Debug + Send + Sync + Sized +
 
     /// Its staff pages; a registry without them has only the API and exports.
     const PAGES: Option<Pages> = None;
+
+    /// How inspection plans target its records (kind = `META.entity`); a
+    /// registry without it is no inspection target.
+    const TARGET: Option<TargetSpec> = None;
+}
+
+/// What the inspection engine reads of a registry's record to make it a
+/// target. Each is SQL on the table aliased `e`, without joins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TargetSpec {
+    /// The target's label in lists and problem lists.
+    pub label: &'static str,
+    /// The organisation that rectifies its findings; none: the case is led
+    /// as its category decides.
+    pub responsible: Option<&'static str>,
+    /// The records a filter without ids chooses (an "in service" condition).
+    pub in_service: &'static str,
 }
 
 /// A registry's list filter.

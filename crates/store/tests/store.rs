@@ -63,6 +63,8 @@ mod inspections;
 mod inspections_errors;
 #[path = "store/inspections_offices.rs"]
 mod inspections_offices;
+#[path = "store/inspections_recurring.rs"]
+mod inspections_recurring;
 #[path = "store/inspections_targets.rs"]
 mod inspections_targets;
 #[path = "store/keys.rs"]

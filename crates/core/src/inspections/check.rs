@@ -45,6 +45,7 @@ pub fn check_template(t: &TemplateBody) -> Result<TemplateBody> {
             .map(|c| check_text("category", c, 20))
             .transpose()?,
         sections: Vec::new(),
+        pass_mark: t.pass_mark,
     };
     if t.sections.is_empty() {
         return Err(bad(
@@ -89,6 +90,24 @@ pub fn check_template(t: &TemplateBody) -> Result<TemplateBody> {
             format!("检查项不能超过{MAX_ITEMS}个"),
             format!("at most {MAX_ITEMS} items"),
         ));
+    }
+    if let Some(mark) = out.pass_mark {
+        let Some(max) = out.max_score() else {
+            return Err(bad(
+                "pass_mark".into(),
+                "pass_mark_unscored",
+                "检查表没有计分项,不能设置合格分",
+                "a pass mark needs at least one scored item (points)",
+            ));
+        };
+        if !(0..=max).contains(&mark) {
+            return Err(bad(
+                "pass_mark".into(),
+                "pass_mark_range",
+                format!("合格分{mark}应在0到总分{max}之间"),
+                format!("the pass mark {mark} must be between 0 and the total {max}"),
+            ));
+        }
     }
     Ok(out)
 }
@@ -187,6 +206,14 @@ fn check_item(f: &str, item: &Item, has_default_category: bool) -> Result<Item> 
         order(it.pass_max, it.max, "pass_max")?;
         order(it.min, it.pass_max, "pass_max")?;
         order(it.pass_min, it.max, "pass_min")?;
+    }
+    if let Some(p) = it.points.filter(|p| !(1..=super::MAX_POINTS).contains(p)) {
+        return Err(bad(
+            format!("{f}.points"),
+            "points_range",
+            format!("检查项分值{p}应在1到{}之间", super::MAX_POINTS),
+            format!("points {p} must be between 1 and {}", super::MAX_POINTS),
+        ));
     }
     if it.can_fail() && it.category.is_none() && !has_default_category {
         return Err(bad(

@@ -24,6 +24,7 @@ fn yes(code: &str, text: &str, severity: Severity) -> Item {
         unit: None,
         severity,
         category: None,
+        points: None,
     }
 }
 
@@ -119,6 +120,7 @@ fn elevator() -> TemplateBody {
                 ],
             ),
         ],
+        pass_mark: None,
     }
 }
 
@@ -142,6 +144,7 @@ fn dust() -> TemplateBody {
                 rule("monitoring", "施工现场100%安装在线监测和视频监控"),
             ],
         )],
+        pass_mark: None,
     }
 }
 

@@ -8,15 +8,15 @@ use serde_json::{json, Map, Value};
 use wangge_core::auth::Role;
 use wangge_store::Scope;
 
-struct World {
-    tree: Tree,
-    bureau: i64,
-    clerk: App,
-    expert: App,
-    plan: Value,
+pub struct World {
+    pub tree: Tree,
+    pub bureau: i64,
+    pub clerk: App,
+    pub expert: App,
+    pub plan: Value,
 }
 
-async fn org(app: &App, name: &str, kind: &str, unit: &str) -> i64 {
+pub async fn org(app: &App, name: &str, kind: &str, unit: &str) -> i64 {
     id(&app
         .post_json(
             "/api/v1/organisations",
@@ -26,7 +26,7 @@ async fn org(app: &App, name: &str, kind: &str, unit: &str) -> i64 {
         .expect(StatusCode::CREATED))
 }
 
-async fn world(app: &App) -> World {
+pub async fn world(app: &App) -> World {
     let ctx = app.store.ctx("setup", Scope::All, NOW);
     app.store
         .db
@@ -72,7 +72,7 @@ async fn world(app: &App) -> World {
 }
 
 /// Answers to every required elevator item: in order, except `failing`.
-async fn answers(app: &App, failing: &[&str]) -> Value {
+pub async fn answers(app: &App, failing: &[&str]) -> Value {
     let t = app
         .get("/api/v1/inspection-templates/elevator-use-unit?version=1")
         .await
@@ -110,7 +110,7 @@ async fn target(w: &World, label: &str) -> i64 {
         .unwrap_or_else(|| panic!("no target {label}: {p}"))
 }
 
-fn record(plan: i64, target: i64, key: &str, answers: Value) -> Value {
+pub fn record(plan: i64, target: i64, key: &str, answers: Value) -> Value {
     json!({
         "plan_id": plan,
         "target_id": target,
@@ -449,6 +449,8 @@ pub async fn seed_for_walk(app: &App, w: &mut super::roles::World) {
                         inspector_org_id: Some(s.org),
                         inspectors: vec![],
                         due_date: "2026-12-31".into(),
+                        recurrence: None,
+                        recurrence_days: None,
                         targets: vec![TargetFilter {
                             kind: TargetKind::Unit,
                             group: "小区".into(),

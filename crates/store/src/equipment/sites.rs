@@ -6,7 +6,7 @@ use crate::ctx::Ctx;
 use crate::db::Conn;
 use crate::error::Result;
 use crate::registry::page::{Field, Input};
-use crate::registry::{Fields, Filter, Line, Meta, Named, Pages, Registry, Where};
+use crate::registry::{Fields, Filter, Line, Meta, Named, Pages, Registry, TargetSpec, Where};
 use crate::transfer::Out;
 use crate::units;
 use serde::{Deserialize, Serialize};
@@ -286,6 +286,13 @@ impl Registry for Site {
             .edit_only(),
         ],
         columns: &["name", "builder_org_id", "unit", "starts_on", "status"],
+    });
+
+    // Dust-control plans inspect the sites still being built; the builder rectifies.
+    const TARGET: Option<TargetSpec> = Some(TargetSpec {
+        label: "e.name",
+        responsible: Some("e.builder_org_id"),
+        in_service: "e.status <> 'finished'",
     });
 
     fn export_row(&self) -> Vec<Out> {

@@ -17,6 +17,7 @@ use crate::{audit, params};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use wangge_core::auth::{Permission, Role};
+use wangge_core::inspections::{check_recurrence, Recurrence};
 use wangge_core::organisations::OrgKind;
 use wangge_core::people::check_text;
 use wangge_core::units::UnitKind;
@@ -96,9 +97,16 @@ pub struct NewPlan {
     /// Accounts that record (user names).
     #[serde(default)]
     pub inspectors: Vec<String>,
-    /// YYYY-MM-DD
+    /// YYYY-MM-DD; for a recurring plan, when each target is first due.
     pub due_date: String,
     pub targets: Vec<TargetFilter>,
+    /// Recurring plans: each target is due again one interval after its
+    /// last record. Absent: inspected once, by `due_date`.
+    #[serde(default)]
+    pub recurrence: Option<Recurrence>,
+    /// With `every_n_days` only: the interval in days.
+    #[serde(default)]
+    pub recurrence_days: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
@@ -121,6 +129,10 @@ pub struct Plan {
     pub due_date: String,
     pub created_by: String,
     pub targets: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recurrence: Option<Recurrence>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recurrence_days: Option<i64>,
 }
 
 /// A target of a plan, with how far its inspection has come.
@@ -146,6 +158,14 @@ pub struct Target {
     /// case is not yet verified or closed.
     pub findings: i64,
     pub open_findings: i64,
+    /// Recurring plans: YYYY-MM-DD, the plan's due date until the first
+    /// record, then one interval after the latest. Absent for plans that do
+    /// not recur (except in the due list, where it is the plan's due date).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_due: Option<String>,
+    /// Recurring plans: whether `next_due` is before today.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub overdue: Option<bool>,
 }
 
 wangge_core::wire_enum! {
@@ -198,7 +218,8 @@ pub(crate) struct PlanRow {
 const SELECT: &str = "SELECT p.id, p.name, t.code, t.version, t.name, u.code, u.name,
     p.issuing_org_id, io.name, p.supervising_org_id, so.name, p.inspector_org_id, xo.name,
     p.inspectors, p.due_date, p.created_by,
-    (SELECT COUNT(*) FROM inspection_targets g WHERE g.plan_id = p.id), p.unit_path
+    (SELECT COUNT(*) FROM inspection_targets g WHERE g.plan_id = p.id), p.unit_path,
+    p.recurrence, p.recurrence_days
     FROM inspection_plans p
     JOIN inspection_templates t ON t.id = p.template_id
     JOIN units u ON u.id = p.unit_id
@@ -226,6 +247,14 @@ fn from_row(r: &Row) -> Result<PlanRow> {
             due_date: r.get(14)?,
             created_by: r.get(15)?,
             targets: r.get(16)?,
+            recurrence: r
+                .get::<Option<String>>(18)?
+                .map(|s| {
+                    Recurrence::parse(&s)
+                        .ok_or_else(|| Error::Db(format!("unknown plan recurrence {s:?}")))
+                })
+                .transpose()?,
+            recurrence_days: r.get(19)?,
         },
         unit_path: r.get(17)?,
         target_offices: Vec::new(),
@@ -416,6 +445,7 @@ pub fn create_plan(c: &mut dyn Conn, ctx: &Ctx, new: NewPlan) -> Result<Plan> {
             format!("the due date {due} is before today"),
         ));
     }
+    let cadence = check_recurrence(new.recurrence, new.recurrence_days)?;
     if new.targets.is_empty() {
         return Err(invalid(
             "targets",
@@ -454,8 +484,9 @@ pub fn create_plan(c: &mut dyn Conn, ctx: &Ctx, new: NewPlan) -> Result<Plan> {
     let id: i64 = c
         .query_one(
             "INSERT INTO inspection_plans (name, template_id, unit_id, unit_path, issuing_org_id,
-                supervising_org_id, inspector_org_id, inspectors, due_date, created_by, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+                supervising_org_id, inspector_org_id, inspectors, due_date, created_by, created_at,
+                recurrence, recurrence_days)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
             params![
                 name.as_str(),
                 tpl.id,
@@ -467,7 +498,9 @@ pub fn create_plan(c: &mut dyn Conn, ctx: &Ctx, new: NewPlan) -> Result<Plan> {
                 to_json(&inspectors)?,
                 due.to_string(),
                 ctx.actor.as_str(),
-                ctx.now_ms()
+                ctx.now_ms(),
+                cadence.map(|k| k.stored().0.as_str()),
+                cadence.and_then(|k| k.stored().1)
             ],
         )?
         .get(0)?;
@@ -501,7 +534,8 @@ pub fn create_plan(c: &mut dyn Conn, ctx: &Ctx, new: NewPlan) -> Result<Plan> {
         "inspection_plan",
         id,
         "create",
-        json!({"template": tpl.code, "version": tpl.version, "targets": targets.len()}),
+        json!({"template": tpl.code, "version": tpl.version, "targets": targets.len(),
+               "recurrence": new.recurrence.filter(|_| cadence.is_some()).map(Recurrence::as_str)}),
     )?;
     get_plan(c, ctx, id)
 }

@@ -19,7 +19,7 @@ use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use time::OffsetDateTime;
 use wangge_core::auth::{Permission, Role};
-use wangge_core::inspections::{check_answers, Answer, AnswerValue};
+use wangge_core::inspections::{check_answers, check_scores, Answer, AnswerValue};
 use wangge_core::people::check_text;
 use wangge_core::Error as CoreError;
 
@@ -45,6 +45,11 @@ pub struct NewRecord {
     pub lon: Option<f64>,
     #[serde(default)]
     pub note: Option<String>,
+    /// Scores by item code, one for each answered item that has `points`
+    /// (0 to its points). Skipped when empty so a record sent before scores
+    /// existed hashes as it did.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub scores: BTreeMap<String, i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
@@ -68,6 +73,14 @@ pub struct Record {
     /// Photos of the record (from its photo items).
     pub attachments: Vec<i64>,
     pub findings: Vec<FindingView>,
+    /// Scored templates: the scores by item, their total and, with a pass
+    /// mark, whether the record passed.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub scores: BTreeMap<String, i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub score: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub passed: Option<bool>,
 }
 
 /// What submitting answers.
@@ -86,7 +99,7 @@ const CLOCK_SKEW_MS: i64 = 5 * 60 * 1000;
 
 const SELECT: &str = "SELECT r.id, r.plan_id, r.target_id, t.code, t.version, r.record_key,
     r.inspector, r.recorded_at, r.received_at, r.lat, r.lon, r.answers, r.note, r.attachment_ids,
-    r.request_hash
+    r.request_hash, r.scores, r.score, r.passed
     FROM inspection_records r JOIN inspection_templates t ON t.id = r.template_id";
 
 fn request_hash(new: &NewRecord) -> Result<String> {
@@ -96,9 +109,9 @@ fn request_hash(new: &NewRecord) -> Result<String> {
         .collect())
 }
 
-fn target(c: &mut dyn Conn, id: i64) -> Result<Option<(Target, String)>> {
+fn target(c: &mut dyn Conn, ctx: &Ctx, id: i64) -> Result<Option<(Target, String)>> {
     c.query_opt(&format!("{TARGET_SELECT} WHERE g.id = $1"), params![id])?
-        .map(|r| Ok((target_row(&r)?, r.get(12)?)))
+        .map(|r| Ok((target_row(&r, ctx.today())?, r.get(12)?)))
         .transpose()
 }
 
@@ -180,7 +193,7 @@ pub fn submit_record(
             format!("target {} is not in this plan", new.target_id),
         )
     };
-    let (tgt, tgt_path) = target(c, new.target_id)?.ok_or_else(not_in_plan)?;
+    let (tgt, tgt_path) = target(c, ctx, new.target_id)?.ok_or_else(not_in_plan)?;
     if tgt.plan_id != plan.plan.id {
         return Err(not_in_plan());
     }
@@ -213,6 +226,7 @@ pub fn submit_record(
             Err(e) => return Err(e),
         };
     let answers = check_answers(&tpl.body, &new.answers)?;
+    let scored = check_scores(&tpl.body, &answers, &new.scores)?;
     let recorded = (new.recorded_at.unix_timestamp_nanos() / 1_000_000) as i64;
     if recorded > ctx.now_ms() + CLOCK_SKEW_MS {
         return Err(invalid(
@@ -240,8 +254,10 @@ pub fn submit_record(
     let id: i64 = c
         .query_one(
             "INSERT INTO inspection_records (plan_id, target_id, template_id, record_key, request_hash,
-                inspector, recorded_at, received_at, lat, lon, answers, note, attachment_ids, findings)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 0) RETURNING id",
+                inspector, recorded_at, received_at, lat, lon, answers, note, attachment_ids, findings,
+                scores, score, passed)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 0, $14, $15, $16)
+             RETURNING id",
             params![
                 plan.plan.id,
                 tgt.id,
@@ -255,7 +271,10 @@ pub fn submit_record(
                 coords.map(|c| c.1),
                 to_json(&answers)?,
                 note,
-                to_json(&photos)?
+                to_json(&photos)?,
+                scored.as_ref().map(|s| to_json(&s.scores)).transpose()?,
+                scored.as_ref().map(|s| s.total),
+                scored.as_ref().and_then(|s| s.passed).map(i64::from)
             ],
         )
         .map_err(|e| match e {
@@ -304,7 +323,8 @@ pub fn submit_record(
 fn from_row(c: &mut dyn Conn, ctx: &Ctx, r: &Row) -> Result<Record> {
     let id: i64 = r.get(0)?;
     let plan = plans::load(c, ctx, r.get(1)?)?;
-    let (tgt, path) = target(c, r.get(2)?)?.ok_or_else(|| Error::not_found("inspection record"))?;
+    let (tgt, path) =
+        target(c, ctx, r.get(2)?)?.ok_or_else(|| Error::not_found("inspection record"))?;
     if ctx
         .role
         .is_some_and(|r| r.needs_unit_scope() || r == Role::Auditor)
@@ -330,6 +350,12 @@ fn from_row(c: &mut dyn Conn, ctx: &Ctx, r: &Row) -> Result<Record> {
         note: r.get(12)?,
         attachments: from_json("attachment ids", &r.get::<String>(13)?)?,
         findings: findings::of_record(c, id)?,
+        scores: match r.get::<Option<String>>(15)? {
+            Some(s) => from_json("scores", &s)?,
+            None => BTreeMap::new(),
+        },
+        score: r.get(16)?,
+        passed: r.get::<Option<i64>>(17)?.map(|p| p != 0),
     })
 }
 

@@ -68,6 +68,20 @@ pub struct PlanStats {
     /// Still being worked on.
     pub open: i64,
     pub problem_lists: i64,
+    /// Scored records (templates with points): how many, their average total
+    /// and how many passed the pass mark. Absent when nothing was scored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scored: Option<ScoreStats>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct ScoreStats {
+    pub records: i64,
+    pub average: f64,
+    /// Records of templates with a pass mark that reached it.
+    pub passed: i64,
+    /// Records of templates with a pass mark that did not.
+    pub failed: i64,
 }
 
 /// A target condition (SQL on `g`) with its values.
@@ -172,7 +186,33 @@ fn compute(c: &mut dyn Conn, cond: &Cond) -> Result<PlanStats> {
             .then(a.item_code.cmp(&b.item_code))
     });
     s.by_item = by_item;
+    s.scored = scores(c, cond)?;
     Ok(s)
+}
+
+fn scores(c: &mut dyn Conn, cond: &Cond) -> Result<Option<ScoreStats>> {
+    // Sums are cast: PostgreSQL sums BIGINT to NUMERIC.
+    let r = c.query_one(
+        &format!(
+            "SELECT COUNT(r.score), CAST(COALESCE(SUM(r.score), 0) AS BIGINT),
+                CAST(COALESCE(SUM(CASE WHEN r.passed = 1 THEN 1 ELSE 0 END), 0) AS BIGINT),
+                CAST(COALESCE(SUM(CASE WHEN r.passed = 0 THEN 1 ELSE 0 END), 0) AS BIGINT)
+             FROM inspection_records r JOIN inspection_targets g ON g.id = r.target_id
+             WHERE r.score IS NOT NULL AND {}",
+            cond.sql
+        ),
+        &cond.args,
+    )?;
+    let records: i64 = r.get(0)?;
+    if records == 0 {
+        return Ok(None);
+    }
+    Ok(Some(ScoreStats {
+        records,
+        average: r.get::<i64>(1)? as f64 / records as f64,
+        passed: r.get(2)?,
+        failed: r.get(3)?,
+    }))
 }
 
 /// A plan's progress and statistics, over the targets the caller sees.

@@ -1,16 +1,20 @@
 //! Resolving a plan's target filters to targets: units of a kind or by code,
-//! organisations of a kind or by id, equipment and construction sites under
-//! a unit or by id, each with the organisation that must rectify its findings
-//! (a compound's property company, the organisation itself, the equipment's
-//! use unit, the site's builder).
+//! organisations of a kind or by id, equipment under a unit or by id, and the
+//! records of any registry that declares itself a target (construction sites)
+//! through `registry_targets`; each with the organisation that must rectify
+//! its findings (a compound's property company, the organisation itself, the
+//! equipment's use unit, the site's builder).
 
 use super::plans::{self, Target, TargetFilter, TargetKind};
 use super::{invalid, path_condition, unit_in_scope};
-use crate::ctx::{subtree_range, Ctx};
+use crate::ctx::{ms_to_time, subtree_range, Ctx};
 use crate::db::{Conn, Row, Value};
 use crate::error::Result;
 use crate::params;
+use crate::positions::parse_date;
+use time::Date;
 use wangge_core::auth::Role;
+use wangge_core::inspections::Cadence;
 use wangge_core::people::check_text;
 
 /// One resolved target before it is stored.
@@ -26,7 +30,7 @@ pub(crate) struct Resolved {
 
 pub(crate) const MAX_TARGETS: usize = 5000;
 
-fn within(field: &str, root: &str, path: &str, what: &str) -> Result<()> {
+pub(crate) fn within(field: &str, root: &str, path: &str, what: &str) -> Result<()> {
     if path.starts_with(root) {
         Ok(())
     } else {
@@ -156,27 +160,14 @@ pub(crate) fn resolve(
                 });
             }
         }
-        TargetKind::Equipment | TargetKind::ConstructionSite => {
-            let (select, all, what_zh, what_en) = if f.kind == TargetKind::Equipment {
-                (
-                    "SELECT e.id, e.registration_code || CASE WHEN e.location = '' THEN '' ELSE ' ' || e.location END,
-                        e.unit_id, e.unit_path, e.use_org_id FROM equipment e",
-                    "e.status <> 'scrapped'",
-                    "设备",
-                    "equipment",
-                )
-            } else {
-                (
-                    "SELECT e.id, e.name, e.unit_id, e.unit_path, e.builder_org_id FROM construction_sites e",
-                    "e.status <> 'finished'",
-                    "工地",
-                    "construction site",
-                )
-            };
+        TargetKind::Equipment => {
+            // Equipment keeps its own query until it is declared on the registry engine.
+            let select = "SELECT e.id, e.registration_code || CASE WHEN e.location = '' THEN '' ELSE ' ' || e.location END,
+                e.unit_id, e.unit_path, e.use_org_id FROM equipment e";
             let rows = if f.ids.is_empty() {
                 c.query(
                     &format!(
-                        "{select} WHERE {all} AND e.unit_path >= $1 AND e.unit_path < $2
+                        "{select} WHERE e.status <> 'scrapped' AND e.unit_path >= $1 AND e.unit_path < $2
                          ORDER BY e.unit_path, e.id LIMIT 5001"
                     ),
                     params![lo.as_str(), hi.as_str()],
@@ -192,11 +183,11 @@ pub(crate) fn resolve(
                             invalid(
                                 &fld,
                                 "unknown_target",
-                                format!("{what_zh}{id}不存在"),
-                                format!("no {what_en} {id}"),
+                                format!("设备{id}不存在"),
+                                format!("no equipment {id}"),
                             )
                         })?;
-                    within(&fld, &root, &r.get::<String>(3)?, &format!("{what_zh}{id}"))?;
+                    within(&fld, &root, &r.get::<String>(3)?, &format!("设备{id}"))?;
                     v.push(r);
                 }
                 v
@@ -212,6 +203,15 @@ pub(crate) fn resolve(
                     responsible: r.get(4)?,
                 });
             }
+        }
+        kind => {
+            let ask = super::registry_targets::Ask {
+                field: &field,
+                group: &group,
+                root: &root,
+                ids: &f.ids,
+            };
+            out = super::registry_targets::resolve(c, ctx, kind, &ask)?;
         }
     }
     Ok(out)
@@ -230,7 +230,8 @@ pub fn list_targets(c: &mut dyn Conn, ctx: &Ctx, plan_id: i64) -> Result<Vec<Tar
         ),
         &args,
     )?;
-    rows.iter().map(target_row).collect()
+    let today = ctx.today();
+    rows.iter().map(|r| target_row(r, today)).collect()
 }
 
 pub(crate) const TARGET_SELECT: &str = "SELECT g.id, g.plan_id, g.kind, g.ref_id, g.label, g.grp,
@@ -240,13 +241,35 @@ pub(crate) const TARGET_SELECT: &str = "SELECT g.id, g.plan_id, g.kind, g.ref_id
     g.supervising_org_id, so.name,
     (SELECT COUNT(*) FROM inspection_findings f WHERE f.target_id = g.id),
     (SELECT COUNT(*) FROM inspection_findings f LEFT JOIN cases k ON k.id = f.case_id
-        WHERE f.target_id = g.id AND (k.id IS NULL OR k.state NOT IN ('verified', 'closed', 'rated')))
+        WHERE f.target_id = g.id AND (k.id IS NULL OR k.state NOT IN ('verified', 'closed', 'rated'))),
+    p.due_date, p.recurrence, p.recurrence_days,
+    (SELECT MAX(r.recorded_at) FROM inspection_records r WHERE r.target_id = g.id)
     FROM inspection_targets g JOIN units u ON u.id = g.unit_id
+    JOIN inspection_plans p ON p.id = g.plan_id
     LEFT JOIN organisations o ON o.id = g.responsible_org_id
     LEFT JOIN organisations so ON so.id = g.supervising_org_id";
 
-pub(crate) fn target_row(r: &Row) -> Result<Target> {
+/// When a target is due next: for a recurring plan, the plan's due date until
+/// the first record, then one interval after the latest visit (by the day it
+/// took place in China); none for a plan that does not recur.
+fn next_due(r: &Row) -> Result<Option<Date>> {
+    let Some(cadence) = r
+        .get::<Option<String>>(18)?
+        .and_then(|every| Cadence::from_stored(&every, r.get(19).ok().flatten()))
+    else {
+        return Ok(None);
+    };
+    Ok(Some(match r.get::<Option<i64>>(20)? {
+        Some(ms) => cadence.next(ms_to_time(ms).date()),
+        None => parse_date("due_date", &r.get::<String>(17)?)?,
+    }))
+}
+
+pub(crate) fn target_row(r: &Row, today: Date) -> Result<Target> {
+    let due = next_due(r)?;
     Ok(Target {
+        next_due: due.map(|d| d.to_string()),
+        overdue: due.map(|d| d < today),
         id: r.get(0)?,
         plan_id: r.get(1)?,
         kind: TargetKind::parse(&r.get::<String>(2)?)?,

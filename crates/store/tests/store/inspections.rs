@@ -29,7 +29,7 @@ pub struct Insp {
     pub plan: Plan,
 }
 
-async fn org(w: &World, name: &str, kind: OrgKind, unit: &str) -> i64 {
+pub async fn org(w: &World, name: &str, kind: OrgKind, unit: &str) -> i64 {
     let (ctx, new) = (
         w.system.clone(),
         NewOrganisation {
@@ -58,6 +58,8 @@ pub fn elevator_plan(i: &Insp, street: &str) -> NewPlan {
         inspector_org_id: Some(i.expert_org),
         inspectors: vec!["grid_a".into()],
         due_date: "2026-12-31".into(),
+        recurrence: None,
+        recurrence_days: None,
         targets: vec![
             TargetFilter {
                 kind: TargetKind::Organisation,
@@ -142,6 +144,8 @@ pub async fn setup(ts: &Env) -> Insp {
             due_date: String::new(),
             created_by: String::new(),
             targets: 0,
+            recurrence: None,
+            recurrence_days: None,
         },
     };
     let street = i.w.t.street.code.clone();
@@ -178,6 +182,7 @@ pub fn record(plan: i64, target: i64, key: &str, failing: &[&str]) -> NewRecord 
         lat: None,
         lon: None,
         note: None,
+        scores: Default::default(),
     }
 }
 

@@ -263,6 +263,8 @@ fn to_new(d: &Draft) -> Result<NewPlan, (String, &'static str)> {
         inspectors: words(&d.inspectors),
         due_date: d.due_date.trim().to_string(),
         targets,
+        recurrence: None,
+        recurrence_days: None,
     })
 }
 

@@ -219,6 +219,7 @@ pub async fn submit(
                 lat: coords.0,
                 lon: coords.1,
                 note: Some(note.clone()).filter(|n| !n.trim().is_empty()),
+                scores: Default::default(),
             };
             let (ctx, cfg) = (session.ctx.clone(), s.cases.clone());
             match s

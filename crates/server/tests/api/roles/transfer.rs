@@ -185,6 +185,11 @@ pub(super) fn transfer_routes() -> Vec<Route> {
             (format!("/api/v1/inspection-plans/{}", i.url.inspection_plan), Value::Null)
         })
         .expect(inspection_read),
+        // The due list is seen by whoever sees the plan, like the plan itself.
+        r(M::GET, "/api/v1/inspection-plans/{id}/due", Perm(InspectionsRead), true, OK, |i| {
+            (format!("/api/v1/inspection-plans/{}/due", i.url.inspection_plan), Value::Null)
+        })
+        .expect(inspection_read),
         r(M::POST, "/api/v1/inspection-records", Perm(InspectionsRecord), true, StatusCode::CREATED, |i| {
             (
                 "/api/v1/inspection-records".into(),
