@@ -316,7 +316,9 @@ pub async fn export(store: &Store, a: ExportArgs) -> anyhow::Result<()> {
             let filter = equipment_filter(&a)?;
             transfer::export_equipment(store, &ctx, filter, opts, &a.out, bar).await
         }
-        List::Record(m) => export_record(store, &ctx, m, &a, opts, bar).await?,
+        List::Record(m) => {
+            transfer::export_named(store, &ctx, m.slug, &Given(&a), opts, &a.out, bar).await?
+        }
         List::Plans => {
             if a.unit.is_some() || a.filter_kind.is_some() || a.q.is_some() {
                 bail!("排查计划导出没有筛选条件 / inspection-plan exports take no filters");
@@ -378,53 +380,13 @@ pub fn template(a: TemplateArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-type Export = std::pin::Pin<
-    Box<dyn std::future::Future<Output = wangge_store::Result<transfer::Exported>> + Send>,
->;
+/// A registry's filter from the command line's `--unit`, `--status` and
+/// `--filter-kind`.
+struct Given<'a>(&'a ExportArgs);
 
-/// Exports a declared registry, its type found from its name.
-async fn export_record(
-    store: &Store,
-    ctx: &Ctx,
-    m: wangge_store::registry::Meta,
-    a: &ExportArgs,
-    opts: ExportOptions,
-    bar: Option<OnProgress>,
-) -> anyhow::Result<wangge_store::Result<transfer::Exported>> {
-    struct Job<'a> {
-        store: &'a Store,
-        ctx: &'a Ctx,
-        a: &'a ExportArgs,
-        opts: Option<(ExportOptions, Option<OnProgress>)>,
-        run: Option<anyhow::Result<Export>>,
-    }
-    impl wangge_store::registry::Visit for Job<'_> {
-        fn visit<R: wangge_store::registry::Registry>(&mut self) {
-            let (store, ctx, out) = (self.store.clone(), self.ctx.clone(), self.a.out.clone());
-            let Some((opts, bar)) = self.opts.take() else {
-                return;
-            };
-            self.run = Some(record_filter::<R>(self.a).map(|filter| -> Export {
-                Box::pin(async move {
-                    transfer::export_registry::<R>(&store, &ctx, filter, opts, &out, bar).await
-                })
-            }));
-        }
-    }
-    let mut job = Job {
-        store,
-        ctx,
-        a,
-        opts: Some((opts, bar)),
-        run: None,
-    };
-    wangge_store::registry::with(m.slug, &mut job);
-    match job.run {
-        Some(run) => Ok(run?.await),
-        None => bail!(
-            "没有名为 {} 的登记簿 / no registry named {}",
-            m.slug,
-            m.slug
-        ),
+impl transfer::ReadFilter for Given<'_> {
+    type Error = anyhow::Error;
+    fn read<R: wangge_store::registry::Registry>(&self) -> anyhow::Result<R::Filter> {
+        record_filter::<R>(self.0)
     }
 }

@@ -30,8 +30,8 @@ mod api {
     mod open311_fms;
     mod open311_updates;
     mod openapi_doc;
-    mod organisations;
     mod org_pages;
+    mod organisations;
     mod organisations_registry;
     mod people;
     mod places_near;

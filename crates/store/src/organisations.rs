@@ -82,7 +82,10 @@ const KIND_LABELS: &[(&str, &str)] = &[
     ("property_company", "inspection_pages.org_property_company"),
     ("owners_committee", "inspection_pages.org_owners_committee"),
     ("enterprise", "inspection_pages.org_enterprise"),
-    ("social_organisation", "inspection_pages.org_social_organisation"),
+    (
+        "social_organisation",
+        "inspection_pages.org_social_organisation",
+    ),
     ("alliance", "inspection_pages.org_alliance"),
 ];
 

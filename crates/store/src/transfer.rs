@@ -57,7 +57,7 @@ pub use export_audit::{export_audit, AUDIT_HEADERS, AUDIT_SHEET};
 pub use export_cases::{export_cases, CASE_HEADERS, CASE_SHEET};
 pub use export_equipment::{export_equipment, EQUIPMENT_HEADERS, EQUIPMENT_SHEET};
 pub use export_plans::{export_plans, PLAN_HEADERS, PLAN_SHEET};
-pub use export_registry::export_registry;
+pub use export_registry::{export_named, export_registry, ReadFilter};
 pub use export_targets::{export_plan_targets, TARGET_HEADERS, TARGET_SHEET};
 pub use import::{
     import, report_of, run, spool, ImportOptions, ImportRun, ImportSummary, Imported, OnProgress,

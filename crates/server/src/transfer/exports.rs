@@ -91,7 +91,8 @@ pub(crate) async fn download(
             transfer::export_equipment(&s.store, ctx, f, opts, &path, None).await?;
         }
         Listing::Record(m, pairs) => {
-            export_record(s, ctx, m, &pairs, opts, &path).await?;
+            transfer::export_named(&s.store, ctx, m.slug, &Pairs(&pairs), opts, &path, None)
+                .await??;
         }
         Listing::Plans => {
             transfer::export_plans(&s.store, ctx, opts, &path, None).await?;
@@ -132,55 +133,15 @@ pub(crate) async fn download(
     ))
 }
 
-type Export = std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), StoreError>> + Send>>;
+/// A registry's filter from the query pairs its list page and API take.
+struct Pairs<'a>(&'a [(String, String)]);
 
-/// Exports a declared registry: its type is found from its name, and its
-/// filter read from the pairs the request gave.
-async fn export_record(
-    s: &AppState,
-    ctx: &Ctx,
-    m: wangge_store::registry::Meta,
-    pairs: &[(String, String)],
-    opts: ExportOptions,
-    path: &std::path::Path,
-) -> Result<(), StoreError> {
-    struct Job<'a> {
-        s: &'a AppState,
-        ctx: &'a Ctx,
-        pairs: &'a [(String, String)],
-        opts: Option<ExportOptions>,
-        path: &'a std::path::Path,
-        run: Option<Export>,
-    }
-    impl wangge_store::registry::Visit for Job<'_> {
-        fn visit<R: wangge_store::registry::Registry>(&mut self) {
-            let (store, ctx, path) = (
-                self.s.store.clone(),
-                self.ctx.clone(),
-                self.path.to_path_buf(),
-            );
-            let filter = crate::registry::filter::<R::Filter>(self.pairs);
-            let opts = self.opts.take();
-            self.run = Some(Box::pin(async move {
-                let filter = filter.map_err(|e| StoreError::Db(format!("export filter: {e:?}")))?;
-                let opts = opts.ok_or_else(|| StoreError::Db("export options taken".into()))?;
-                transfer::export_registry::<R>(&store, &ctx, filter, opts, &path, None).await?;
-                Ok(())
-            }));
-        }
-    }
-    let mut job = Job {
-        s,
-        ctx,
-        pairs,
-        opts: Some(opts),
-        path,
-        run: None,
-    };
-    wangge_store::registry::with(m.slug, &mut job);
-    match job.run {
-        Some(run) => run.await,
-        None => Err(StoreError::not_found(m.noun.1)),
+impl transfer::ReadFilter for Pairs<'_> {
+    type Error = StoreError;
+    fn read<R: wangge_store::registry::Registry>(&self) -> Result<R::Filter, StoreError> {
+        // The pairs were checked against the filter when the request came in.
+        crate::registry::filter::<R::Filter>(self.0)
+            .map_err(|e| StoreError::Db(format!("export filter: {e:?}")))
     }
 }
 

@@ -50,12 +50,26 @@ fn organisations_are_listed_registered_and_changed_on_their_pages() {
 
         // The list, and the list of one kind.
         let html = page(&app, &li, "/organisations").await.text();
-        assert!(html.contains("康庄小区党支部") && html.contains("华英物业"), "{html}");
+        assert!(
+            html.contains("康庄小区党支部") && html.contains("华英物业"),
+            "{html}"
+        );
         assert!(html.contains("id=\"new-org-form\""), "{html}");
-        let html = page(&app, &li, "/organisations?kind=party_branch").await.text();
-        assert!(html.contains("康庄小区党支部") && !html.contains("华英物业"), "{html}");
-        assert!(html.contains("<option value=\"party_branch\" selected>"), "{html}");
-        assert!(html.contains("/exports/organisations.xlsx?kind=party_branch"), "{html}");
+        let html = page(&app, &li, "/organisations?kind=party_branch")
+            .await
+            .text();
+        assert!(
+            html.contains("康庄小区党支部") && !html.contains("华英物业"),
+            "{html}"
+        );
+        assert!(
+            html.contains("<option value=\"party_branch\" selected>"),
+            "{html}"
+        );
+        assert!(
+            html.contains("/exports/organisations.xlsx?kind=party_branch"),
+            "{html}"
+        );
 
         // A refused registration: the reason at its field, what was typed kept,
         // nothing written.
@@ -93,7 +107,11 @@ fn organisations_are_listed_registered_and_changed_on_their_pages() {
             }
             let r = post(&app, &li, "/organisations", &form).await;
             assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{field}");
-            assert!(r.text().contains(&format!("id=\"{at}\"")), "{field}: {}", r.text());
+            assert!(
+                r.text().contains(&format!("id=\"{at}\"")),
+                "{field}: {}",
+                r.text()
+            );
         }
         app.assert_unchanged(&before).await;
 
@@ -114,29 +132,47 @@ fn organisations_are_listed_registered_and_changed_on_their_pages() {
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
         let at = r.header("location").unwrap().to_string();
         let html = page(&app, &li, &at).await.text();
-        assert!(html.contains("康庄小区业主委员会") && html.contains("业主委员会"), "{html}");
+        assert!(
+            html.contains("康庄小区业主委员会") && html.contains("业主委员会"),
+            "{html}"
+        );
 
         // The edit form has only what a change may touch; a bad code is
         // refused at its field, a good one saved and audited.
         let edit = format!("/organisations/{branch}/edit");
         let html = page(&app, &li, &edit).await.text();
-        assert!(html.contains("id=\"org-credit_code\"") && !html.contains("id=\"org-kind\""), "{html}");
+        assert!(
+            html.contains("id=\"org-credit_code\"") && !html.contains("id=\"org-kind\""),
+            "{html}"
+        );
         let before = app.snapshot().await;
         let r = post(
             &app,
             &li,
             &edit,
-            &[("csrf", li.csrf.as_str()), ("name", "康庄小区第一党支部"), ("credit_code", "123")],
+            &[
+                ("csrf", li.csrf.as_str()),
+                ("name", "康庄小区第一党支部"),
+                ("credit_code", "123"),
+            ],
         )
         .await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert!(r.text().contains("id=\"org-credit_code-error\""), "{}", r.text());
+        assert!(
+            r.text().contains("id=\"org-credit_code-error\""),
+            "{}",
+            r.text()
+        );
         app.assert_unchanged(&before).await;
         let r = post(
             &app,
             &li,
             &edit,
-            &[("csrf", li.csrf.as_str()), ("name", "康庄小区第一党支部"), ("credit_code", "")],
+            &[
+                ("csrf", li.csrf.as_str()),
+                ("name", "康庄小区第一党支部"),
+                ("credit_code", ""),
+            ],
         )
         .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
@@ -149,7 +185,13 @@ fn organisations_are_listed_registered_and_changed_on_their_pages() {
         // An auditor reads but has no form, and finds no edit page.
         let auditor = app.session("auditor", PASSWORD).await;
         let html = page(&app, &auditor, "/organisations").await.text();
-        assert!(html.contains("康庄小区第一党支部") && !html.contains("new-org-form"), "{html}");
-        assert_eq!(page(&app, &auditor, &edit).await.status, StatusCode::NOT_FOUND);
+        assert!(
+            html.contains("康庄小区第一党支部") && !html.contains("new-org-form"),
+            "{html}"
+        );
+        assert_eq!(
+            page(&app, &auditor, &edit).await.status,
+            StatusCode::NOT_FOUND
+        );
     });
 }

@@ -81,3 +81,60 @@ pub async fn export_registry<R: Registry>(
         })
         .await
 }
+
+/// How a door (the API, the web, the command line) reads a registry's filter
+/// from what the person gave, once the registry's type is known.
+pub trait ReadFilter: Sync {
+    type Error: Send;
+    fn read<R: Registry>(&self) -> std::result::Result<R::Filter, Self::Error>;
+}
+
+type Running = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Exported>> + Send>>;
+
+/// Exports the registry named `slug` with the filter `q` reads: the one place
+/// a registry's name becomes its type for an export. The outer error is the
+/// filter's, in the door's own terms; the inner one is the export's.
+pub async fn export_named<Q: ReadFilter>(
+    store: &Store,
+    ctx: &Ctx,
+    slug: &str,
+    q: &Q,
+    opts: ExportOptions,
+    out: &Path,
+    progress: Option<OnProgress>,
+) -> std::result::Result<Result<Exported>, Q::Error> {
+    struct Job<'a, Q: ReadFilter> {
+        store: &'a Store,
+        ctx: &'a Ctx,
+        q: &'a Q,
+        out: &'a Path,
+        args: Option<(ExportOptions, Option<OnProgress>)>,
+        run: Option<std::result::Result<Running, Q::Error>>,
+    }
+    impl<Q: ReadFilter> registry::Visit for Job<'_, Q> {
+        fn visit<R: Registry>(&mut self) {
+            let Some((opts, progress)) = self.args.take() else {
+                return;
+            };
+            let (store, ctx, out) = (self.store.clone(), self.ctx.clone(), self.out.to_path_buf());
+            self.run = Some(self.q.read::<R>().map(|filter| -> Running {
+                Box::pin(async move {
+                    export_registry::<R>(&store, &ctx, filter, opts, &out, progress).await
+                })
+            }));
+        }
+    }
+    let mut job = Job {
+        store,
+        ctx,
+        q,
+        out,
+        args: Some((opts, progress)),
+        run: None,
+    };
+    registry::with(slug, &mut job);
+    match job.run {
+        Some(run) => Ok(run?.await),
+        None => Ok(Err(crate::error::Error::not_found("registry"))),
+    }
+}
