@@ -4,24 +4,18 @@
 //! code can change), each refusal changing nothing. Both backends.
 
 use super::support::{id, on_both_backends, App, Reply, Session};
-use axum::body::Body;
-use axum::http::{header, Method, Request, StatusCode};
+use axum::http::StatusCode;
 use serde_json::json;
 use wangge_core::auth::Role;
 
 const PASSWORD: &str = "Org-pages-2026";
 
 async fn page(app: &App, s: &Session, path: &str) -> Reply {
-    app.with_session(s, Method::GET, path).send().await
+    app.page(s, path).await
 }
 
 async fn post(app: &App, s: &Session, path: &str, form: &[(&str, &str)]) -> Reply {
-    let req = Request::post(path)
-        .header(header::COOKIE, format!("wangge_session={}", s.cookie))
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(Body::from(serde_urlencoded::to_string(form).unwrap()))
-        .unwrap();
-    app.send(req).await
+    app.post_form(s, path, form).await
 }
 
 #[test]

@@ -6,8 +6,7 @@
 //! Both backends.
 
 use super::support::{code, id, on_both_backends, App, Reply, Session, Tree};
-use axum::body::Body;
-use axum::http::{header, Method, Request, StatusCode};
+use axum::http::StatusCode;
 use serde_json::{json, Value};
 use wangge_core::auth::Role;
 
@@ -188,16 +187,11 @@ fn a_site_is_changed_through_the_api_and_audited_by_field() {
 }
 
 async fn page(app: &App, s: &Session, path: &str) -> Reply {
-    app.with_session(s, Method::GET, path).send().await
+    app.page(s, path).await
 }
 
 async fn post(app: &App, s: &Session, path: &str, form: &[(&str, &str)]) -> Reply {
-    let req = Request::post(path)
-        .header(header::COOKIE, format!("wangge_session={}", s.cookie))
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(Body::from(serde_urlencoded::to_string(form).unwrap()))
-        .unwrap();
-    app.send(req).await
+    app.post_form(s, path, form).await
 }
 
 fn with<'a>(form: &[(&'a str, &'a str)], key: &str, value: &'a str) -> Vec<(&'a str, &'a str)> {

@@ -251,6 +251,24 @@ impl App {
             .csrf(&s.csrf)
     }
 
+    /// A staff form as a browser posts it: the session's cookie and the form
+    /// url-encoded (the form carries its own `csrf` field, or not).
+    pub async fn post_form(&self, s: &Session, path: &str, form: &[(&str, &str)]) -> Reply {
+        let req = Request::post(path)
+            .header(header::COOKIE, format!("wangge_session={}", s.cookie))
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(
+                serde_urlencoded::to_string(form).expect("a form"),
+            ))
+            .expect("a request");
+        self.send(req).await
+    }
+
+    /// A page as a browser holding `s` gets it.
+    pub async fn page(&self, s: &Session, path: &str) -> Reply {
+        self.with_session(s, Method::GET, path).send().await
+    }
+
     /// A state like the one the app runs on, for starting a real server.
     pub fn state(&self) -> AppState {
         state(&self.store)
